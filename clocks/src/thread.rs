@@ -1,0 +1,198 @@
+//! A thread's clocks and the happens-before rules of the C++20 / Rust memory model,
+//! including standalone fences (after Lidbury & Donaldson, POPL 2017, as in Miri).
+//!
+//! A thread `T` carries three clocks:
+//! - `C_T`, what happens before `T`'s current point (`clock`);
+//! - `F_T^rel`, a snapshot of `C_T` at `T`'s last release fence (`fence_release`):
+//!   a later *relaxed* store by `T` carries it, so that an acquire on the other side
+//!   synchronizes with the fence;
+//! - `F_T^acq`, everything that relaxed loads of `T` have read from
+//!   (`fence_acquire`): a later acquire fence of `T` joins it into `C_T`.
+//!
+//! A sync object (mutex, atomic location, semaphore, ...) carries one clock `S`.
+//! The rules, each a method below:
+//!
+//! | operation                     | effect                                  |
+//! |-------------------------------|-----------------------------------------|
+//! | acquire (lock, acquire load)  | `C_T := C_T ⊔ S`                        |
+//! | release (RMW, sem_post, ...)  | `S := S ⊔ C_T`, then tick               |
+//! | release store (unlock, store) | `S := C_T`, then tick                   |
+//! | relaxed load / RMW read part  | `F_T^acq := F_T^acq ⊔ S`                |
+//! | relaxed store                 | `S := F_T^rel` (ends release sequences) |
+//! | relaxed RMW write part        | `S := S ⊔ F_T^rel` (continues them)     |
+//! | release fence                 | `F_T^rel := C_T`, then tick             |
+//! | acquire fence                 | `C_T := C_T ⊔ F_T^acq`                  |
+//!
+//! "Tick" increments `C_T[T]`, so accesses after a release are not covered by the
+//! clock just published. A seq_cst fence is an acquire fence followed by a release
+//! fence; seq_cst and acq_rel operations are acquire plus release.
+
+use crate::vector::{Epoch, Sid, VectorClock};
+
+#[derive(Clone, Debug, Default)]
+pub struct ThreadClock {
+    /// The slot this thread holds.
+    pub sid: Sid,
+    /// `C_T`; `clock.get(sid)` is the thread's current epoch.
+    pub clock: VectorClock,
+    /// `F_T^rel`; empty until the first release fence.
+    pub fence_release: VectorClock,
+    /// `F_T^acq`.
+    pub fence_acquire: VectorClock,
+}
+
+impl ThreadClock {
+    /// A thread starting in slot `sid` at `epoch`, knowing what `inherited` knows
+    /// (its creator's clock at creation, or nothing).
+    pub fn start(sid: Sid, epoch: u64, inherited: Option<&VectorClock>) -> Self {
+        let mut clock = VectorClock::new();
+        if let Some(c) = inherited {
+            clock.assign(c);
+        }
+        clock.set(sid, epoch);
+        ThreadClock { sid, clock, fence_release: VectorClock::new(), fence_acquire: VectorClock::new() }
+    }
+
+    /// The current event name of this thread.
+    #[inline]
+    pub fn now(&self) -> Epoch {
+        Epoch { sid: self.sid, epoch: self.clock.get(self.sid) }
+    }
+
+    #[inline]
+    pub fn epoch(&self) -> u64 {
+        self.clock.get(self.sid)
+    }
+
+    /// Starts a new epoch: later events are not covered by clocks released so far.
+    pub fn tick(&mut self) {
+        let e = self.epoch() + 1;
+        self.clock.set(self.sid, e);
+    }
+
+    /// Acquire from a sync object: `C_T := C_T ⊔ S`.
+    pub fn acquire(&mut self, sync: &VectorClock) {
+        self.clock.join(sync);
+    }
+
+    /// Release into a sync object, keeping what others released there:
+    /// `S := S ⊔ C_T`, then tick. Used by RMWs (release sequences), semaphores,
+    /// read unlocks, thread exit.
+    pub fn release(&mut self, sync: &mut VectorClock) {
+        sync.join(&self.clock);
+        self.tick();
+    }
+
+    /// Release into a sync object, replacing its clock: `S := C_T`, then tick. Used
+    /// by mutex unlock and release stores, which head a new release sequence.
+    pub fn release_store(&mut self, sync: &mut VectorClock) {
+        sync.assign(&self.clock);
+        self.tick();
+    }
+
+    /// Acquire and release in one step (acq_rel / seq_cst RMW): `C_T := C_T ⊔ S`,
+    /// `S := S ⊔ C_T`, then tick.
+    pub fn acquire_release(&mut self, sync: &mut VectorClock) {
+        self.clock.join(sync);
+        sync.assign(&self.clock);
+        self.tick();
+    }
+
+    /// A relaxed load (or the read half of a relaxed/release RMW) read from `sync`:
+    /// remember its clock for a later acquire fence.
+    pub fn relaxed_load(&mut self, sync: &VectorClock) {
+        self.fence_acquire.join(sync);
+    }
+
+    /// A relaxed store to `sync`'s location: it starts no release sequence but ends
+    /// any previous one, and carries this thread's last release fence.
+    pub fn relaxed_store(&self, sync: &mut VectorClock) {
+        sync.assign(&self.fence_release);
+    }
+
+    /// The write half of a relaxed or acquire RMW: continues the release sequence
+    /// and adds this thread's last release fence.
+    pub fn relaxed_rmw_store(&self, sync: &mut VectorClock) {
+        sync.join(&self.fence_release);
+    }
+
+    /// `atomic_thread_fence(release)`: `F_T^rel := C_T`, then tick.
+    pub fn fence_release(&mut self) {
+        self.fence_release.assign(&self.clock);
+        self.tick();
+    }
+
+    /// `atomic_thread_fence(acquire)`: `C_T := C_T ⊔ F_T^acq`.
+    pub fn fence_acquire(&mut self) {
+        self.clock.join(&self.fence_acquire);
+    }
+
+    /// Whether this thread has ever executed a release fence (relaxed stores then
+    /// carry a clock and need their sync object).
+    pub fn has_release_fence(&self) -> bool {
+        self.fence_release.len() != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_threads() -> (ThreadClock, ThreadClock) {
+        (ThreadClock::start(0, 1, None), ThreadClock::start(1, 1, None))
+    }
+
+    #[test]
+    fn release_acquire_orders_and_tick_separates() {
+        let (mut a, mut b) = two_threads();
+        let mut s = VectorClock::new();
+        let before = a.now();
+        a.release_store(&mut s);
+        let after = a.now();
+        b.acquire(&s);
+        assert!(b.clock.knows(before));
+        assert!(!b.clock.knows(after));
+    }
+
+    #[test]
+    fn fence_pair_synchronizes_and_missing_fence_does_not() {
+        // T0: x = 1; fence(release); flag.store(relaxed)
+        // T1: flag.load(relaxed); fence(acquire); read x
+        let (mut a, mut b) = two_threads();
+        let mut flag = VectorClock::new();
+        let write_x = a.now();
+        a.fence_release();
+        a.relaxed_store(&mut flag);
+        b.relaxed_load(&flag);
+        assert!(!b.clock.knows(write_x), "relaxed load alone must not synchronize");
+        b.fence_acquire();
+        assert!(b.clock.knows(write_x));
+
+        // Without the release fence the relaxed store carries nothing.
+        let (mut a, mut b) = two_threads();
+        let mut flag = VectorClock::new();
+        let write_x = a.now();
+        a.relaxed_store(&mut flag);
+        b.relaxed_load(&flag);
+        b.fence_acquire();
+        assert!(!b.clock.knows(write_x));
+    }
+
+    #[test]
+    fn relaxed_store_ends_release_sequence_but_rmw_continues_it() {
+        let mut a = ThreadClock::start(0, 1, None);
+        let c = ThreadClock::start(2, 1, None);
+        let mut b = ThreadClock::start(1, 1, None);
+        let mut x = VectorClock::new();
+        let ev = a.now();
+        a.release_store(&mut x);
+        c.relaxed_rmw_store(&mut x);
+        b.acquire(&x);
+        assert!(b.clock.knows(ev), "RMW continues the release sequence");
+
+        let mut b2 = ThreadClock::start(3, 1, None);
+        c.relaxed_store(&mut x);
+        b2.acquire(&x);
+        assert!(!b2.clock.knows(ev), "a relaxed store by another thread ends it");
+    }
+}
