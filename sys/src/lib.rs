@@ -284,7 +284,7 @@ impl<T> SpinMutex<T> {
         let mut spins = 0u32;
         loop {
             let s = self.state.load(Ordering::Relaxed);
-            if s == 0 {
+            if s == 0 && spins <= 100 {
                 // Acquire, as in `lock`.
                 if self.state.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_ok() {
                     return;

@@ -1,0 +1,344 @@
+//! ThreadSanitizer's text report format.
+//!
+//! The wording, indentation and number formats follow compiler-rt's
+//! `tsan_report.cpp` and sanitizer_common's stack printer with TSan's
+//! `stack_trace_format="    #%n %f %S %M"`, so tools and tests written against TSan
+//! output (FileCheck patterns, CI log scrapers) keep working: `%p` pointers are `0x`
+//! plus at least 12 zero-padded hex digits, module offsets `+0x` plus plain hex,
+//! unknown functions and files `<null>`, a missing stack
+//! `    [failed to restore the stack]`, and every stack is followed by a blank line.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use crate::model::{Access, AccessKind, Location, RaceReport};
+use crate::symbolize::{Frame, Symbolizer};
+
+/// Whether the SUMMARY line prints the column (`file:line:col`), as LLVM's TSan does
+/// with llvm-symbolizer (`%L` in sanitizer_common's `ReportErrorSummary`). GCC's
+/// libtsan has no columns at all, so it prints `file:line` there.
+pub const SUMMARY_WITH_COLUMN: bool = true;
+
+/// How reports are rendered.
+#[derive(Clone)]
+pub struct FormatOptions {
+    /// Removed from file paths as TSan's `strip_path_prefix` flag does: everything up
+    /// to and including the first occurrence of the prefix, then a leading `./`.
+    pub strip_path_prefix: String,
+    /// Frames for which this returns true are dropped from printed stacks and skipped
+    /// when choosing the SUMMARY frame (the runtime's own frames).
+    pub hide_frame: fn(&Frame) -> bool,
+}
+
+fn hide_nothing(_: &Frame) -> bool {
+    false
+}
+
+impl FormatOptions {
+    /// No prefix stripping, no hidden frames.
+    pub const fn new() -> FormatOptions {
+        FormatOptions { strip_path_prefix: String::new(), hide_frame: hide_nothing }
+    }
+}
+
+impl Default for FormatOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A ready-made `hide_frame` predicate for the runtime's frames: anything in a module
+/// named `libumbra*`, and functions named `__tsan_*`, `__interceptor_*`, `umbra*`.
+pub fn hide_runtime_frames(f: &Frame) -> bool {
+    if basename(&f.module).starts_with("libumbra") {
+        return true;
+    }
+    match &f.function {
+        Some(name) => {
+            name.starts_with("__tsan_")
+                || name.starts_with("__interceptor_")
+                || name.starts_with("umbra")
+        }
+        None => false,
+    }
+}
+
+/// The last path component, as TSan's `StripModuleName`.
+pub fn basename(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(i) => &path[i + 1..],
+        None => path,
+    }
+}
+
+/// TSan's `StripPathPrefix`: drop everything through the first occurrence of
+/// `prefix` (an empty prefix matches at the start), then a leading `./`.
+pub fn strip_path_prefix<'a>(path: &'a str, prefix: &str) -> &'a str {
+    let res = match path.find(prefix) {
+        Some(pos) => &path[pos + prefix.len()..],
+        None => path,
+    };
+    res.strip_prefix("./").unwrap_or(res)
+}
+
+/// TSan's `StripFunctionName`: interceptor wrappers print as the function they wrap.
+pub fn strip_function_name(name: &str) -> &str {
+    name.strip_prefix("___interceptor_").or_else(|| name.strip_prefix("__interceptor_")).unwrap_or(name)
+}
+
+/// Symbolizes a stack of return addresses (`pc - 1` each, like TSan's
+/// `GetPreviousInstructionPc`), expands inlined frames and drops hidden ones. Stops
+/// at a zero pc.
+pub fn resolve_stack(stack: &[u64], sym: &mut Symbolizer, opts: &FormatOptions) -> Vec<Frame> {
+    let mut out = Vec::new();
+    for &pc in stack {
+        if pc == 0 {
+            break;
+        }
+        for f in sym.symbolize(pc - 1) {
+            if !(opts.hide_frame)(&f) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+/// `%p`: `0x` and at least 12 lowercase hex digits.
+struct Ptr(u64);
+
+impl core::fmt::Display for Ptr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "0x{:012x}", self.0)
+    }
+}
+
+fn thread_name(out: &mut String, tid: u32) {
+    if tid == 0 {
+        out.push_str("main thread");
+    } else {
+        let _ = write!(out, "thread T{}", tid);
+    }
+}
+
+/// `file:line[:col]`, or `<null>` (TSan's `%S`).
+fn source_location(out: &mut String, f: &Frame, with_column: bool, opts: &FormatOptions) {
+    match &f.file {
+        Some(file) => {
+            out.push_str(strip_path_prefix(file, &opts.strip_path_prefix));
+            if f.line > 0 {
+                let _ = write!(out, ":{}", f.line);
+                if with_column && f.column > 0 {
+                    let _ = write!(out, ":{}", f.column);
+                }
+            }
+        }
+        None => out.push_str("<null>"),
+    }
+}
+
+/// `(module+0xoff)` with the module's basename, or `(0xpc)` (TSan's `%M`).
+fn module_location(out: &mut String, f: &Frame) {
+    if f.module.is_empty() {
+        let _ = write!(out, "({})", Ptr(f.module_offset));
+    } else {
+        let _ = write!(out, "({}+{:#x})", basename(&f.module), f.module_offset);
+    }
+}
+
+fn print_frames(out: &mut String, frames: &[Frame], opts: &FormatOptions) {
+    if frames.is_empty() {
+        out.push_str("    [failed to restore the stack]\n\n");
+        return;
+    }
+    for (i, f) in frames.iter().enumerate() {
+        let _ = write!(out, "    #{} ", i);
+        out.push_str(f.function.as_deref().map(strip_function_name).unwrap_or("<null>"));
+        out.push(' ');
+        source_location(out, f, true, opts);
+        out.push(' ');
+        module_location(out, f);
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+fn print_stack(out: &mut String, stack: Option<&[u64]>, sym: &mut Symbolizer, opts: &FormatOptions) {
+    let frames = match stack {
+        Some(s) => resolve_stack(s, sym, opts),
+        None => Vec::new(),
+    };
+    print_frames(out, &frames, opts);
+}
+
+/// TSan's `MopDesc`.
+pub fn access_desc(first: bool, kind: AccessKind) -> &'static str {
+    match (first, kind) {
+        (true, AccessKind::Write) => "Write",
+        (true, AccessKind::Read) => "Read",
+        (true, AccessKind::AtomicWrite) => "Atomic write",
+        (true, AccessKind::AtomicRead) => "Atomic read",
+        (false, AccessKind::Write) => "Previous write",
+        (false, AccessKind::Read) => "Previous read",
+        (false, AccessKind::AtomicWrite) => "Previous atomic write",
+        (false, AccessKind::AtomicRead) => "Previous atomic read",
+    }
+}
+
+fn print_access(out: &mut String, a: &Access, first: bool, sym: &mut Symbolizer, opts: &FormatOptions) {
+    let _ = write!(out, "  {} of size {} at {} by ", access_desc(first, a.kind), a.size, Ptr(a.addr));
+    thread_name(out, a.thread);
+    for (i, &(id, write)) in a.mutexes.iter().enumerate() {
+        out.push_str(if i == 0 { " (mutexes:" } else { "," });
+        let _ = write!(out, " {} M{}", if write { "write" } else { "read" }, id);
+    }
+    if !a.mutexes.is_empty() {
+        out.push(')');
+    }
+    out.push_str(":\n");
+    print_stack(out, a.stack.as_deref(), sym, opts);
+}
+
+fn print_location(out: &mut String, loc: &Location, sym: &mut Symbolizer, opts: &FormatOptions) {
+    match loc {
+        Location::None => {}
+        Location::Global { addr } => {
+            if let Some(g) = sym.global_symbol(*addr) {
+                let _ = write!(out, "  Location is global '{}' ", g.name);
+                if g.size != 0 {
+                    let _ = write!(out, "of size {} ", g.size);
+                }
+                let _ = write!(out, "at {} ({}+{:#x})\n\n", Ptr(g.start), basename(&g.module), g.module_offset);
+            }
+        }
+        Location::Heap { block, size, thread, stack } => {
+            let _ = write!(out, "  Location is heap block of size {} at {} allocated by ", size, Ptr(*block));
+            thread_name(out, *thread);
+            out.push_str(":\n");
+            print_stack(out, Some(stack), sym, opts);
+        }
+        Location::Stack { thread } => {
+            out.push_str("  Location is stack of ");
+            thread_name(out, *thread);
+            out.push_str(".\n\n");
+        }
+        Location::Tls { thread } => {
+            out.push_str("  Location is TLS of ");
+            thread_name(out, *thread);
+            out.push_str(".\n\n");
+        }
+        Location::Fd { fd, thread, stack, destroyed } => {
+            let _ = write!(out, "  Location is file descriptor {} {} by ", fd, if *destroyed { "destroyed" } else { "created" });
+            thread_name(out, *thread);
+            out.push_str(" at:\n");
+            print_stack(out, Some(stack), sym, opts);
+        }
+    }
+}
+
+/// The frame the SUMMARY line names: the first non-hidden frame of the current
+/// access's stack (TSan's `ChooseSummaryStack` + `SkipTsanInternalFrames`).
+pub fn summary_frame(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -> Option<Frame> {
+    let stack = r.current.stack.as_deref()?;
+    for &pc in stack {
+        if pc == 0 {
+            break;
+        }
+        for f in sym.symbolize(pc - 1) {
+            if !(opts.hide_frame)(&f) {
+                return Some(f);
+            }
+        }
+    }
+    None
+}
+
+/// The whole SUMMARY line without its newline:
+/// `SUMMARY: ThreadSanitizer: data race FILE:LINE[:COL] in FUNC` (a frame without a
+/// file gives `(module+0xoff)` instead of the location, one without a function no
+/// `in FUNC`). Empty when the current access has no (non-hidden) frame, in which case
+/// TSan prints no SUMMARY line either.
+pub fn summary_line(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
+    let Some(f) = summary_frame(r, sym, opts) else { return String::new() };
+    let mut out = String::new();
+    let _ = write!(out, "SUMMARY: ThreadSanitizer: {} ", r.kind.as_str());
+    // sanitizer_common's "%L %F".
+    if f.file.is_some() {
+        source_location(&mut out, &f, SUMMARY_WITH_COLUMN, opts);
+    } else if !f.module.is_empty() {
+        let _ = write!(out, "({}+{:#x})", strip_path_prefix(&f.module, &opts.strip_path_prefix), f.module_offset);
+    } else {
+        out.push_str("(<unknown module>)");
+    }
+    out.push(' ');
+    if let Some(func) = &f.function {
+        out.push_str("in ");
+        out.push_str(strip_function_name(func));
+    }
+    out
+}
+
+/// Formats `r` exactly as ThreadSanitizer prints it, from the opening to the closing
+/// `==================` line (newline-terminated).
+pub fn format_text(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
+    let mut out = String::with_capacity(1024);
+    out.push_str("==================\n");
+    let _ = writeln!(out, "WARNING: ThreadSanitizer: {} (pid={})", r.kind.as_str(), r.pid);
+    print_access(&mut out, &r.current, true, sym, opts);
+    print_access(&mut out, &r.previous, false, sym, opts);
+    if let Some(s) = &r.sleep_stack {
+        out.push_str("  As if synchronized via sleep:\n");
+        print_stack(&mut out, Some(s), sym, opts);
+    }
+    print_location(&mut out, &r.location, sym, opts);
+    for m in &r.mutexes {
+        let _ = writeln!(out, "  Mutex M{} ({}) created at:", m.id, Ptr(m.addr));
+        print_stack(&mut out, Some(&m.stack), sym, opts);
+    }
+    for t in r.threads.iter().filter(|t| t.id != 0) {
+        let _ = write!(out, "  Thread T{}", t.id);
+        if let Some(name) = t.name.as_deref().filter(|n| !n.is_empty()) {
+            let _ = write!(out, " '{}'", name);
+        }
+        let _ = write!(out, " (tid={}, {}) created by ", t.os_tid, if t.running { "running" } else { "finished" });
+        thread_name(&mut out, t.parent);
+        if !t.stack.is_empty() {
+            out.push_str(" at:");
+        }
+        out.push('\n');
+        print_stack(&mut out, Some(&t.stack), sym, opts);
+    }
+    let summary = summary_line(r, sym, opts);
+    if !summary.is_empty() {
+        out.push_str(&summary);
+        out.push('\n');
+    }
+    out.push_str("==================\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_and_name_stripping() {
+        assert_eq!(strip_path_prefix("/home/u/src/a.c", "/home/u/"), "src/a.c");
+        assert_eq!(strip_path_prefix("/x/home/u/src/a.c", "/home/u/"), "src/a.c"); // strstr, not prefix
+        assert_eq!(strip_path_prefix("./a.c", ""), "a.c");
+        assert_eq!(strip_path_prefix("/a.c", "/zzz"), "/a.c");
+        assert_eq!(strip_function_name("__interceptor_malloc"), "malloc");
+        assert_eq!(strip_function_name("___interceptor_free"), "free");
+        assert_eq!(strip_function_name("main"), "main");
+        assert_eq!(basename("/a/b/exe"), "exe");
+        assert_eq!(basename("exe"), "exe");
+    }
+
+    #[test]
+    fn pointer_format() {
+        assert_eq!(alloc::format!("{}", Ptr(0x7b0400000000)), "0x7b0400000000");
+        assert_eq!(alloc::format!("{}", Ptr(0x404028)), "0x000000404028");
+        assert_eq!(alloc::format!("{}", Ptr(0)), "0x000000000000");
+    }
+}

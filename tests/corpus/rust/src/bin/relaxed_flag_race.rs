@@ -1,0 +1,21 @@
+// umbra: race
+//! A payload published through a `Relaxed` `AtomicBool`: relaxed does not synchronise.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+static mut PAYLOAD: u64 = 0;
+static READY: AtomicBool = AtomicBool::new(false);
+
+fn main() {
+    let t = thread::spawn(|| {
+        unsafe { PAYLOAD = 42 }; // RACE
+        READY.store(true, Ordering::Relaxed);
+    });
+    while !READY.load(Ordering::Relaxed) {
+        std::hint::spin_loop();
+    }
+    let seen = unsafe { PAYLOAD }; // RACE
+    t.join().unwrap();
+    println!("{seen}");
+}
