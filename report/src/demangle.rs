@@ -36,13 +36,19 @@ mod tests {
             "racy::main::{{closure}}"
         );
         // LLVM-added suffixes are dropped too.
-        assert_eq!(demangle("_ZN4racy4main17h0123456789abcdefE.llvm.1234"), "racy::main");
+        assert_eq!(
+            demangle("_ZN4racy4main17h0123456789abcdefE.llvm.1234"),
+            "racy::main"
+        );
     }
 
     #[test]
     fn rust_v0() {
         assert_eq!(demangle("_RNvCs1234_4racy4main"), "racy::main");
-        assert_eq!(demangle("_RNCNvCsbmNqQUJIY6D_4racy4main0B3_"), "racy::main::{closure#0}");
+        assert_eq!(
+            demangle("_RNCNvCsbmNqQUJIY6D_4racy4main0B3_"),
+            "racy::main::{closure#0}"
+        );
     }
 
     #[test]

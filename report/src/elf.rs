@@ -22,7 +22,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use object::read::elf::ElfFile64;
-use object::{CompressionFormat, Endianness, Object, ObjectSection, ObjectSymbol, SymbolKind, SymbolSection};
+use object::{
+    CompressionFormat, Endianness, Object, ObjectSection, ObjectSymbol, SymbolKind, SymbolSection,
+};
 
 use crate::demangle::demangle;
 
@@ -87,6 +89,8 @@ struct Sym {
     addr: u64,
     size: u64,
     global: bool,
+    /// Found in `.dynsym` (exported), the name users know (`getpid`, not `__GI_getpid`).
+    exported: bool,
     name: &'static str,
 }
 
@@ -121,8 +125,12 @@ fn parse_elf(bytes: &'static [u8]) -> Option<Elf> {
 
 /// The (possibly inflated) contents of section `name`, or an empty slice.
 fn section_data(file: &Elf, name: &str, bufs: &mut Vec<OwnedBuf>) -> &'static [u8] {
-    let Some(sec) = file.section_by_name(name) else { return &[] };
-    let Ok(c) = sec.compressed_data() else { return &[] };
+    let Some(sec) = file.section_by_name(name) else {
+        return &[];
+    };
+    let Ok(c) = sec.compressed_data() else {
+        return &[];
+    };
     match c.format {
         CompressionFormat::None => c.data,
         CompressionFormat::Zlib => {
@@ -142,7 +150,8 @@ fn section_data(file: &Elf, name: &str, bufs: &mut Vec<OwnedBuf>) -> &'static [u
 }
 
 fn has_debug_info(file: &Elf) -> bool {
-    file.section_by_name(".debug_info").is_some_and(|s| s.size() > 0)
+    file.section_by_name(".debug_info")
+        .is_some_and(|s| s.size() > 0)
 }
 
 /// Sections addr2line reads; the others (location lists, macros, pubnames...) are
@@ -165,9 +174,17 @@ fn wanted(id: gimli::SectionId) -> bool {
 }
 
 fn load_dwarf(file: &Elf, bufs: &mut Vec<OwnedBuf>) -> gimli::Dwarf<Slice> {
-    let endian = if file.is_little_endian() { gimli::RunTimeEndian::Little } else { gimli::RunTimeEndian::Big };
+    let endian = if file.is_little_endian() {
+        gimli::RunTimeEndian::Little
+    } else {
+        gimli::RunTimeEndian::Big
+    };
     let r: Result<gimli::Dwarf<Slice>, core::convert::Infallible> = gimli::Dwarf::load(|id| {
-        let data = if wanted(id) { section_data(file, id.name(), bufs) } else { &[] };
+        let data = if wanted(id) {
+            section_data(file, id.name(), bufs)
+        } else {
+            &[]
+        };
         Ok(gimli::EndianSlice::new(data, endian))
     });
     match r {
@@ -222,19 +239,26 @@ fn debug_file_candidates(path: &str, file: &Elf) -> Vec<String> {
             let dir = dir_of(path);
             out.push(join(dir, name));
             out.push(join(&join(dir, ".debug"), name));
-            out.push(join(&join("/usr/lib/debug", dir), name));
+            out.push(join(
+                &join("/usr/lib/debug", dir.trim_start_matches('/')),
+                name,
+            ));
         }
     }
     out
 }
 
 fn collect_symbols(file: &Elf, funcs: &mut Vec<Sym>, data: &mut Vec<Sym>) {
-    let mut take = |sym: object::read::elf::ElfSymbol64<'static, '_, Endianness, &'static [u8]>| {
+    let mut take = |sym: object::read::elf::ElfSymbol64<'static, '_, Endianness, &'static [u8]>,
+                    exported: bool| {
         let kind = sym.kind();
         if !matches!(kind, SymbolKind::Text | SymbolKind::Data) {
             return;
         }
-        if matches!(sym.section(), SymbolSection::Undefined | SymbolSection::None) {
+        if matches!(
+            sym.section(),
+            SymbolSection::Undefined | SymbolSection::None
+        ) {
             return;
         }
         let addr = sym.address();
@@ -245,7 +269,13 @@ fn collect_symbols(file: &Elf, funcs: &mut Vec<Sym>, data: &mut Vec<Sym>) {
         if name.is_empty() {
             return;
         }
-        let s = Sym { addr, size: sym.size(), global: sym.is_global(), name };
+        let s = Sym {
+            addr,
+            size: sym.size(),
+            global: sym.is_global(),
+            exported,
+            name,
+        };
         if kind == SymbolKind::Text {
             funcs.push(s);
         } else {
@@ -253,20 +283,38 @@ fn collect_symbols(file: &Elf, funcs: &mut Vec<Sym>, data: &mut Vec<Sym>) {
         }
     };
     for sym in file.symbols() {
-        take(sym);
+        take(sym, false);
     }
     for sym in file.dynamic_symbols() {
-        take(sym);
+        take(sym, true);
     }
 }
 
-/// Sorts by address; among symbols at one address keeps the sized, global one.
+fn leading_underscores(name: &str) -> usize {
+    name.bytes().take_while(|&c| c == b'_').count()
+}
+
+/// Sorts by address; of the aliases at one address keeps the most public one: sized,
+/// then exported, then global, then the fewest leading underscores (`getpid` over
+/// `__getpid` and `__GI___getpid`), then the shortest.
 fn finish_symbols(v: &mut Vec<Sym>) {
+    let mut exported: Vec<(u64, &'static str)> = v
+        .iter()
+        .filter(|s| s.exported)
+        .map(|s| (s.addr, s.name))
+        .collect();
+    exported.sort_unstable();
+    for s in v.iter_mut() {
+        s.exported |= exported.binary_search(&(s.addr, s.name)).is_ok();
+    }
     v.sort_unstable_by(|a, b| {
         a.addr
             .cmp(&b.addr)
             .then((b.size != 0).cmp(&(a.size != 0)))
+            .then(b.exported.cmp(&a.exported))
             .then(b.global.cmp(&a.global))
+            .then(leading_underscores(a.name).cmp(&leading_underscores(b.name)))
+            .then(a.name.len().cmp(&b.name.len()))
             .then(a.name.cmp(b.name))
     });
     v.dedup_by(|later, earlier| later.addr == earlier.addr);
@@ -279,7 +327,13 @@ impl ModuleDebug {
     pub fn load(path: &str) -> Option<ModuleDebug> {
         let main = FileMap::open(path.as_bytes())?;
         let main_bytes = main.bytes();
-        let mut md = ModuleDebug { ctx: None, funcs: Vec::new(), data: Vec::new(), bufs: Vec::new(), maps: alloc::vec![main] };
+        let mut md = ModuleDebug {
+            ctx: None,
+            funcs: Vec::new(),
+            data: Vec::new(),
+            bufs: Vec::new(),
+            maps: alloc::vec![main],
+        };
         let file = parse_elf(main_bytes)?;
         collect_symbols(&file, &mut md.funcs, &mut md.data);
 
@@ -292,8 +346,12 @@ impl ModuleDebug {
                 if cand == path {
                     continue;
                 }
-                let Some(map) = FileMap::open(cand.as_bytes()) else { continue };
-                let Some(dbg) = parse_elf(map.bytes()) else { continue };
+                let Some(map) = FileMap::open(cand.as_bytes()) else {
+                    continue;
+                };
+                let Some(dbg) = parse_elf(map.bytes()) else {
+                    continue;
+                };
                 // A debug file for another build would give wrong lines: when both
                 // carry a build id they must agree.
                 if let (Some(a), Ok(Some(b))) = (own_id, dbg.build_id()) {
@@ -326,17 +384,26 @@ impl ModuleDebug {
     /// Loads a dwz supplementary file named by `.gnu_debugaltlink` (absolute, or
     /// relative to the debug file's directory; tried next to the module as well).
     fn load_sup(&mut self, dwarf: &mut gimli::Dwarf<Slice>, path: &str, alt: &[u8]) {
-        let Ok(alt) = core::str::from_utf8(alt) else { return };
+        let Ok(alt) = core::str::from_utf8(alt) else {
+            return;
+        };
         let mut cands = Vec::new();
         if alt.starts_with('/') {
             cands.push(String::from(alt));
         } else {
             cands.push(join(dir_of(path), alt));
-            cands.push(join("/usr/lib/debug/.dwz", alt.rsplit('/').next().unwrap_or(alt)));
+            cands.push(join(
+                "/usr/lib/debug/.dwz",
+                alt.rsplit('/').next().unwrap_or(alt),
+            ));
         }
         for c in cands {
-            let Some(map) = FileMap::open(c.as_bytes()) else { continue };
-            let Some(f) = parse_elf(map.bytes()) else { continue };
+            let Some(map) = FileMap::open(c.as_bytes()) else {
+                continue;
+            };
+            let Some(f) = parse_elf(map.bytes()) else {
+                continue;
+            };
             let sup = load_dwarf(&f, &mut self.bufs);
             self.maps.push(map);
             dwarf.set_sup(sup);
@@ -369,7 +436,11 @@ impl ModuleDebug {
     pub fn data_symbol(&self, vaddr: u64) -> Option<(&str, u64, u64)> {
         let idx = self.data.partition_point(|s| s.addr <= vaddr);
         let s = self.data.get(idx.checked_sub(1)?)?;
-        let hit = if s.size == 0 { vaddr == s.addr } else { vaddr - s.addr < s.size };
+        let hit = if s.size == 0 {
+            vaddr == s.addr
+        } else {
+            vaddr - s.addr < s.size
+        };
         if hit {
             return Some((s.name, s.addr, s.size));
         }
@@ -390,17 +461,35 @@ impl ModuleDebug {
             if let Ok(mut it) = ctx.find_frames(vaddr).skip_all_loads() {
                 // Bounded, in case of cyclic garbage in the inline tree.
                 while let (Ok(Some(f)), true) = (it.next(), out.len() < 256) {
-                    let function = f.function.as_ref().and_then(|n| n.raw_name().ok()).map(|n| demangle(&n));
+                    let function = f
+                        .function
+                        .as_ref()
+                        .and_then(|n| n.raw_name().ok())
+                        .map(|n| demangle(&n));
                     let (file, line, column) = match f.location {
-                        Some(l) => (l.file.map(String::from), l.line.unwrap_or(0), l.column.unwrap_or(0)),
+                        Some(l) => (
+                            l.file.map(String::from),
+                            l.line.unwrap_or(0),
+                            l.column.unwrap_or(0),
+                        ),
                         None => (None, 0, 0),
                     };
-                    out.push(RawFrame { function, file, line, column });
+                    out.push(RawFrame {
+                        function,
+                        file,
+                        line,
+                        column,
+                    });
                 }
             }
         }
         if out.is_empty() {
-            out.push(RawFrame { function: None, file: None, line: 0, column: 0 });
+            out.push(RawFrame {
+                function: None,
+                file: None,
+                line: 0,
+                column: 0,
+            });
         }
         let last = out.len() - 1;
         if out[last].function.is_none() {

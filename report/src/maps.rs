@@ -116,7 +116,14 @@ pub fn parse_map_line(line: &[u8]) -> Option<MapLine<'_>> {
     while let [head @ .., b' ' | b'\n' | b'\r'] = path {
         path = head;
     }
-    Some(MapLine { start, end, readable: perms.first() == Some(&b'r'), offset, inode, path })
+    Some(MapLine {
+        start,
+        end,
+        readable: perms.first() == Some(&b'r'),
+        offset,
+        inode,
+        path,
+    })
 }
 
 /// `PT_LOAD` information from an ELF program header table.
@@ -178,7 +185,10 @@ pub fn bias_and_extent(loads: &[Load], map_start: u64, map_offset: u64) -> Optio
     let seg = loads.iter().find(|l| l.offset & PAGE_MASK == map_offset)?;
     let bias = map_start.wrapping_sub(seg.vaddr & PAGE_MASK);
     let lo = loads.iter().map(|l| l.vaddr & PAGE_MASK).min()?;
-    let hi = loads.iter().map(|l| l.vaddr.saturating_add(l.memsz)).max()?;
+    let hi = loads
+        .iter()
+        .map(|l| l.vaddr.saturating_add(l.memsz))
+        .max()?;
     Some((bias, lo.wrapping_add(bias), hi.wrapping_add(bias)))
 }
 
@@ -192,15 +202,21 @@ pub fn modules_from_maps(
     read_file_head: &mut dyn FnMut(&[u8]) -> Option<Vec<Load>>,
 ) -> Vec<ModuleRange> {
     let mut out: Vec<ModuleRange> = Vec::new();
-    let mut lines = maps.split(|&c| c == b'\n').filter_map(parse_map_line).peekable();
+    let mut lines = maps
+        .split(|&c| c == b'\n')
+        .filter_map(parse_map_line)
+        .peekable();
     while let Some(first) = lines.next() {
         if first.path.first() != Some(&b'/') || first.inode == 0 {
             continue;
         }
-        // Collect the run of consecutive mappings of the same file.
+        // Collect the run of consecutive mappings of the same file. Offsets increase
+        // within one loaded instance; a mapping starting again at a lower offset (or
+        // at 0) is another instance mapped right next to it.
         let mut group: Vec<MapLine<'_>> = alloc::vec![first];
         while let Some(next) = lines.peek() {
-            if next.path == first.path && next.inode == first.inode {
+            let last = group[group.len() - 1];
+            if next.path == first.path && next.inode == first.inode && next.offset > last.offset {
                 group.push(*next);
                 lines.next();
             } else {
@@ -208,18 +224,33 @@ pub fn modules_from_maps(
             }
         }
         let path = strip_deleted(first.path);
-        let loads = group
-            .iter()
-            .find(|m| m.offset == 0 && m.readable)
-            .and_then(|m| read_head(m.start, m.end - m.start))
-            .or_else(|| read_file_head(path));
+        // The ELF header of a loaded module is its first mapping. Only when that is
+        // not readable is the file itself consulted (never a device: opening one may
+        // have side effects), and a readable first page that is not ELF means the
+        // group is some data file the program mapped.
+        let loads = match group.iter().find(|m| m.offset == 0 && m.readable) {
+            Some(m) => read_head(m.start, m.end - m.start),
+            None if !path.starts_with(b"/dev/") => read_file_head(path),
+            None => None,
+        };
         let Some(loads) = loads else { continue };
-        let extent = group.iter().find_map(|m| bias_and_extent(&loads, m.start, m.offset));
-        let Some((bias, lo, hi)) = extent else { continue };
+        let extent = group
+            .iter()
+            .find_map(|m| bias_and_extent(&loads, m.start, m.offset));
+        let Some((bias, lo, hi)) = extent else {
+            continue;
+        };
         let lo = lo.min(group[0].start);
         let hi = hi.max(group[group.len() - 1].end);
-        let Ok(path) = core::str::from_utf8(path) else { continue };
-        out.push(ModuleRange { path: String::from(path), bias, lo, hi });
+        let Ok(path) = core::str::from_utf8(path) else {
+            continue;
+        };
+        out.push(ModuleRange {
+            path: String::from(path),
+            bias,
+            lo,
+            hi,
+        });
     }
     out
 }
@@ -228,17 +259,56 @@ fn strip_deleted(path: &[u8]) -> &[u8] {
     path.strip_suffix(b" (deleted)").unwrap_or(path)
 }
 
+/// How much of a module's first mapping is read to find its program headers (they
+/// follow the 64-byte ELF header in every linker's output).
+const HEAD_BYTES: u64 = 16384;
+
+const NR_PROCESS_VM_READV: usize = 310;
+const ENOSYS: isize = -38;
+const EPERM: isize = -1;
+
+/// Copies `buf.len()` bytes of this process's memory at `addr` into `buf`; returns
+/// the number of bytes copied. Uses `process_vm_readv` on our own pid, which reports
+/// an unmapped or truncated-file page as an error instead of faulting (a file the
+/// program mapped and then truncated would raise SIGBUS on a plain read). Only if the
+/// kernel or a seccomp filter refuses the call is the memory read directly.
+fn read_own_memory(addr: u64, buf: &mut [u8]) -> Option<usize> {
+    let local = [buf.as_mut_ptr() as usize, buf.len()];
+    let remote = [addr as usize, buf.len()];
+    let pid = umbra_sys::getpid() as usize;
+    let r = umbra_sys::syscall6(
+        NR_PROCESS_VM_READV,
+        pid,
+        local.as_ptr() as usize,
+        1,
+        remote.as_ptr() as usize,
+        1,
+        0,
+    );
+    if r >= 0 {
+        return Some(r as usize);
+    }
+    if r != ENOSYS && r != EPERM {
+        return None;
+    }
+    // SAFETY: `/proc/self/maps` has just reported `[addr, addr+len)` (len >= buf.len())
+    // as a readable mapping, the first page(s) of an ELF module, which the dynamic
+    // loader keeps mapped while the module is loaded. (A concurrent dlclose of exactly
+    // this module is the one unguarded case, as with dl_iterate_phdr.)
+    let src = unsafe { core::slice::from_raw_parts(addr as *const u8, buf.len()) };
+    buf.copy_from_slice(src);
+    Some(buf.len())
+}
+
 /// Reads the current process's modules.
 pub fn current_modules() -> Vec<ModuleRange> {
-    let Some(maps) = read_proc_maps() else { return Vec::new() };
+    let Some(maps) = read_proc_maps() else {
+        return Vec::new();
+    };
     let mut from_memory = |start: u64, len: u64| -> Option<Vec<Load>> {
-        // SAFETY: `/proc/self/maps` has just reported `[start, start+len)` as a
-        // readable mapping of a file; it is the module's first page(s), which the
-        // dynamic loader keeps mapped while the module is loaded. The slice is only
-        // used for the duration of this call. (A concurrent dlclose of exactly this
-        // module during a report is the one unguarded case, as with dl_iterate_phdr.)
-        let head = unsafe { core::slice::from_raw_parts(start as *const u8, len as usize) };
-        elf_loads(head)
+        let mut head = alloc::vec![0u8; len.min(HEAD_BYTES) as usize];
+        let n = read_own_memory(start, &mut head)?;
+        elf_loads(&head[..n])
     };
     let mut from_file = |path: &[u8]| -> Option<Vec<Load>> {
         let (p, len) = umbra_sys::mmap_file(path)?;
@@ -279,9 +349,21 @@ mod tests {
 555500004000-555500005000 rw-p 00000000 00:00 0 \n\
 7fff00000000-7fff00001000 rw-p 00000000 00:00 0 [stack]\n";
         let loads = alloc::vec![
-            Load { offset: 0, vaddr: 0, memsz: 0x1000 },
-            Load { offset: 0x1000, vaddr: 0x1000, memsz: 0x2000 },
-            Load { offset: 0x3000, vaddr: 0x3000, memsz: 0x1800 },
+            Load {
+                offset: 0,
+                vaddr: 0,
+                memsz: 0x1000
+            },
+            Load {
+                offset: 0x1000,
+                vaddr: 0x1000,
+                memsz: 0x2000
+            },
+            Load {
+                offset: 0x3000,
+                vaddr: 0x3000,
+                memsz: 0x1800
+            },
         ];
         let mods = modules_from_maps(maps, &mut |_, _| Some(loads.clone()), &mut |_| None);
         assert_eq!(mods.len(), 1);
@@ -292,12 +374,56 @@ mod tests {
     }
 
     #[test]
+    fn adjacent_instances_of_one_file_are_separate_modules() {
+        let maps = b"7f0000000000-7f0000100000 r--p 00000000 fe:00 9 /lib/libc.so.6\n\
+7f0000100000-7f0000101000 r--p 00000000 fe:00 9 /lib/libc.so.6\n\
+7f0000101000-7f0000102000 r-xp 00001000 fe:00 9 /lib/libc.so.6\n";
+        let loads = alloc::vec![
+            Load {
+                offset: 0,
+                vaddr: 0,
+                memsz: 0x1000
+            },
+            Load {
+                offset: 0x1000,
+                vaddr: 0x1000,
+                memsz: 0x1000
+            }
+        ];
+        let mods = modules_from_maps(maps, &mut |_, _| Some(loads.clone()), &mut |_| None);
+        assert_eq!(mods.len(), 2);
+        assert_eq!(
+            (mods[0].bias, mods[0].lo, mods[0].hi),
+            (0x7f0000000000, 0x7f0000000000, 0x7f0000100000)
+        );
+        assert_eq!(
+            (mods[1].bias, mods[1].lo, mods[1].hi),
+            (0x7f0000100000, 0x7f0000100000, 0x7f0000102000)
+        );
+    }
+
+    #[test]
+    fn reads_own_memory_without_faulting() {
+        let data = [1u8, 2, 3, 4, 5, 6, 7, 8];
+        let mut buf = [0u8; 8];
+        assert_eq!(read_own_memory(data.as_ptr() as u64, &mut buf), Some(8));
+        assert_eq!(buf, data);
+        // An unmapped page is an error, not a fault (process_vm_readv is available
+        // on the kernels this runs on; were it refused, this would fault instead).
+        let pid = umbra_sys::getpid() as usize;
+        let probe = umbra_sys::syscall6(NR_PROCESS_VM_READV, pid, 0, 0, 0, 0, 0);
+        if probe != ENOSYS && probe != EPERM {
+            assert_eq!(read_own_memory(0x1000, &mut buf), None);
+        }
+    }
+
+    #[test]
     fn own_process_has_modules() {
         let mods = current_modules();
         let exe = std::env::current_exe().unwrap();
         let exe = exe.to_str().unwrap();
         assert!(mods.iter().any(|m| m.path == exe), "{mods:?}");
-        let f = own_process_has_modules as usize as u64;
+        let f = own_process_has_modules as *const () as u64;
         let m = mods.iter().find(|m| m.contains(f)).unwrap();
         assert_eq!(m.path, exe);
     }

@@ -37,11 +37,27 @@ pub enum Location {
     None,
     /// A global; resolved through `Symbolizer::global_symbol` when formatting (no
     /// symbol, no location line).
-    Global { addr: u64 },
-    Heap { block: u64, size: u64, thread: u32, stack: Vec<u64> },
-    Stack { thread: u32 },
-    Tls { thread: u32 },
-    Fd { fd: i32, thread: u32, stack: Vec<u64>, destroyed: bool },
+    Global {
+        addr: u64,
+    },
+    Heap {
+        block: u64,
+        size: u64,
+        thread: u32,
+        stack: Vec<u64>,
+    },
+    Stack {
+        thread: u32,
+    },
+    Tls {
+        thread: u32,
+    },
+    Fd {
+        fd: i32,
+        thread: u32,
+        stack: Vec<u64>,
+        destroyed: bool,
+    },
 }
 
 /// A mutex mentioned by an access's mutex set.

@@ -96,7 +96,14 @@ impl Default for Symbolizer {
 }
 
 fn unknown_frame(module: String, module_offset: u64) -> Frame {
-    Frame { function: None, file: None, line: 0, column: 0, module, module_offset }
+    Frame {
+        function: None,
+        file: None,
+        line: 0,
+        column: 0,
+        module,
+        module_offset,
+    }
 }
 
 fn frames_in(debug: Option<&ModuleDebug>, vaddr: u64, module: &str) -> Vec<Frame> {
@@ -120,7 +127,11 @@ fn frames_in(debug: Option<&ModuleDebug>, vaddr: u64, module: &str) -> Vec<Frame
 impl Symbolizer {
     /// An empty symbolizer; does no work, so it can initialize a `static`.
     pub const fn new() -> Symbolizer {
-        Symbolizer { modules: Vec::new(), maps_read: false, files: Vec::new() }
+        Symbolizer {
+            modules: Vec::new(),
+            maps_read: false,
+            files: Vec::new(),
+        }
     }
 
     /// Re-reads `/proc/self/maps`, keeping parsed data of modules still mapped at the
@@ -129,7 +140,10 @@ impl Symbolizer {
         let mut old = core::mem::take(&mut self.modules);
         for range in current_modules() {
             let kept = old.iter().position(|m| {
-                m.range.path == range.path && m.range.bias == range.bias && m.range.lo == range.lo && m.range.hi == range.hi
+                m.range.path == range.path
+                    && m.range.bias == range.bias
+                    && m.range.lo == range.lo
+                    && m.range.hi == range.hi
             });
             let debug = match kept {
                 Some(i) => old.swap_remove(i).debug,
@@ -160,7 +174,9 @@ impl Symbolizer {
     /// containing function; never empty. An address in no module gives one frame with
     /// no function, an empty module and `module_offset == pc`.
     pub fn symbolize(&mut self, pc: u64) -> Vec<Frame> {
-        let Some(i) = self.module_index(pc) else { return vec![unknown_frame(String::new(), pc)] };
+        let Some(i) = self.module_index(pc) else {
+            return vec![unknown_frame(String::new(), pc)];
+        };
         let m = &mut self.modules[i];
         let vaddr = pc.wrapping_sub(m.range.bias);
         let debug = m.debug.get(&m.range.path);
@@ -216,7 +232,13 @@ impl Symbolizer {
     /// `start` is a virtual address of the file.
     pub fn global_symbol_in_file(&mut self, path: &str, vaddr: u64) -> Option<GlobalSymbol> {
         let (name, start, size) = self.file_debug(path)?.data_symbol(vaddr)?;
-        Some(GlobalSymbol { name: demangle(name), start, size, module: String::from(path), module_offset: vaddr })
+        Some(GlobalSymbol {
+            name: demangle(name),
+            start,
+            size,
+            module: String::from(path),
+            module_offset: vaddr,
+        })
     }
 
     /// Whether DWARF was found for the file at `path` (loading it if needed).

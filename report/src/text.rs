@@ -38,7 +38,10 @@ fn hide_nothing(_: &Frame) -> bool {
 impl FormatOptions {
     /// No prefix stripping, no hidden frames.
     pub const fn new() -> FormatOptions {
-        FormatOptions { strip_path_prefix: String::new(), hide_frame: hide_nothing }
+        FormatOptions {
+            strip_path_prefix: String::new(),
+            hide_frame: hide_nothing,
+        }
     }
 }
 
@@ -84,19 +87,31 @@ pub fn strip_path_prefix<'a>(path: &'a str, prefix: &str) -> &'a str {
 
 /// TSan's `StripFunctionName`: interceptor wrappers print as the function they wrap.
 pub fn strip_function_name(name: &str) -> &str {
-    name.strip_prefix("___interceptor_").or_else(|| name.strip_prefix("__interceptor_")).unwrap_or(name)
+    name.strip_prefix("___interceptor_")
+        .or_else(|| name.strip_prefix("__interceptor_"))
+        .unwrap_or(name)
 }
 
-/// Symbolizes a stack of return addresses (`pc - 1` each, like TSan's
-/// `GetPreviousInstructionPc`), expands inlined frames and drops hidden ones. Stops
-/// at a zero pc.
+/// Symbolizes one return address as TSan's `SymbolizeStack` does: `pc - 1` (TSan's
+/// `GetPreviousInstructionPc`) is looked up, but a frame outside every module keeps
+/// the original `pc` as its `module_offset` (TSan restores it for printing `(%p)`).
+fn symbolize_return_address(sym: &mut Symbolizer, pc: u64) -> Vec<Frame> {
+    let mut frames = sym.symbolize(pc - 1);
+    for f in frames.iter_mut().filter(|f| f.module.is_empty()) {
+        f.module_offset = pc;
+    }
+    frames
+}
+
+/// Symbolizes a stack of return addresses (see `symbolize_return_address`), expands
+/// inlined frames and drops hidden ones. Stops at a zero pc.
 pub fn resolve_stack(stack: &[u64], sym: &mut Symbolizer, opts: &FormatOptions) -> Vec<Frame> {
     let mut out = Vec::new();
     for &pc in stack {
         if pc == 0 {
             break;
         }
-        for f in sym.symbolize(pc - 1) {
+        for f in symbolize_return_address(sym, pc) {
             if !(opts.hide_frame)(&f) {
                 out.push(f);
             }
@@ -138,7 +153,8 @@ fn source_location(out: &mut String, f: &Frame, with_column: bool, opts: &Format
     }
 }
 
-/// `(module+0xoff)` with the module's basename, or `(0xpc)` (TSan's `%M`).
+/// `(module+0xoff)` with the module's basename, or `(0xpc)` with the return address
+/// itself (TSan's `%M`).
 fn module_location(out: &mut String, f: &Frame) {
     if f.module.is_empty() {
         let _ = write!(out, "({})", Ptr(f.module_offset));
@@ -154,7 +170,12 @@ fn print_frames(out: &mut String, frames: &[Frame], opts: &FormatOptions) {
     }
     for (i, f) in frames.iter().enumerate() {
         let _ = write!(out, "    #{} ", i);
-        out.push_str(f.function.as_deref().map(strip_function_name).unwrap_or("<null>"));
+        out.push_str(
+            f.function
+                .as_deref()
+                .map(strip_function_name)
+                .unwrap_or("<null>"),
+        );
         out.push(' ');
         source_location(out, f, true, opts);
         out.push(' ');
@@ -164,7 +185,12 @@ fn print_frames(out: &mut String, frames: &[Frame], opts: &FormatOptions) {
     out.push('\n');
 }
 
-fn print_stack(out: &mut String, stack: Option<&[u64]>, sym: &mut Symbolizer, opts: &FormatOptions) {
+fn print_stack(
+    out: &mut String,
+    stack: Option<&[u64]>,
+    sym: &mut Symbolizer,
+    opts: &FormatOptions,
+) {
     let frames = match stack {
         Some(s) => resolve_stack(s, sym, opts),
         None => Vec::new(),
@@ -186,8 +212,20 @@ pub fn access_desc(first: bool, kind: AccessKind) -> &'static str {
     }
 }
 
-fn print_access(out: &mut String, a: &Access, first: bool, sym: &mut Symbolizer, opts: &FormatOptions) {
-    let _ = write!(out, "  {} of size {} at {} by ", access_desc(first, a.kind), a.size, Ptr(a.addr));
+fn print_access(
+    out: &mut String,
+    a: &Access,
+    first: bool,
+    sym: &mut Symbolizer,
+    opts: &FormatOptions,
+) {
+    let _ = write!(
+        out,
+        "  {} of size {} at {} by ",
+        access_desc(first, a.kind),
+        a.size,
+        Ptr(a.addr)
+    );
     thread_name(out, a.thread);
     for (i, &(id, write)) in a.mutexes.iter().enumerate() {
         out.push_str(if i == 0 { " (mutexes:" } else { "," });
@@ -209,11 +247,27 @@ fn print_location(out: &mut String, loc: &Location, sym: &mut Symbolizer, opts: 
                 if g.size != 0 {
                     let _ = write!(out, "of size {} ", g.size);
                 }
-                let _ = write!(out, "at {} ({}+{:#x})\n\n", Ptr(g.start), basename(&g.module), g.module_offset);
+                let _ = write!(
+                    out,
+                    "at {} ({}+{:#x})\n\n",
+                    Ptr(g.start),
+                    basename(&g.module),
+                    g.module_offset
+                );
             }
         }
-        Location::Heap { block, size, thread, stack } => {
-            let _ = write!(out, "  Location is heap block of size {} at {} allocated by ", size, Ptr(*block));
+        Location::Heap {
+            block,
+            size,
+            thread,
+            stack,
+        } => {
+            let _ = write!(
+                out,
+                "  Location is heap block of size {} at {} allocated by ",
+                size,
+                Ptr(*block)
+            );
             thread_name(out, *thread);
             out.push_str(":\n");
             print_stack(out, Some(stack), sym, opts);
@@ -228,8 +282,18 @@ fn print_location(out: &mut String, loc: &Location, sym: &mut Symbolizer, opts: 
             thread_name(out, *thread);
             out.push_str(".\n\n");
         }
-        Location::Fd { fd, thread, stack, destroyed } => {
-            let _ = write!(out, "  Location is file descriptor {} {} by ", fd, if *destroyed { "destroyed" } else { "created" });
+        Location::Fd {
+            fd,
+            thread,
+            stack,
+            destroyed,
+        } => {
+            let _ = write!(
+                out,
+                "  Location is file descriptor {} {} by ",
+                fd,
+                if *destroyed { "destroyed" } else { "created" }
+            );
             thread_name(out, *thread);
             out.push_str(" at:\n");
             print_stack(out, Some(stack), sym, opts);
@@ -245,7 +309,7 @@ pub fn summary_frame(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions)
         if pc == 0 {
             break;
         }
-        for f in sym.symbolize(pc - 1) {
+        for f in symbolize_return_address(sym, pc) {
             if !(opts.hide_frame)(&f) {
                 return Some(f);
             }
@@ -260,14 +324,21 @@ pub fn summary_frame(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions)
 /// `in FUNC`). Empty when the current access has no (non-hidden) frame, in which case
 /// TSan prints no SUMMARY line either.
 pub fn summary_line(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
-    let Some(f) = summary_frame(r, sym, opts) else { return String::new() };
+    let Some(f) = summary_frame(r, sym, opts) else {
+        return String::new();
+    };
     let mut out = String::new();
     let _ = write!(out, "SUMMARY: ThreadSanitizer: {} ", r.kind.as_str());
     // sanitizer_common's "%L %F".
     if f.file.is_some() {
         source_location(&mut out, &f, SUMMARY_WITH_COLUMN, opts);
     } else if !f.module.is_empty() {
-        let _ = write!(out, "({}+{:#x})", strip_path_prefix(&f.module, &opts.strip_path_prefix), f.module_offset);
+        let _ = write!(
+            out,
+            "({}+{:#x})",
+            strip_path_prefix(&f.module, &opts.strip_path_prefix),
+            f.module_offset
+        );
     } else {
         out.push_str("(<unknown module>)");
     }
@@ -284,7 +355,12 @@ pub fn summary_line(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) 
 pub fn format_text(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
     let mut out = String::with_capacity(1024);
     out.push_str("==================\n");
-    let _ = writeln!(out, "WARNING: ThreadSanitizer: {} (pid={})", r.kind.as_str(), r.pid);
+    let _ = writeln!(
+        out,
+        "WARNING: ThreadSanitizer: {} (pid={})",
+        r.kind.as_str(),
+        r.pid
+    );
     print_access(&mut out, &r.current, true, sym, opts);
     print_access(&mut out, &r.previous, false, sym, opts);
     if let Some(s) = &r.sleep_stack {
@@ -301,7 +377,12 @@ pub fn format_text(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -
         if let Some(name) = t.name.as_deref().filter(|n| !n.is_empty()) {
             let _ = write!(out, " '{}'", name);
         }
-        let _ = write!(out, " (tid={}, {}) created by ", t.os_tid, if t.running { "running" } else { "finished" });
+        let _ = write!(
+            out,
+            " (tid={}, {}) created by ",
+            t.os_tid,
+            if t.running { "running" } else { "finished" }
+        );
         thread_name(&mut out, t.parent);
         if !t.stack.is_empty() {
             out.push_str(" at:");
@@ -325,7 +406,10 @@ mod tests {
     #[test]
     fn path_and_name_stripping() {
         assert_eq!(strip_path_prefix("/home/u/src/a.c", "/home/u/"), "src/a.c");
-        assert_eq!(strip_path_prefix("/x/home/u/src/a.c", "/home/u/"), "src/a.c"); // strstr, not prefix
+        assert_eq!(
+            strip_path_prefix("/x/home/u/src/a.c", "/home/u/"),
+            "src/a.c"
+        ); // strstr, not prefix
         assert_eq!(strip_path_prefix("./a.c", ""), "a.c");
         assert_eq!(strip_path_prefix("/a.c", "/zzz"), "/a.c");
         assert_eq!(strip_function_name("__interceptor_malloc"), "malloc");

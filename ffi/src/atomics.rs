@@ -1,0 +1,362 @@
+//! `__tsan_atomic*`: the atomic operations of C11/C++11/Rust, performed for the
+//! program and turned into clock operations by their memory order, following the
+//! rules in `umbra_clocks::ThreadClock` (release sequences through RMWs, relaxed
+//! stores ending them, standalone fences).
+//!
+//! An operation that moves clocks runs the memory operation under the lock of the
+//! location's sync object, so a load that reads a stored value also reads the
+//! clock that store published. Purely relaxed operations on a location that never
+//! saw a release, by a thread that never ran a release fence, only touch shadow.
+
+use core::sync::atomic::{self, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+use crate::entry::{access_slow, caller_pc};
+use crate::sync;
+use crate::thread::{ctx, refresh_fast_state, thr};
+use umbra_shadow::cell::{mask_of, ShadowCell, READ};
+
+const RELAXED: i32 = 0;
+const CONSUME: i32 = 1;
+const ACQUIRE: i32 = 2;
+const RELEASE: i32 = 3;
+const ACQ_REL: i32 = 4;
+const SEQ_CST: i32 = 5;
+
+/// Validates a memory-order argument (GCC's HLE/sync flags above bit 15 masked off,
+/// as TSan does). An unknown value is reported and treated as seq_cst.
+fn order(mo: i32, func: &str) -> i32 {
+    let m = mo & 0x7fff;
+    if (RELAXED..=SEQ_CST).contains(&m) {
+        m
+    } else {
+        umbra_sys::eprint_fmt(format_args!(
+            "umbra: invalid memory order {} passed to {}; treating it as seq_cst\n",
+            mo, func
+        ));
+        SEQ_CST
+    }
+}
+
+fn is_acquire(mo: i32) -> bool {
+    matches!(mo, CONSUME | ACQUIRE | ACQ_REL | SEQ_CST)
+}
+fn is_release(mo: i32) -> bool {
+    matches!(mo, RELEASE | ACQ_REL | SEQ_CST)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Load,
+    Store,
+    Rmw,
+}
+
+/// Shadow check of an atomic access.
+fn check(addr: usize, size: usize, is_write: bool, pc: u64) {
+    let t = thr();
+    let cur = t.fast_state | mask_of(addr, size) as u64 | if is_write { 0 } else { READ };
+    if size > 8 || (addr & 7) + size > 8 {
+        crate::entry::range_access(addr, size, is_write, pc);
+    } else {
+        access_slow(addr, size, is_write, true, pc, ShadowCell(cur));
+    }
+}
+
+/// Runs `op` (the memory operation; returns whether a CAS succeeded) with the
+/// clock effects of `kind` at order `mo` (`fmo` for a failed CAS).
+#[inline]
+fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, op: impl FnOnce() -> bool) {
+    if thr().ctx.is_null() {
+        ctx();
+    }
+    let c = ctx();
+    if c.ignore_depth > 0 {
+        op();
+        return;
+    }
+    let needs_sync = match kind {
+        Kind::Load => false,
+        Kind::Store | Kind::Rmw => is_release(mo) || c.clock.has_release_fence(),
+    };
+    let sv = if needs_sync { Some(sync::get_or_create(addr)) } else { sync::find(addr) };
+    let Some(sv) = sv else {
+        op();
+        return;
+    };
+    crate::thread::in_runtime(|| {
+        let mut g = sv.lock();
+        let ok = op();
+        let c = ctx();
+        let (kind, mo) = if kind == Kind::Rmw && !ok { (Kind::Load, fmo) } else { (kind, mo) };
+        match kind {
+            Kind::Load => {
+                if is_acquire(mo) {
+                    c.clock.acquire(&g.clock)
+                } else {
+                    c.clock.relaxed_load(&g.clock)
+                }
+            }
+            Kind::Store => {
+                if is_release(mo) {
+                    c.clock.release_store(&mut g.clock)
+                } else {
+                    c.clock.relaxed_store(&mut g.clock)
+                }
+            }
+            Kind::Rmw => {
+                match (is_acquire(mo), is_release(mo)) {
+                    (true, true) => c.clock.acquire_release(&mut g.clock),
+                    (true, false) => {
+                        c.clock.acquire(&g.clock);
+                        c.clock.relaxed_rmw_store(&mut g.clock);
+                    }
+                    (false, true) => {
+                        c.clock.relaxed_load(&g.clock);
+                        c.clock.release(&mut g.clock);
+                    }
+                    (false, false) => {
+                        c.clock.relaxed_load(&g.clock);
+                        c.clock.relaxed_rmw_store(&mut g.clock);
+                    }
+                }
+            }
+        }
+        drop(g);
+        refresh_fast_state();
+    });
+}
+
+macro_rules! atomic_size {
+    ($t:ty, $at:ty, $size:literal,
+     $load:ident, $store:ident, $xchg:ident, $add:ident, $sub:ident, $and:ident, $or:ident, $xor:ident, $nand:ident,
+     $cas_val:ident, $cas_strong:ident, $cas_weak:ident) => {
+        #[no_mangle]
+        pub unsafe extern "C" fn $load(a: *const $t, mo: i32) -> $t {
+            let mo = order(mo, stringify!($load));
+            check(a as usize, $size, false, caller_pc());
+            let mut v = 0;
+            // SAFETY: the program passes a valid, aligned atomic location.
+            with_clocks(a as usize, Kind::Load, mo, mo, || { v = unsafe { &*(a as *const $at) }.load(Ordering::SeqCst); true });
+            v
+        }
+        #[no_mangle]
+        pub unsafe extern "C" fn $store(a: *mut $t, v: $t, mo: i32) {
+            let mo = order(mo, stringify!($store));
+            check(a as usize, $size, true, caller_pc());
+            // SAFETY: as above.
+            with_clocks(a as usize, Kind::Store, mo, mo, || { unsafe { &*(a as *const $at) }.store(v, Ordering::SeqCst); true });
+        }
+        atomic_size!(@rmw $t, $at, $size, $xchg, swap);
+        atomic_size!(@rmw $t, $at, $size, $add, fetch_add);
+        atomic_size!(@rmw $t, $at, $size, $sub, fetch_sub);
+        atomic_size!(@rmw $t, $at, $size, $and, fetch_and);
+        atomic_size!(@rmw $t, $at, $size, $or, fetch_or);
+        atomic_size!(@rmw $t, $at, $size, $xor, fetch_xor);
+        atomic_size!(@rmw $t, $at, $size, $nand, fetch_nand);
+        #[no_mangle]
+        pub unsafe extern "C" fn $cas_val(a: *mut $t, cmp: $t, new: $t, mo: i32, fmo: i32) -> $t {
+            let mo = order(mo, stringify!($cas_val));
+            let fmo = order(fmo, stringify!($cas_val));
+            check(a as usize, $size, true, caller_pc());
+            let mut old = 0;
+            with_clocks(a as usize, Kind::Rmw, mo, fmo, || {
+                // SAFETY: as above.
+                let r = unsafe { &*(a as *const $at) }.compare_exchange(cmp, new, Ordering::SeqCst, Ordering::SeqCst);
+                match r { Ok(v) => { old = v; true } Err(v) => { old = v; false } }
+            });
+            old
+        }
+        #[no_mangle]
+        pub unsafe extern "C" fn $cas_strong(a: *mut $t, cmp: *mut $t, new: $t, mo: i32, fmo: i32) -> i32 {
+            let mo = order(mo, stringify!($cas_strong));
+            let fmo = order(fmo, stringify!($cas_strong));
+            check(a as usize, $size, true, caller_pc());
+            // SAFETY: `cmp` points to the expected value, per the ABI.
+            let expected = unsafe { *cmp };
+            let mut ok = false;
+            with_clocks(a as usize, Kind::Rmw, mo, fmo, || {
+                // SAFETY: as above.
+                match unsafe { &*(a as *const $at) }.compare_exchange(expected, new, Ordering::SeqCst, Ordering::SeqCst) {
+                    Ok(_) => ok = true,
+                    // SAFETY: as above.
+                    Err(v) => unsafe { *cmp = v },
+                }
+                ok
+            });
+            ok as i32
+        }
+        #[no_mangle]
+        pub unsafe extern "C" fn $cas_weak(a: *mut $t, cmp: *mut $t, new: $t, mo: i32, fmo: i32) -> i32 {
+            // SAFETY: forwarded (a strong CAS is a valid weak CAS).
+            unsafe { $cas_strong(a, cmp, new, mo, fmo) }
+        }
+    };
+    (@rmw $t:ty, $at:ty, $size:literal, $name:ident, $method:ident) => {
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(a: *mut $t, v: $t, mo: i32) -> $t {
+            let mo = order(mo, stringify!($name));
+            check(a as usize, $size, true, caller_pc());
+            let mut old = 0;
+            // SAFETY: the program passes a valid, aligned atomic location.
+            with_clocks(a as usize, Kind::Rmw, mo, mo, || { old = unsafe { &*(a as *const $at) }.$method(v, Ordering::SeqCst); true });
+            old
+        }
+    };
+}
+
+atomic_size!(u8, AtomicU8, 1, __tsan_atomic8_load, __tsan_atomic8_store, __tsan_atomic8_exchange, __tsan_atomic8_fetch_add,
+    __tsan_atomic8_fetch_sub, __tsan_atomic8_fetch_and, __tsan_atomic8_fetch_or, __tsan_atomic8_fetch_xor, __tsan_atomic8_fetch_nand,
+    __tsan_atomic8_compare_exchange_val, __tsan_atomic8_compare_exchange_strong, __tsan_atomic8_compare_exchange_weak);
+atomic_size!(u16, AtomicU16, 2, __tsan_atomic16_load, __tsan_atomic16_store, __tsan_atomic16_exchange, __tsan_atomic16_fetch_add,
+    __tsan_atomic16_fetch_sub, __tsan_atomic16_fetch_and, __tsan_atomic16_fetch_or, __tsan_atomic16_fetch_xor, __tsan_atomic16_fetch_nand,
+    __tsan_atomic16_compare_exchange_val, __tsan_atomic16_compare_exchange_strong, __tsan_atomic16_compare_exchange_weak);
+atomic_size!(u32, AtomicU32, 4, __tsan_atomic32_load, __tsan_atomic32_store, __tsan_atomic32_exchange, __tsan_atomic32_fetch_add,
+    __tsan_atomic32_fetch_sub, __tsan_atomic32_fetch_and, __tsan_atomic32_fetch_or, __tsan_atomic32_fetch_xor, __tsan_atomic32_fetch_nand,
+    __tsan_atomic32_compare_exchange_val, __tsan_atomic32_compare_exchange_strong, __tsan_atomic32_compare_exchange_weak);
+atomic_size!(u64, AtomicU64, 8, __tsan_atomic64_load, __tsan_atomic64_store, __tsan_atomic64_exchange, __tsan_atomic64_fetch_add,
+    __tsan_atomic64_fetch_sub, __tsan_atomic64_fetch_and, __tsan_atomic64_fetch_or, __tsan_atomic64_fetch_xor, __tsan_atomic64_fetch_nand,
+    __tsan_atomic64_compare_exchange_val, __tsan_atomic64_compare_exchange_strong, __tsan_atomic64_compare_exchange_weak);
+
+/// 16-byte atomics through `lock cmpxchg16b`.
+mod wide {
+    /// Compare-and-swap of 16 bytes; returns the previous value.
+    ///
+    /// # Safety
+    /// `p` valid for 16 bytes and 16-byte aligned.
+    pub unsafe fn cas(p: *mut u128, old: u128, new: u128) -> u128 {
+        let (lo, hi): (u64, u64);
+        // SAFETY: per the contract; rbx is swapped in and restored (LLVM reserves it).
+        unsafe {
+            core::arch::asm!(
+                "xchg {tmp}, rbx",
+                "lock cmpxchg16b xmmword ptr [{p}]",
+                "mov rbx, {tmp}",
+                p = in(reg) p,
+                tmp = inout(reg) new as u64 => _,
+                inout("rax") old as u64 => lo,
+                inout("rdx") (old >> 64) as u64 => hi,
+                in("rcx") (new >> 64) as u64,
+                options(nostack),
+            );
+        }
+        lo as u128 | (hi as u128) << 64
+    }
+
+    /// Applies `f` atomically; returns the previous value.
+    ///
+    /// # Safety
+    /// As [`cas`].
+    pub unsafe fn update(p: *mut u128, f: impl Fn(u128) -> u128) -> u128 {
+        // SAFETY: forwarded.
+        let mut cur = unsafe { cas(p, 0, 0) };
+        loop {
+            // SAFETY: forwarded.
+            let seen = unsafe { cas(p, cur, f(cur)) };
+            if seen == cur {
+                return cur;
+            }
+            cur = seen;
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn __tsan_atomic128_load(a: *const u128, mo: i32) -> u128 {
+    let mo = order(mo, "__tsan_atomic128_load");
+    check(a as usize, 16, false, caller_pc());
+    let mut v = 0;
+    // SAFETY: the program passes a valid 16-byte aligned location; cas(0, 0) only
+    // writes when the value is already 0.
+    with_clocks(a as usize, Kind::Load, mo, mo, || { v = unsafe { wide::cas(a as *mut u128, 0, 0) }; true });
+    v
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn __tsan_atomic128_store(a: *mut u128, v: u128, mo: i32) {
+    let mo = order(mo, "__tsan_atomic128_store");
+    check(a as usize, 16, true, caller_pc());
+    // SAFETY: as above.
+    with_clocks(a as usize, Kind::Store, mo, mo, || { unsafe { wide::update(a, |_| v) }; true });
+}
+
+macro_rules! rmw128 {
+    ($($name:ident => |$old:ident, $v:ident| $e:expr;)*) => {$(
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(a: *mut u128, v: u128, mo: i32) -> u128 {
+            let mo = order(mo, stringify!($name));
+            check(a as usize, 16, true, caller_pc());
+            let mut prev = 0;
+            // SAFETY: as above.
+            with_clocks(a as usize, Kind::Rmw, mo, mo, || { prev = unsafe { wide::update(a, |$old| { let $v = v; $e }) }; true });
+            prev
+        }
+    )*};
+}
+rmw128! {
+    __tsan_atomic128_exchange => |_o, v| v;
+    __tsan_atomic128_fetch_add => |o, v| o.wrapping_add(v);
+    __tsan_atomic128_fetch_sub => |o, v| o.wrapping_sub(v);
+    __tsan_atomic128_fetch_and => |o, v| o & v;
+    __tsan_atomic128_fetch_or => |o, v| o | v;
+    __tsan_atomic128_fetch_xor => |o, v| o ^ v;
+    __tsan_atomic128_fetch_nand => |o, v| !(o & v);
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_val(a: *mut u128, cmp: u128, new: u128, mo: i32, fmo: i32) -> u128 {
+    let mo = order(mo, "__tsan_atomic128_compare_exchange_val");
+    let fmo = order(fmo, "__tsan_atomic128_compare_exchange_val");
+    check(a as usize, 16, true, caller_pc());
+    let mut old = 0;
+    // SAFETY: as above.
+    with_clocks(a as usize, Kind::Rmw, mo, fmo, || { old = unsafe { wide::cas(a, cmp, new) }; old == cmp });
+    old
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_strong(a: *mut u128, cmp: *mut u128, new: u128, mo: i32, fmo: i32) -> i32 {
+    // SAFETY: `cmp` points to the expected value, per the ABI.
+    let expected = unsafe { *cmp };
+    // SAFETY: forwarded.
+    let old = unsafe { __tsan_atomic128_compare_exchange_val(a, expected, new, mo, fmo) };
+    if old != expected {
+        // SAFETY: as above.
+        unsafe { *cmp = old };
+    }
+    (old == expected) as i32
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_weak(a: *mut u128, cmp: *mut u128, new: u128, mo: i32, fmo: i32) -> i32 {
+    // SAFETY: forwarded.
+    unsafe { __tsan_atomic128_compare_exchange_strong(a, cmp, new, mo, fmo) }
+}
+
+/// `atomic_thread_fence`: the release and acquire fence rules (stock TSan treats
+/// fences as no-ops and reports false races on fence-based synchronization).
+#[no_mangle]
+pub extern "C" fn __tsan_atomic_thread_fence(mo: i32) {
+    let mo = order(mo, "__tsan_atomic_thread_fence");
+    atomic::fence(Ordering::SeqCst);
+    if thr().ctx.is_null() {
+        ctx();
+    }
+    crate::thread::in_runtime(|| {
+        let c = ctx();
+        if is_acquire(mo) {
+            c.clock.fence_acquire();
+        }
+        if is_release(mo) {
+            c.clock.fence_release();
+        }
+    });
+    refresh_fast_state();
+}
+
+/// A signal fence orders only against signal handlers on the same thread, which
+/// the detector treats as part of the thread: nothing to do.
+#[no_mangle]
+pub extern "C" fn __tsan_atomic_signal_fence(mo: i32) {
+    order(mo, "__tsan_atomic_signal_fence");
+    atomic::compiler_fence(Ordering::SeqCst);
+}

@@ -1,0 +1,144 @@
+//! The public runtime API that is not a memory access: initialization, manual
+//! happens-before edges, ignores, mutex annotations, dynamic annotations, and the
+//! barrier used by compiler-rt's and rustc's tests.
+
+use core::ffi::{c_char, c_int, c_void};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::sync;
+use crate::thread::{ctx, in_runtime, refresh_fast_state};
+
+#[no_mangle]
+pub extern "C" fn __tsan_init() {
+    crate::rt::ensure_init();
+}
+
+/// Also runs at load time (before the program's constructors), in case no
+/// instrumented constructor calls `__tsan_init` first.
+#[used]
+#[link_section = ".init_array.00101"]
+static INIT_AT_LOAD: extern "C" fn() = __tsan_init;
+
+#[no_mangle]
+pub extern "C" fn __tsan_acquire(addr: *mut c_void) {
+    in_runtime(|| sync::acquire(addr as usize));
+}
+
+#[no_mangle]
+pub extern "C" fn __tsan_release(addr: *mut c_void) {
+    in_runtime(|| sync::release(addr as usize));
+}
+
+#[no_mangle]
+pub extern "C" fn __tsan_ignore_thread_begin() {
+    ctx().ignore_depth += 1;
+    refresh_fast_state();
+}
+
+#[no_mangle]
+pub extern "C" fn __tsan_ignore_thread_end() {
+    let c = ctx();
+    if c.ignore_depth == 0 {
+        umbra_sys::eprint_fmt(format_args!("umbra: __tsan_ignore_thread_end without a matching begin; ignored\n"));
+        return;
+    }
+    c.ignore_depth -= 1;
+    refresh_fast_state();
+}
+
+/// `__tsan_testonly_barrier_init(b, count)`: a barrier in a 32-bit word (count in
+/// the low byte, arrivals above), synchronizing like pthread_barrier_wait.
+#[no_mangle]
+pub unsafe extern "C" fn __tsan_testonly_barrier_init(b: *mut u32, count: u32) {
+    if count == 0 || count > 255 {
+        umbra_sys::eprint_fmt(format_args!("umbra: __tsan_testonly_barrier_init: count {} must be 1..=255\n", count));
+        umbra_sys::exit_group(1);
+    }
+    // SAFETY: the caller passes a word it owns.
+    unsafe { (*(b as *const AtomicU32)).store(count, Ordering::Relaxed) };
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn __tsan_testonly_barrier_wait(b: *mut u32) {
+    // SAFETY: a word initialized by __tsan_testonly_barrier_init.
+    let w = unsafe { &*(b as *const AtomicU32) };
+    in_runtime(|| sync::release(b as usize));
+    let count = w.load(Ordering::Relaxed) & 0xff;
+    // AcqRel: arrivals are counted in one total order.
+    let prev = w.fetch_add(1 << 8, Ordering::AcqRel);
+    let generation = (prev >> 8) / count;
+    // Acquire: after seeing all arrivals of this generation.
+    while (w.load(Ordering::Acquire) >> 8) / count == generation {
+        umbra_sys::sched_yield();
+    }
+    in_runtime(|| sync::acquire(b as usize));
+}
+
+// Mutex annotations (`__tsan_mutex_*`), for locks the runtime cannot see.
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_create(addr: *mut c_void, _flags: u32) {
+    in_runtime(|| sync::reset_range(addr as usize, 1));
+}
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_destroy(addr: *mut c_void, _flags: u32) {
+    in_runtime(|| sync::reset_range(addr as usize, 1));
+}
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_pre_lock(_addr: *mut c_void, _flags: u32) {}
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_post_lock(addr: *mut c_void, flags: u32, _recursion: c_int) {
+    const TRY_LOCK_FAILED: u32 = 1 << 5;
+    if flags & TRY_LOCK_FAILED == 0 {
+        in_runtime(|| sync::acquire(addr as usize));
+    }
+}
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_pre_unlock(addr: *mut c_void, _flags: u32) -> c_int {
+    in_runtime(|| sync::release_store(addr as usize));
+    0
+}
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_post_unlock(_addr: *mut c_void, _flags: u32) {}
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_pre_signal(_addr: *mut c_void, _flags: u32) {}
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_post_signal(_addr: *mut c_void, _flags: u32) {}
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_pre_divert(_addr: *mut c_void, _flags: u32) {}
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_post_divert(_addr: *mut c_void, _flags: u32) {}
+
+#[no_mangle]
+pub extern "C" fn __tsan_flush_memory() {}
+#[no_mangle]
+pub extern "C" fn __tsan_on_thread_idle() {}
+
+// Dynamic annotations.
+#[no_mangle]
+pub extern "C" fn AnnotateHappensBefore(_f: *const c_char, _l: c_int, addr: *mut c_void) {
+    __tsan_release(addr)
+}
+#[no_mangle]
+pub extern "C" fn AnnotateHappensAfter(_f: *const c_char, _l: c_int, addr: *mut c_void) {
+    __tsan_acquire(addr)
+}
+#[no_mangle]
+pub extern "C" fn AnnotateIgnoreReadsBegin(_f: *const c_char, _l: c_int) {
+    __tsan_ignore_thread_begin()
+}
+#[no_mangle]
+pub extern "C" fn AnnotateIgnoreReadsEnd(_f: *const c_char, _l: c_int) {
+    __tsan_ignore_thread_end()
+}
+#[no_mangle]
+pub extern "C" fn AnnotateIgnoreWritesBegin(_f: *const c_char, _l: c_int) {
+    __tsan_ignore_thread_begin()
+}
+#[no_mangle]
+pub extern "C" fn AnnotateIgnoreWritesEnd(_f: *const c_char, _l: c_int) {
+    __tsan_ignore_thread_end()
+}
+#[no_mangle]
+pub extern "C" fn RunningOnValgrind() -> c_int {
+    0
+}

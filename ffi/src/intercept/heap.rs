@@ -1,0 +1,207 @@
+//! The malloc family, on glibc's allocator (`__libc_malloc` and friends, called
+//! directly so no other interposer is involved). A new block's shadow and sync
+//! objects are reset, so reusing freed memory never races; `free` is checked as a
+//! write of the whole block and leaves freed markers, so an unordered access after
+//! it is reported. Live blocks are kept in a sharded map for reports.
+
+use alloc::collections::BTreeMap;
+use core::ffi::c_void;
+
+use umbra_shadow::cell::ShadowCell;
+use umbra_sys::SpinMutex;
+
+use crate::entry::caller_pc;
+use crate::real;
+use crate::thread::{ctx, in_runtime, thr};
+
+#[derive(Clone, Copy)]
+pub struct Block {
+    pub size: usize,
+    pub tid: u32,
+    pub stack: u32,
+    pub pc: u64,
+}
+
+static BLOCKS: [SpinMutex<BTreeMap<usize, Block>>; 32] = [const { SpinMutex::new(BTreeMap::new()) }; 32];
+
+fn shard(p: usize) -> &'static SpinMutex<BTreeMap<usize, Block>> {
+    &BLOCKS[(p >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59]
+}
+
+/// The live heap block containing `addr`.
+pub fn block_of(addr: usize) -> Option<(usize, Block)> {
+    BLOCKS.iter().find_map(|s| {
+        let g = s.lock();
+        g.range(..=addr).next_back().filter(|(&b, blk)| addr < b + blk.size.max(1)).map(|(&b, &blk)| (b, blk))
+    })
+}
+
+fn on_alloc(p: *mut c_void, size: usize, pc: u64) -> *mut c_void {
+    if p.is_null() {
+        return p;
+    }
+    let t = thr();
+    if t.in_rt > 0 {
+        return p;
+    }
+    let known = !t.ctx.is_null();
+    in_runtime(|| {
+        umbra_shadow::reset_range(p as usize, size);
+        crate::sync::reset_range(p as usize, size);
+        let (tid, stack) = if known { (ctx().tid, crate::thread::current_stack_id()) } else { (0, 0) };
+        shard(p as usize).lock().insert(p as usize, Block { size, tid, stack, pc });
+    });
+    p
+}
+
+fn on_free(p: *mut c_void, pc: u64) {
+    if p.is_null() || thr().in_rt > 0 {
+        return;
+    }
+    let known = !thr().ctx.is_null();
+    in_runtime(|| {
+        let Some(b) = shard(p as usize).lock().remove(&(p as usize)) else { return };
+        if !known || b.size == 0 {
+            return;
+        }
+        // A free is a write to the whole block: check it, then leave freed markers.
+        crate::entry::range_access(p as usize, b.size, true, pc);
+        let c = ctx();
+        let marker = ShadowCell::freed(c.clock.sid, c.clock.epoch());
+        umbra_shadow::reset_range_to(p as usize, b.size, marker.0);
+        crate::sync::reset_range(p as usize, b.size);
+    });
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn malloc(n: usize) -> *mut c_void {
+    // SAFETY: glibc's allocator.
+    on_alloc(unsafe { real::__libc_malloc(n) }, n, caller_pc())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn calloc(n: usize, m: usize) -> *mut c_void {
+    // SAFETY: glibc's allocator (checks the multiplication).
+    let p = unsafe { real::__libc_calloc(n, m) };
+    on_alloc(p, n.wrapping_mul(m), caller_pc())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn realloc(old: *mut c_void, n: usize) -> *mut c_void {
+    let pc = caller_pc();
+    if old.is_null() {
+        // SAFETY: realloc(NULL, n) is malloc(n).
+        return on_alloc(unsafe { real::__libc_malloc(n) }, n, pc);
+    }
+    if n == 0 {
+        on_free(old, pc);
+        // SAFETY: glibc frees and returns NULL.
+        return unsafe { real::__libc_realloc(old, 0) };
+    }
+    // Move explicitly so the old block is checked as read and freed, the new one fresh.
+    // SAFETY: glibc's allocator.
+    let p = unsafe { real::__libc_malloc(n) };
+    if p.is_null() {
+        return p;
+    }
+    // SAFETY: `old` is a live block of at least its usable size.
+    let old_size = unsafe { real::malloc_usable_size(old) };
+    let keep = old_size.min(n);
+    if thr().in_rt == 0 && !thr().ctx.is_null() {
+        crate::entry::range_access(old as usize, keep, false, pc);
+    }
+    on_alloc(p, n, pc);
+    // SAFETY: both blocks hold at least `keep` bytes.
+    unsafe { crate::memfns::__umbra_rt_memcpy(p as *mut u8, old as *const u8, keep) };
+    on_free(old, pc);
+    // SAFETY: `old` was allocated by glibc.
+    unsafe { real::__libc_free(old) };
+    p
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn reallocarray(old: *mut c_void, n: usize, m: usize) -> *mut c_void {
+    match n.checked_mul(m) {
+        // SAFETY: forwarded.
+        Some(s) => unsafe { realloc(old, s) },
+        None => core::ptr::null_mut(),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn free(p: *mut c_void) {
+    on_free(p, caller_pc());
+    // SAFETY: the program frees a block it got from this allocator.
+    unsafe { real::__libc_free(p) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn cfree(p: *mut c_void) {
+    // SAFETY: forwarded.
+    unsafe { free(p) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn memalign(align: usize, n: usize) -> *mut c_void {
+    // SAFETY: glibc's allocator.
+    on_alloc(unsafe { real::__libc_memalign(align, n) }, n, caller_pc())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn aligned_alloc(align: usize, n: usize) -> *mut c_void {
+    // SAFETY: glibc's allocator.
+    on_alloc(unsafe { real::__libc_memalign(align, n) }, n, caller_pc())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn valloc(n: usize) -> *mut c_void {
+    // SAFETY: glibc's allocator.
+    on_alloc(unsafe { real::__libc_memalign(4096, n) }, n, caller_pc())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pvalloc(n: usize) -> *mut c_void {
+    let n = (n + 4095) & !4095;
+    // SAFETY: glibc's allocator.
+    on_alloc(unsafe { real::__libc_memalign(4096, n) }, n, caller_pc())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, n: usize) -> i32 {
+    if !align.is_power_of_two() || align % core::mem::size_of::<usize>() != 0 {
+        return 22; // EINVAL
+    }
+    // SAFETY: glibc's allocator.
+    let p = on_alloc(unsafe { real::__libc_memalign(align, n) }, n, caller_pc());
+    if p.is_null() {
+        return 12; // ENOMEM
+    }
+    // SAFETY: `out` is the caller's result slot.
+    unsafe { *out = p };
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn mmap(a: real::Ptr, n: usize, prot: i32, flags: i32, fd: i32, off: i64) -> real::Ptr {
+    // SAFETY: forwarded.
+    let p = unsafe { real::mmap(a, n, prot, flags, fd, off) };
+    if p as isize != -1 && thr().in_rt == 0 {
+        in_runtime(|| {
+            umbra_shadow::reset_range(p as usize, n);
+            crate::sync::reset_range(p as usize, n);
+        });
+    }
+    p
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn munmap(a: real::Ptr, n: usize) -> i32 {
+    if thr().in_rt == 0 {
+        in_runtime(|| {
+            umbra_shadow::reset_range(a as usize, n);
+            crate::sync::reset_range(a as usize, n);
+        });
+    }
+    // SAFETY: forwarded.
+    unsafe { real::munmap(a, n) }
+}

@@ -1,0 +1,347 @@
+//! pthread threads, mutexes, rwlocks, spinlocks, condition variables, barriers,
+//! once, and semaphores: each successful acquire joins the object's clock into the
+//! thread, each release publishes the thread's clock into the object.
+
+use alloc::boxed::Box;
+use core::ffi::{c_int, c_void};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use umbra_clocks::{SlotGrant, VectorClock};
+
+use crate::entry::caller_pc;
+use crate::real::{self, Ptr, StartFn};
+use crate::sync;
+use crate::thread::{self, ctx, in_runtime, refresh_fast_state, REGISTRY};
+
+struct StartArgs {
+    start: StartFn,
+    arg: Ptr,
+    tid: u32,
+    grant: SlotGrant,
+    clock: VectorClock,
+}
+
+static FINISH_KEY: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// pthread key destructor: runs after the thread's TLS destructors; re-arms itself
+/// a few times so it runs after other keys' destructors too.
+extern "C" fn thread_finish_dtor(v: Ptr) {
+    let left = v as usize;
+    if left > 1 {
+        // SAFETY: re-setting our own key from its destructor is allowed; glibc runs
+        // destructors again while values are non-null (up to 4 rounds).
+        unsafe { real::pthread_setspecific(FINISH_KEY.load(Ordering::Relaxed), (left - 1) as Ptr) };
+        return;
+    }
+    in_runtime(thread::finish_current);
+}
+
+fn finish_key() -> u32 {
+    let k = FINISH_KEY.load(Ordering::Acquire);
+    if k != u32::MAX {
+        return k;
+    }
+    let mut key = 0u32;
+    // SAFETY: creating a key with a valid destructor.
+    unsafe { real::pthread_key_create(&mut key, thread_finish_dtor) };
+    match FINISH_KEY.compare_exchange(u32::MAX, key, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => key,
+        Err(k) => k,
+    }
+}
+
+extern "C" fn thread_start(p: Ptr) -> Ptr {
+    // SAFETY: `p` is the StartArgs boxed by pthread_create for this thread.
+    let a = unsafe { Box::from_raw(p as *mut StartArgs) };
+    in_runtime(|| {
+        thread::attach(a.tid, a.grant, Some(&a.clock));
+        // SAFETY: our key; the value counts the destructor rounds left.
+        unsafe { real::pthread_setspecific(finish_key(), 3 as Ptr) };
+    });
+    let (start, arg) = (a.start, a.arg);
+    in_runtime(|| drop(a));
+    start(arg)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_create(th: *mut usize, attr: Ptr, start: StartFn, arg: Ptr) -> c_int {
+    crate::rt::ensure_init();
+    let pc = caller_pc();
+    let c = ctx();
+    let (args, tid) = in_runtime(|| {
+        let stack = thread::current_stack_id();
+        let (tid, grant) = thread::register(c.tid, stack, pc, Some(&c.clock.clock));
+        let clock = c.clock.clock.clone();
+        c.clock.tick();
+        refresh_fast_state();
+        finish_key();
+        (Box::into_raw(Box::new(StartArgs { start, arg, tid, grant, clock })), tid)
+    });
+    // SAFETY: forwarding the caller's arguments with our start routine.
+    let r = unsafe { real::pthread_create(th, attr, thread_start, args as Ptr) };
+    in_runtime(|| {
+        let mut reg = REGISTRY.lock();
+        if r == 0 {
+            // SAFETY: on success pthread_create stored the handle.
+            reg.threads[tid as usize].pthread = unsafe { *th };
+        } else {
+            reg.threads[tid as usize].running = false;
+            drop(reg);
+            // SAFETY: the thread was not created, the args are still ours.
+            drop(unsafe { Box::from_raw(args) });
+        }
+    });
+    r
+}
+
+/// The registry id of the thread with handle `th` (not yet joined or detached).
+fn tid_of(th: usize) -> Option<u32> {
+    let reg = REGISTRY.lock();
+    reg.threads.iter().rposition(|t| t.pthread == th).map(|i| i as u32)
+}
+
+fn joined(th: usize) {
+    in_runtime(|| {
+        if let Some(tid) = tid_of(th) {
+            let mut reg = REGISTRY.lock();
+            reg.threads[tid as usize].pthread = 0;
+            let clock = reg.threads[tid as usize].exit_clock.clone();
+            drop(reg);
+            ctx().clock.acquire(&clock);
+        }
+    });
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_join(th: usize, ret: *mut Ptr) -> c_int {
+    // SAFETY: forwarded.
+    let r = unsafe { real::pthread_join(th, ret) };
+    if r == 0 {
+        joined(th);
+    }
+    r
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_tryjoin_np(th: usize, ret: *mut Ptr) -> c_int {
+    // SAFETY: forwarded.
+    let r = unsafe { real::pthread_tryjoin_np(th, ret) };
+    if r == 0 {
+        joined(th);
+    }
+    r
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_timedjoin_np(th: usize, ret: *mut Ptr, ts: Ptr) -> c_int {
+    // SAFETY: forwarded.
+    let r = unsafe { real::pthread_timedjoin_np(th, ret, ts) };
+    if r == 0 {
+        joined(th);
+    }
+    r
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_detach(th: usize) -> c_int {
+    // SAFETY: forwarded.
+    let r = unsafe { real::pthread_detach(th) };
+    if r == 0 {
+        in_runtime(|| {
+            if let Some(tid) = tid_of(th) {
+                REGISTRY.lock().threads[tid as usize].pthread = 0;
+            }
+        });
+    }
+    r
+}
+
+/// Locks: on success, acquire; unlocks: release-store before the real unlock.
+macro_rules! acquiring {
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
+        #[no_mangle]
+        pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
+            // SAFETY: forwarded.
+            let r = unsafe { real::$name($($a),*) };
+            if r == 0 {
+                in_runtime(|| sync::acquire($addr as usize));
+            }
+            r
+        }
+    )*};
+}
+
+acquiring! {
+    pthread_mutex_lock(m: Ptr) => m;
+    pthread_mutex_trylock(m: Ptr) => m;
+    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m;
+    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m;
+    pthread_spin_lock(m: Ptr) => m;
+    pthread_spin_trylock(m: Ptr) => m;
+    pthread_rwlock_rdlock(m: Ptr) => m;
+    pthread_rwlock_tryrdlock(m: Ptr) => m;
+    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m;
+    sem_wait(s: Ptr) => s;
+    sem_trywait(s: Ptr) => s;
+    sem_timedwait(s: Ptr, ts: Ptr) => s;
+    sem_clockwait(s: Ptr, c: c_int, ts: Ptr) => s;
+}
+
+/// A write lock also acquires what readers released.
+macro_rules! write_locking {
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
+        #[no_mangle]
+        pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
+            // SAFETY: forwarded.
+            let r = unsafe { real::$name($($a),*) };
+            if r == 0 {
+                in_runtime(|| {
+                    if let Some(s) = sync::find($addr as usize) {
+                        let g = s.lock();
+                        let c = ctx();
+                        c.clock.acquire(&g.clock);
+                        c.clock.acquire(&g.read_clock);
+                    }
+                });
+            }
+            r
+        }
+    )*};
+}
+
+write_locking! {
+    pthread_rwlock_wrlock(m: Ptr) => m;
+    pthread_rwlock_trywrlock(m: Ptr) => m;
+    pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m;
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_mutex_unlock(m: Ptr) -> c_int {
+    in_runtime(|| sync::release_store(m as usize));
+    // SAFETY: forwarded.
+    unsafe { real::pthread_mutex_unlock(m) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
+    in_runtime(|| sync::release_store(m as usize));
+    // SAFETY: forwarded.
+    unsafe { real::pthread_spin_unlock(m) }
+}
+
+/// Unlocking a rwlock: a writer's unlock replaces the write clock; readers' unlocks
+/// accumulate in the read clock (all of them happen before the next writer).
+#[no_mangle]
+pub unsafe extern "C" fn pthread_rwlock_unlock(m: Ptr) -> c_int {
+    // glibc's rwlock: __cur_writer (offset 24) is the writer's tid while write-locked.
+    // SAFETY: `m` is a pthread_rwlock_t the caller holds.
+    let writer = unsafe { *((m as *const u8).add(24) as *const u32) } != 0;
+    in_runtime(|| {
+        let s = sync::get_or_create(m as usize);
+        let mut g = s.lock();
+        let c = ctx();
+        if writer {
+            c.clock.release_store(&mut g.clock);
+        } else {
+            c.clock.release(&mut g.read_clock);
+        }
+        drop(g);
+        refresh_fast_state();
+    });
+    // SAFETY: forwarded.
+    unsafe { real::pthread_rwlock_unlock(m) }
+}
+
+/// (Re)initialization and destruction forget the object's history, so a mutex
+/// re-created at the same address (on the stack, say) starts fresh.
+macro_rules! resetting {
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
+        #[no_mangle]
+        pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
+            in_runtime(|| sync::reset_range($addr as usize, 8));
+            // SAFETY: forwarded.
+            unsafe { real::$name($($a),*) }
+        }
+    )*};
+}
+
+resetting! {
+    pthread_mutex_init(m: Ptr, a: Ptr) => m;
+    pthread_mutex_destroy(m: Ptr) => m;
+    pthread_rwlock_init(m: Ptr, a: Ptr) => m;
+    pthread_rwlock_destroy(m: Ptr) => m;
+    pthread_spin_init(m: Ptr, s: c_int) => m;
+    pthread_spin_destroy(m: Ptr) => m;
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn sem_post(s: Ptr) -> c_int {
+    in_runtime(|| sync::release(s as usize));
+    // SAFETY: forwarded.
+    unsafe { real::sem_post(s) }
+}
+
+/// Condition variables: waiting releases and re-acquires the mutex.
+#[no_mangle]
+pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
+    in_runtime(|| sync::release_store(m as usize));
+    // SAFETY: forwarded.
+    let r = unsafe { real::pthread_cond_wait(cv, m) };
+    in_runtime(|| sync::acquire(m as usize));
+    r
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
+    in_runtime(|| sync::release_store(m as usize));
+    // SAFETY: forwarded.
+    let r = unsafe { real::pthread_cond_timedwait(cv, m, ts) };
+    in_runtime(|| sync::acquire(m as usize));
+    r
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
+    in_runtime(|| sync::release_store(m as usize));
+    // SAFETY: forwarded.
+    let r = unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) };
+    in_runtime(|| sync::acquire(m as usize));
+    r
+}
+
+/// Barriers: everyone's arrival happens before anyone's departure.
+#[no_mangle]
+pub unsafe extern "C" fn pthread_barrier_wait(b: Ptr) -> c_int {
+    in_runtime(|| sync::release(b as usize));
+    // SAFETY: forwarded.
+    let r = unsafe { real::pthread_barrier_wait(b) };
+    in_runtime(|| sync::acquire(b as usize));
+    r
+}
+
+#[thread_local]
+static mut ONCE_FN: Option<(usize, extern "C" fn())> = None;
+
+extern "C" fn once_trampoline() {
+    // SAFETY: set by pthread_once on this thread just before the real call, which
+    // runs the trampoline on the same thread.
+    let (ctl, f) = unsafe { core::ptr::addr_of_mut!(ONCE_FN).read() }.expect("pthread_once trampoline without a routine");
+    f();
+    in_runtime(|| sync::release(ctl));
+}
+
+/// pthread_once: the initializer's completion happens before every return.
+#[no_mangle]
+pub unsafe extern "C" fn pthread_once(ctl: *mut c_int, f: extern "C" fn()) -> c_int {
+    // SAFETY: thread-local; saved and restored around nested once calls.
+    let saved = unsafe { core::ptr::addr_of_mut!(ONCE_FN).replace(Some((ctl as usize, f))) };
+    // SAFETY: forwarded with our trampoline, which calls `f`.
+    let r = unsafe { real::pthread_once(ctl, once_trampoline) };
+    // SAFETY: as above.
+    unsafe { core::ptr::addr_of_mut!(ONCE_FN).write(saved) };
+    in_runtime(|| sync::acquire(ctl as usize));
+    r
+}
+
+#[allow(dead_code)]
+fn _assert_types(_: *mut c_void) {}

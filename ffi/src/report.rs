@@ -1,0 +1,149 @@
+//! Turning a detected race into a report: the previous access is found in its
+//! thread's history, stacks are unwound from the depot, the location described, and
+//! the text printed in ThreadSanitizer's format. Reports are serialized by one lock;
+//! the same pair of racing pcs is reported once per run.
+
+use alloc::collections::BTreeSet;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use umbra_report::{format_text, hide_runtime_frames, Access, AccessKind, FormatOptions, Location, RaceReport, ReportKind, Symbolizer, ThreadDesc};
+use umbra_shadow::cell::ShadowCell;
+use umbra_sys::SpinMutex;
+
+use crate::rt::{OPTIONS, REPORTS};
+use crate::thread::{ctx, current_stack, in_runtime, REGISTRY};
+use crate::trace::DEPOT;
+
+struct ReportState {
+    symbolizer: Symbolizer,
+    seen: BTreeSet<(u64, u64)>,
+}
+
+static STATE: SpinMutex<ReportState> = SpinMutex::new(ReportState { symbolizer: Symbolizer::new(), seen: BTreeSet::new() });
+
+pub fn write_out(args: core::fmt::Arguments) {
+    let mut s = alloc::string::String::new();
+    let _ = core::fmt::write(&mut s, args);
+    umbra_sys::write_all(2, s.as_bytes());
+}
+
+fn kind(is_write: bool, is_atomic: bool) -> AccessKind {
+    match (is_write, is_atomic) {
+        (true, false) => AccessKind::Write,
+        (false, false) => AccessKind::Read,
+        (true, true) => AccessKind::AtomicWrite,
+        (false, true) => AccessKind::AtomicRead,
+    }
+}
+
+/// The previous access `prev` to `word`: its thread and, if its history still has
+/// it, the event (pc and stack).
+fn find_previous(word: usize, prev: ShadowCell) -> (u32, Option<Vec<u64>>) {
+    let reg = REGISTRY.lock();
+    let Some(tid) = reg.slots.thread_at(prev.sid(), prev.epoch()) else { return (0, None) };
+    let trace = reg.threads[tid as usize].trace;
+    if trace.is_null() {
+        return (tid, None);
+    }
+    let p = prev.effective();
+    let (lo, hi) = {
+        let m = p.mask() as u64;
+        (word as u64 + m.trailing_zeros() as u64, word as u64 + 8 - m.leading_zeros().saturating_sub(56) as u64)
+    };
+    // SAFETY: traces are released only under the registry lock, which we hold.
+    let ev = unsafe { &*trace }.find_last(|e| {
+        e.epoch() == prev.epoch()
+            && e.addr < hi
+            && e.addr + e.size().max(1) > lo
+            && (prev.is_freed() || (e.is_read() == p.is_read() && e.is_atomic() == p.is_atomic()))
+    });
+    drop(reg);
+    (tid, ev.map(|e| {
+        let mut v = Vec::with_capacity(16);
+        v.push(e.pc);
+        v.extend(DEPOT.unwind(e.stack as u32));
+        v
+    }))
+}
+
+fn describe_thread(tid: u32) -> Option<ThreadDesc> {
+    if tid == 0 {
+        return None;
+    }
+    let reg = REGISTRY.lock();
+    let t = reg.threads.get(tid as usize)?;
+    let mut stack = Vec::new();
+    if t.creation_pc != 0 {
+        stack.push(t.creation_pc);
+    }
+    let (running, os_tid, parent, cs) = (t.running, t.os_tid, t.parent, t.creation_stack);
+    drop(reg);
+    stack.extend(DEPOT.unwind(cs));
+    Some(ThreadDesc { id: tid, os_tid: os_tid as u64, running, name: None, parent, stack })
+}
+
+/// Reports a race of the current access with `prev`.
+#[cold]
+#[inline(never)]
+pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, word: usize, prev: ShadowCell) {
+    if OPTIONS.report_bugs.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    in_runtime(|| {
+        let cur_tid = ctx().tid;
+        let cur_stack = current_stack(pc);
+        let (prev_tid, prev_stack) = find_previous(word, prev);
+        let prev_pc = prev_stack.as_ref().and_then(|s| s.first().copied()).unwrap_or(0);
+        let mut st = STATE.lock();
+        // One report per unordered pair of racing pcs (suppress_equal_stacks).
+        if !st.seen.insert((pc.min(prev_pc), pc.max(prev_pc))) {
+            return;
+        }
+        let p = prev.effective();
+        let (psize, poff) = p.size_and_offset();
+        let location = match crate::intercept::heap::block_of(addr) {
+            Some((b, blk)) => {
+                let mut s = Vec::new();
+                if blk.pc != 0 {
+                    s.push(blk.pc);
+                }
+                s.extend(DEPOT.unwind(blk.stack));
+                Location::Heap { block: b as u64, size: blk.size as u64, thread: blk.tid, stack: s }
+            }
+            None => Location::Global { addr: addr as u64 },
+        };
+        let mut threads = Vec::new();
+        for t in [cur_tid, prev_tid] {
+            if !threads.iter().any(|d: &ThreadDesc| d.id == t) {
+                threads.extend(describe_thread(t));
+            }
+        }
+        let r = RaceReport {
+            kind: if prev.is_freed() { ReportKind::HeapUseAfterFree } else { ReportKind::DataRace },
+            pid: umbra_sys::getpid(),
+            current: Access { kind: kind(is_write, is_atomic), size: size as u64, addr: addr as u64, thread: cur_tid, mutexes: Vec::new(), stack: Some(cur_stack) },
+            previous: Access {
+                kind: kind(!p.is_read(), p.is_atomic()),
+                size: psize as u64,
+                addr: (word + poff as usize) as u64,
+                thread: prev_tid,
+                mutexes: Vec::new(),
+                stack: prev_stack,
+            },
+            location,
+            mutexes: Vec::new(),
+            threads,
+            sleep_stack: None,
+        };
+        let opts = FormatOptions { strip_path_prefix: alloc::string::String::new(), hide_frame: hide_runtime_frames };
+        let text = format_text(&r, &mut st.symbolizer, &opts);
+        umbra_sys::write_all(2, text.as_bytes());
+        REPORTS.fetch_add(1, Ordering::Relaxed);
+        drop(st);
+        if OPTIONS.halt_on_error.load(Ordering::Relaxed) != 0 {
+            write_out(format_args!("ThreadSanitizer: reported {} warnings\n", REPORTS.load(Ordering::Relaxed)));
+            umbra_sys::exit_group(OPTIONS.exitcode.load(Ordering::Relaxed) as i32);
+        }
+    });
+}

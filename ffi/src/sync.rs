@@ -1,0 +1,171 @@
+//! Sync objects: the clock of every address used for synchronization (mutexes,
+//! atomics, semaphores, barriers, file descriptors), found through the shadow meta
+//! word of the address.
+//!
+//! The meta word holds an index into a table of `SyncVar`s (0 = none), created on
+//! first release with a CAS so lookups never lock. Each `SyncVar` has its own lock;
+//! an atomic operation that moves clocks performs the memory operation itself under
+//! that lock, so the clock it publishes or reads matches the value it wrote or read.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use umbra_clocks::VectorClock;
+use umbra_sys::{SpinGuard, SpinMutex};
+
+pub struct SyncState {
+    pub clock: VectorClock,
+    /// Readers' releases (rwlocks).
+    pub read_clock: VectorClock,
+    pub addr: usize,
+}
+
+pub struct SyncVar {
+    pub state: SpinMutex<SyncState>,
+}
+
+const TABLE_LEN: usize = 1 << 26;
+
+/// index → `*mut SyncVar`; a NORESERVE mapping, touched as objects appear.
+static TABLE: AtomicUsize = AtomicUsize::new(0);
+static ALLOC: SpinMutex<(u32, Vec<u32>)> = SpinMutex::new((0, Vec::new()));
+
+fn table() -> *const AtomicUsize {
+    // Acquire: pairs with the Release publishing the mapping.
+    let t = TABLE.load(Ordering::Acquire);
+    if t != 0 {
+        return t as *const AtomicUsize;
+    }
+    let p = umbra_sys::mmap_anon(TABLE_LEN * 8, true)
+        .unwrap_or_else(|| umbra_sys::internal_error(format_args!("cannot map the sync object table"))) as usize;
+    match TABLE.compare_exchange(0, p, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => p as *const AtomicUsize,
+        Err(other) => {
+            // SAFETY: our mapping was never published.
+            unsafe { umbra_sys::munmap(p as *mut u8, TABLE_LEN * 8) };
+            other as *const AtomicUsize
+        }
+    }
+}
+
+fn slot(i: u32) -> &'static AtomicUsize {
+    // SAFETY: indexes handed out are < TABLE_LEN; the table is never unmapped.
+    unsafe { &*table().add(i as usize) }
+}
+
+/// The sync object at `addr`, if one exists.
+pub fn find(addr: usize) -> Option<&'static SyncVar> {
+    let m = umbra_shadow::meta_word(addr);
+    // Acquire: pairs with the Release in `get_or_create`, making the SyncVar's
+    // initialization visible.
+    let i = m.load(Ordering::Acquire);
+    if i == 0 {
+        return None;
+    }
+    let p = slot(i).load(Ordering::Acquire);
+    // SAFETY: published SyncVars live until `reset_range` frees them.
+    (p != 0).then(|| unsafe { &*(p as *const SyncVar) })
+}
+
+/// The sync object at `addr`, created if needed.
+pub fn get_or_create(addr: usize) -> &'static SyncVar {
+    if let Some(s) = find(addr) {
+        return s;
+    }
+    let i = {
+        let mut a = ALLOC.lock();
+        match a.1.pop() {
+            Some(i) => i,
+            None => {
+                a.0 += 1;
+                if a.0 as usize >= TABLE_LEN {
+                    umbra_sys::internal_error(format_args!("more than {} sync objects", TABLE_LEN));
+                }
+                a.0
+            }
+        }
+    };
+    let sv = Box::into_raw(Box::new(SyncVar {
+        state: SpinMutex::new(SyncState { clock: VectorClock::new(), read_clock: VectorClock::new(), addr }),
+    }));
+    // Release: the SyncVar is initialized before its index becomes reachable.
+    slot(i).store(sv as usize, Ordering::Release);
+    let m = umbra_shadow::meta_word(addr);
+    match m.compare_exchange(0, i, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            // SAFETY: just published, never freed while reachable.
+            unsafe { &*sv }
+        }
+        Err(_) => {
+            // Another thread created it first: give ours back.
+            slot(i).store(0, Ordering::Relaxed);
+            // SAFETY: ours, unpublished.
+            drop(unsafe { Box::from_raw(sv) });
+            ALLOC.lock().1.push(i);
+            find(addr).expect("sync object vanished")
+        }
+    }
+}
+
+impl SyncVar {
+    pub fn lock(&self) -> SpinGuard<'_, SyncState> {
+        self.state.lock()
+    }
+}
+
+/// Forgets the sync objects in `[addr, addr+size)` (memory freed or unmapped, or a
+/// mutex re-initialized).
+pub fn reset_range(addr: usize, size: usize) {
+    let mut a = addr & !7;
+    let end = addr.saturating_add(size);
+    while a < end {
+        let m = umbra_shadow::meta_word(a);
+        // Relaxed load first: most words have no sync object.
+        if m.load(Ordering::Relaxed) != 0 {
+            let i = m.swap(0, Ordering::AcqRel);
+            if i != 0 {
+                let p = slot(i).swap(0, Ordering::AcqRel);
+                if p != 0 {
+                    // Not freed: a racing thread may still hold a reference (freeing
+                    // a sync object in use is a bug of the program, and reading a
+                    // stale clock is harmless). Clear its clocks and leak the shell.
+                    // SAFETY: published SyncVar.
+                    let sv = unsafe { &*(p as *const SyncVar) };
+                    let mut g = sv.lock();
+                    g.clock.clear();
+                    g.read_clock.clear();
+                }
+            }
+        }
+        a += 8;
+    }
+}
+
+/// Release (join) the current thread's clock into the object at `addr`.
+pub fn release(addr: usize) {
+    let s = get_or_create(addr);
+    let mut g = s.lock();
+    let c = crate::thread::ctx();
+    c.clock.release(&mut g.clock);
+    drop(g);
+    crate::thread::refresh_fast_state();
+}
+
+/// Release-store (overwrite) the current thread's clock into the object at `addr`.
+pub fn release_store(addr: usize) {
+    let s = get_or_create(addr);
+    let mut g = s.lock();
+    let c = crate::thread::ctx();
+    c.clock.release_store(&mut g.clock);
+    drop(g);
+    crate::thread::refresh_fast_state();
+}
+
+/// Acquire the clock of the object at `addr`, if it exists.
+pub fn acquire(addr: usize) {
+    if let Some(s) = find(addr) {
+        let g = s.lock();
+        crate::thread::ctx().clock.acquire(&g.clock);
+    }
+}

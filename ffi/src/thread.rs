@@ -1,0 +1,245 @@
+//! Threads: the per-thread state the fast path reads from initial-exec TLS, the
+//! per-thread runtime context behind it, and the registry that names threads `T<n>`
+//! for reports, hands out slots, and carries the clocks of thread creation and exit.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use umbra_clocks::{SlotGrant, SlotTable, ThreadClock, VectorClock};
+use umbra_shadow::cell::{ShadowCell, IGNORE};
+use umbra_sys::SpinMutex;
+
+use crate::trace::{Trace, DEPOT};
+
+/// What the access fast path needs, in static TLS (one `fs:`-relative load).
+#[repr(C)]
+pub struct ThreadState {
+    /// `ShadowCell::fast_state(sid, epoch)`, plus `IGNORE` while accesses are
+    /// ignored; 0 before the thread is known to the runtime.
+    pub fast_state: u64,
+    /// Shadow call stack: return addresses pushed by `__tsan_func_entry`.
+    pub stack: *mut u64,
+    pub depth: usize,
+    /// Capacity of `stack`; 0 until initialized, which sends the first
+    /// `__tsan_func_entry` to the slow path.
+    pub stack_cap: usize,
+    /// Frames `[0, interned)` have valid depot nodes in `ctx.nodes`.
+    pub interned: usize,
+    /// Nesting depth of runtime code on this thread (interceptors use the real
+    /// functions when it is non-zero).
+    pub in_rt: u32,
+    pub ctx: *mut ThreadCtx,
+}
+
+#[thread_local]
+pub static mut THR: ThreadState =
+    ThreadState { fast_state: 0, stack: core::ptr::null_mut(), depth: 0, stack_cap: 0, interned: 0, in_rt: 0, ctx: core::ptr::null_mut() };
+
+pub const STACK_CAP: usize = 1 << 16;
+
+/// The slower-changing per-thread state.
+pub struct ThreadCtx {
+    pub tid: u32,
+    pub clock: ThreadClock,
+    pub ignore_depth: u32,
+    pub scratch: Vec<ShadowCell>,
+    /// Depot node of each shadow stack frame (valid below `THR.interned`).
+    pub nodes: Vec<u32>,
+    pub trace: *mut Trace,
+}
+
+/// Registry entry of a thread, kept after it finishes (for reports and joins).
+pub struct ThreadInfo {
+    pub os_tid: u32,
+    pub parent: u32,
+    pub running: bool,
+    pub creation_stack: u32,
+    pub creation_pc: u64,
+    pub exit_clock: VectorClock,
+    pub trace: *mut Trace,
+    pub pthread: usize,
+}
+
+pub struct Registry {
+    pub threads: Vec<ThreadInfo>,
+    pub slots: SlotTable,
+    /// Finished threads whose traces are still kept, oldest first.
+    pub finished: Vec<u32>,
+}
+
+// SAFETY: the raw trace pointers are owned by the registry and only dereferenced
+// under its lock or by their own thread.
+unsafe impl Send for Registry {}
+
+pub static REGISTRY: SpinMutex<Registry> =
+    SpinMutex::new(Registry { threads: Vec::new(), slots: SlotTable::new(), finished: Vec::new() });
+
+/// Traces of at most this many finished threads are kept.
+const KEEP_FINISHED: usize = 1024;
+
+/// The current thread's state.
+#[inline(always)]
+pub fn thr() -> &'static mut ThreadState {
+    // SAFETY: THR is thread-local; each thread only ever touches its own, and the
+    // runtime never holds two live mutable references to it across calls that could
+    // re-enter (interceptors and entry points take it fresh).
+    unsafe { &mut *core::ptr::addr_of_mut!(THR) }
+}
+
+/// The current thread's context, registering the thread first if it is unknown
+/// (the main thread before `__tsan_init`, threads not started through
+/// `pthread_create`).
+pub fn ctx() -> &'static mut ThreadCtx {
+    let t = thr();
+    if t.ctx.is_null() {
+        attach_unknown_thread();
+    }
+    // SAFETY: set by `attach`, freed never (contexts of finished threads leak
+    // deliberately: late destructors may still run instrumented code).
+    unsafe { &mut *thr().ctx }
+}
+
+#[cold]
+fn attach_unknown_thread() {
+    crate::rt::ensure_init();
+    if !thr().ctx.is_null() {
+        return; // ensure_init attached the main thread
+    }
+    let (tid, grant) = register(0, 0, 0, None);
+    attach(tid, grant, None);
+}
+
+/// Registers a new thread created by `parent` at `stack`; returns its id and slot.
+pub fn register(parent: u32, creation_stack: u32, creation_pc: u64, inherited: Option<&VectorClock>) -> (u32, SlotGrant) {
+    let mut r = REGISTRY.lock();
+    let tid = r.threads.len() as u32;
+    r.threads.push(ThreadInfo {
+        os_tid: 0,
+        parent,
+        running: true,
+        creation_stack,
+        creation_pc,
+        exit_clock: VectorClock::new(),
+        trace: core::ptr::null_mut(),
+        pthread: 0,
+    });
+    let g = r.slots.acquire(tid, inherited);
+    (tid, g)
+}
+
+/// Makes the calling thread `tid`, holding `grant`, knowing `inherited`.
+pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
+    let trace = Box::into_raw(Box::new(Trace::new(crate::rt::history_events())));
+    let ctx = Box::new(ThreadCtx {
+        tid,
+        clock: ThreadClock::start(grant.sid, grant.epoch, inherited),
+        ignore_depth: 0,
+        scratch: Vec::with_capacity(8),
+        nodes: Vec::new(),
+        trace,
+    });
+    {
+        let mut r = REGISTRY.lock();
+        let info = &mut r.threads[tid as usize];
+        info.os_tid = umbra_sys::gettid();
+        info.trace = trace;
+    }
+    let t = thr();
+    let stack = umbra_sys::mmap_anon(STACK_CAP * 8, true)
+        .unwrap_or_else(|| umbra_sys::internal_error(format_args!("cannot map a shadow stack")))
+        as *mut u64;
+    // Keep frames pushed before attaching (none normally).
+    t.stack = stack;
+    t.depth = 0;
+    t.interned = 0;
+    t.stack_cap = STACK_CAP;
+    t.ctx = Box::into_raw(ctx);
+    refresh_fast_state();
+}
+
+/// Re-derives the fast state after the thread's epoch or ignore state changed.
+#[inline]
+pub fn refresh_fast_state() {
+    let t = thr();
+    // SAFETY: ctx is non-null once attached; callers only call this after attach.
+    let c = unsafe { &*t.ctx };
+    let ignore = if c.ignore_depth > 0 { IGNORE } else { 0 };
+    t.fast_state = ShadowCell::fast_state(c.clock.sid, c.clock.epoch()) | ignore;
+}
+
+/// Called when the thread is about to end (after TLS destructors): publishes its
+/// clock for joiners, frees its slot, and ignores anything it still does.
+pub fn finish_current() {
+    let t = thr();
+    if t.ctx.is_null() {
+        return;
+    }
+    let c = ctx();
+    let tid = c.tid;
+    let mut r = REGISTRY.lock();
+    let info = &mut r.threads[tid as usize];
+    c.clock.release_store(&mut info.exit_clock);
+    info.running = false;
+    let (sid, epoch) = (c.clock.sid, c.clock.epoch());
+    r.slots.release(sid, epoch);
+    r.finished.push(tid);
+    if r.finished.len() > KEEP_FINISHED {
+        let old = r.finished.remove(0);
+        let tr = core::mem::replace(&mut r.threads[old as usize].trace, core::ptr::null_mut());
+        if !tr.is_null() {
+            // SAFETY: the finished thread no longer writes its trace; reporters read
+            // traces only under the registry lock, which we hold.
+            unsafe { (*tr).release() };
+        }
+    }
+    drop(r);
+    c.ignore_depth += 1;
+    refresh_fast_state();
+}
+
+/// The depot id of the current call stack (interning frames pushed since the last
+/// call).
+pub fn current_stack_id() -> u32 {
+    let t = thr();
+    let c = ctx();
+    if c.nodes.len() < t.depth {
+        c.nodes.resize(t.depth, 0);
+    }
+    while t.interned < t.depth {
+        let parent = if t.interned == 0 { 0 } else { c.nodes[t.interned - 1] };
+        // SAFETY: interned < depth <= stack_cap, inside the shadow stack mapping.
+        let pc = unsafe { *t.stack.add(t.interned) };
+        c.nodes[t.interned] = DEPOT.intern(parent, pc);
+        t.interned += 1;
+    }
+    if t.depth == 0 {
+        0
+    } else {
+        c.nodes[t.depth - 1]
+    }
+}
+
+/// The current call stack as return addresses, innermost first, starting with `pc`.
+pub fn current_stack(pc: u64) -> Vec<u64> {
+    let t = thr();
+    let mut v = Vec::with_capacity(t.depth + 1);
+    if pc != 0 {
+        v.push(pc);
+    }
+    for i in (0..t.depth).rev() {
+        // SAFETY: i < depth <= stack_cap.
+        v.push(unsafe { *t.stack.add(i) });
+    }
+    v
+}
+
+/// Runs `f` with the runtime guard raised: interceptors reached from inside (the
+/// runtime's own memcpy, say) go straight to the real functions.
+#[inline]
+pub fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
+    let t = thr();
+    t.in_rt += 1;
+    let r = f();
+    thr().in_rt -= 1;
+    r
+}

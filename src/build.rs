@@ -1,0 +1,156 @@
+//! Building the runtime artifacts from the `umbra-ffi` static archive.
+//!
+//! 1. `cargo build -p umbra-ffi --profile runtime` with initial-exec TLS (no
+//!    `__tls_get_addr` on the fast path) into its own target directory.
+//! 2. `ld -r --whole-archive` merges the archive (umbra, core, alloc,
+//!    compiler_builtins) into one relocatable object.
+//! 3. `objcopy` renames the runtime's own `memcpy`-family references to its private
+//!    copies, gives the interceptor trampolines their libc names, and makes every
+//!    symbol but the ABI local, so the object cannot collide with the program's own
+//!    Rust std (`rust_begin_unwind`, `__rust_alloc`, ...).
+//! 4. The object is archived as `libumbra.a` and linked as `libumbra.so`, the
+//!    latter also exporting the pass-through trampolines that keep gcc's libtsan
+//!    dormant.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// libc functions the runtime's own code calls (compiler-generated or from core),
+/// redirected to its private `__umbra_rt_*` copies. The first five are also
+/// intercepted, through `umbra_export_*` trampolines.
+const MEMFNS: [&str; 5] = ["memcpy", "memmove", "memset", "memcmp", "bcmp"];
+const PRIVATE_ONLY: [&str; 1] = ["strlen"];
+
+fn run(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{:?} failed: {}\n{}",
+            cmd.get_program(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Global defined symbols of the archive, excluding compiler_builtins' members.
+fn exported_symbols(archive: &Path) -> Result<Vec<String>, String> {
+    let text = run(Command::new("readelf").args(["-Ws", "--wide"]).arg(archive))?;
+    let mut out = Vec::new();
+    let mut skip = false;
+    for line in text.lines() {
+        if let Some(f) = line.strip_prefix("File: ") {
+            skip = f.contains("compiler_builtins");
+            continue;
+        }
+        if skip {
+            continue;
+        }
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.len() < 8 || cols[6] == "UND" || !(cols[4] == "GLOBAL" || cols[4] == "WEAK") {
+            continue;
+        }
+        let name = cols[7];
+        // The ABI: `__tsan_*`, plain C names (interceptors, annotations) and the
+        // trampolines. Everything else (Rust-mangled items, `__rust_*`, compiler
+        // builtins such as `__udivti3`, `DW.ref.*`) stays inside.
+        let abi = name.starts_with("__tsan_")
+            || (!name.starts_with('_') && !name.contains('.') && !name.starts_with("rust_")
+                && !name.starts_with("umbra_passthrough"));
+        if abi {
+            out.push(name.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+pub fn build_runtime(out: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let ws = workspace();
+    let target = ws.join("target").join("runtime");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut c = Command::new(cargo);
+    c.current_dir(&ws)
+        .args(["build", "--quiet", "-p", "umbra-ffi", "--profile", "runtime", "--target-dir"])
+        .arg(&target)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env("RUSTFLAGS", "-Ztls-model=initial-exec -Ctarget-cpu=x86-64-v2");
+    run(&mut c)?;
+    let archive = target.join("runtime").join("libumbra_ffi.a");
+
+    let exports = exported_symbols(&archive)?;
+    let merged = out.join("umbra-merged.o");
+    run(Command::new("ld").args(["-r", "--whole-archive"]).arg(&archive).arg("-o").arg(&merged))?;
+
+    // Renames common to both artifacts.
+    let mut renames: Vec<(String, String)> = Vec::new();
+    for f in MEMFNS {
+        renames.push((f.to_string(), format!("__umbra_rt_{f}")));
+        renames.push((format!("umbra_export_{f}"), f.to_string()));
+    }
+    for f in PRIVATE_ONLY {
+        renames.push((f.to_string(), format!("__umbra_rt_{f}")));
+    }
+    let passthrough: Vec<String> =
+        exports.iter().filter_map(|s| s.strip_prefix("umbra_pass_").map(str::to_string)).collect();
+    let abi: Vec<String> = exports
+        .iter()
+        .filter(|s| !s.starts_with("umbra_pass_") && !s.starts_with("umbra_export_"))
+        .cloned()
+        .chain(MEMFNS.iter().map(|s| s.to_string()))
+        .collect();
+
+    // libumbra.a: the ABI only.
+    let obj_a = out.join("umbra-static.o");
+    objcopy(&merged, &obj_a, &renames, &abi, out)?;
+    let lib_a = out.join("libumbra.a");
+    let _ = std::fs::remove_file(&lib_a);
+    run(Command::new("llvm-ar-14").arg("rcs").arg(&lib_a).arg(&obj_a))
+        .or_else(|_| run(Command::new("gcc-ar").arg("rcs").arg(&lib_a).arg(&obj_a)))?;
+
+    // libumbra.so: the ABI plus the pass-through trampolines under libc's names.
+    let mut renames_so = renames.clone();
+    for p in &passthrough {
+        renames_so.push((format!("umbra_pass_{p}"), p.clone()));
+    }
+    let mut keep_so = abi.clone();
+    keep_so.extend(passthrough.iter().cloned());
+    let obj_so = out.join("umbra-shared.o");
+    objcopy(&merged, &obj_so, &renames_so, &keep_so, out)?;
+    run(Command::new("cc")
+        .args(["-shared", "-nostartfiles", "-Wl,-Bsymbolic", "-Wl,-z,nodelete", "-o"])
+        .arg(out.join("libumbra.so"))
+        .arg(&obj_so))?;
+    for f in [&merged, &obj_a, &obj_so] {
+        let _ = std::fs::remove_file(f);
+    }
+    Ok(())
+}
+
+/// Renames symbols, re-links so renamed references meet their definitions, then
+/// makes everything but `keep` local.
+fn objcopy(input: &Path, output: &Path, renames: &[(String, String)], keep: &[String], dir: &Path) -> Result<(), String> {
+    let redefine = dir.join("umbra-redefine.txt");
+    let keepf = dir.join("umbra-keep.txt");
+    let renamed = dir.join("umbra-renamed.o");
+    let relinked = dir.join("umbra-relinked.o");
+    let r: String = renames.iter().map(|(a, b)| format!("{a} {b}\n")).collect();
+    std::fs::write(&redefine, r).map_err(|e| e.to_string())?;
+    std::fs::write(&keepf, keep.join("\n") + "\n").map_err(|e| e.to_string())?;
+    run(Command::new("objcopy").arg(format!("--redefine-syms={}", redefine.display())).arg(input).arg(&renamed))?;
+    run(Command::new("ld").arg("-r").arg(&renamed).arg("-o").arg(&relinked))?;
+    run(Command::new("objcopy").arg(format!("--keep-global-symbols={}", keepf.display())).arg(&relinked).arg(output))?;
+    for f in [redefine, keepf, renamed, relinked] {
+        let _ = std::fs::remove_file(f);
+    }
+    Ok(())
+}
