@@ -100,6 +100,9 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     for f in PRIVATE_ONLY {
         renames.push((f.to_string(), format!("__umbra_rt_{f}")));
     }
+    // The personality pointer lives in a COMDAT group named after it; under its own
+    // name the program's copy would replace ours and orphan our unwind tables.
+    renames.push(("DW.ref.rust_eh_personality".into(), "DW.ref.umbra_rust_eh_personality".into()));
     let passthrough: Vec<String> =
         exports.iter().filter_map(|s| s.strip_prefix("umbra_pass_").map(str::to_string)).collect();
     let abi: Vec<String> = exports

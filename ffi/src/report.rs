@@ -4,6 +4,7 @@
 //! the same pair of racing pcs is reported once per run.
 
 use alloc::collections::BTreeSet;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
@@ -17,10 +18,27 @@ use crate::trace::DEPOT;
 
 struct ReportState {
     symbolizer: Symbolizer,
-    seen: BTreeSet<(u64, u64)>,
+    /// Racing pc pairs already handled (cheap first filter for racy loops).
+    seen_pcs: BTreeSet<(u64, u64)>,
+    /// Racing source-location pairs already reported (`suppress_equal_stacks`).
+    seen_lines: BTreeSet<(String, String)>,
 }
 
-static STATE: SpinMutex<ReportState> = SpinMutex::new(ReportState { symbolizer: Symbolizer::new(), seen: BTreeSet::new() });
+static STATE: SpinMutex<ReportState> =
+    SpinMutex::new(ReportState { symbolizer: Symbolizer::new(), seen_pcs: BTreeSet::new(), seen_lines: BTreeSet::new() });
+
+/// `file:line` (or `module+offset`) of the innermost frame of return address `pc`.
+fn source_line(sym: &mut Symbolizer, pc: u64) -> String {
+    if pc == 0 {
+        return String::new();
+    }
+    let frames = sym.symbolize(pc - 1);
+    match frames.first() {
+        Some(f) if f.file.is_some() => alloc::format!("{}:{}", f.file.as_deref().unwrap_or(""), f.line),
+        Some(f) => alloc::format!("{}+{:#x}", f.module, f.module_offset),
+        None => alloc::format!("{:#x}", pc),
+    }
+}
 
 pub fn write_out(args: core::fmt::Arguments) {
     let mut s = alloc::string::String::new();
@@ -96,8 +114,13 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         let (prev_tid, prev_stack) = find_previous(word, prev);
         let prev_pc = prev_stack.as_ref().and_then(|s| s.first().copied()).unwrap_or(0);
         let mut st = STATE.lock();
-        // One report per unordered pair of racing pcs (suppress_equal_stacks).
-        if !st.seen.insert((pc.min(prev_pc), pc.max(prev_pc))) {
+        // One report per unordered pair of racing source lines (TSan's
+        // suppress_equal_stacks); the pc pair check keeps racy loops cheap.
+        if !st.seen_pcs.insert((pc.min(prev_pc), pc.max(prev_pc))) {
+            return;
+        }
+        let (a, b) = (source_line(&mut st.symbolizer, pc), source_line(&mut st.symbolizer, prev_pc));
+        if !st.seen_lines.insert(if a <= b { (a, b) } else { (b, a) }) {
             return;
         }
         let p = prev.effective();

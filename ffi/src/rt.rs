@@ -50,12 +50,24 @@ pub fn ensure_init() {
         let (tid, grant) = crate::thread::register(0, 0, 0, None);
         crate::thread::attach(tid, grant, None);
     }
+    INIT.store(2, Ordering::Release);
+}
+
+/// The part of initialization that calls into libc, which must wait until libc
+/// itself is initialized: `__tsan_init` may run from the program's `.preinit_array`,
+/// before any library constructor. Runs from umbra's own constructor.
+pub fn late_init() {
+    static LATE: AtomicU8 = AtomicU8::new(0);
+    ensure_init();
+    if LATE.swap(1, Ordering::AcqRel) != 0 {
+        return;
+    }
     crate::thread::in_runtime(|| {
         // SAFETY: `finalize` has the signature __cxa_atexit expects and lives
-        // forever; registering first means it runs last, after user handlers.
+        // forever; registered before the program's constructors and main, it runs
+        // after the program's own exit handlers.
         unsafe { crate::real::cxa_atexit(finalize, core::ptr::null_mut(), core::ptr::null_mut()) };
     });
-    INIT.store(2, Ordering::Release);
 }
 
 fn check_cpu() {

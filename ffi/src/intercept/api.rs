@@ -13,11 +13,15 @@ pub extern "C" fn __tsan_init() {
     crate::rt::ensure_init();
 }
 
-/// Also runs at load time (before the program's constructors), in case no
-/// instrumented constructor calls `__tsan_init` first.
+extern "C" fn umbra_constructor() {
+    crate::rt::late_init();
+}
+
+/// Runs as a constructor of libumbra.so (after libc's own), or among the first of
+/// the program's constructors when linked statically: completes initialization.
 #[used]
 #[link_section = ".init_array.00101"]
-static INIT_AT_LOAD: extern "C" fn() = __tsan_init;
+static INIT_AT_LOAD: extern "C" fn() = umbra_constructor;
 
 #[no_mangle]
 pub extern "C" fn __tsan_acquire(addr: *mut c_void) {
