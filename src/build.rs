@@ -21,7 +21,8 @@ use std::process::Command;
 const MEMFNS: [&str; 5] = ["memcpy", "memmove", "memset", "memcmp", "bcmp"];
 const PRIVATE_ONLY: [&str; 1] = ["strlen"];
 
-fn run(cmd: &mut Command) -> Result<String, String> {
+/// Runs `cmd`; its stdout on success, a message with its stderr on failure.
+pub fn run_checked(cmd: &mut Command) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
     if !out.status.success() {
         return Err(format!(
@@ -40,7 +41,7 @@ fn workspace() -> PathBuf {
 
 /// Global defined symbols of the archive, excluding compiler_builtins' members.
 fn exported_symbols(archive: &Path) -> Result<Vec<String>, String> {
-    let text = run(Command::new("readelf").args(["-Ws", "--wide"]).arg(archive))?;
+    let text = run_checked(Command::new("readelf").args(["-Ws", "--wide"]).arg(archive))?;
     let mut out = Vec::new();
     let mut skip = false;
     for line in text.lines() {
@@ -84,12 +85,12 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
         .env("RUSTFLAGS", "-Ztls-model=initial-exec -Ctarget-cpu=x86-64-v2");
-    run(&mut c)?;
+    run_checked(&mut c)?;
     let archive = target.join("runtime").join("libumbra_ffi.a");
 
     let exports = exported_symbols(&archive)?;
     let merged = out.join("umbra-merged.o");
-    run(Command::new("ld").args(["-r", "--whole-archive"]).arg(&archive).arg("-o").arg(&merged))?;
+    run_checked(Command::new("ld").args(["-r", "--whole-archive"]).arg(&archive).arg("-o").arg(&merged))?;
 
     // Renames common to both artifacts.
     let mut renames: Vec<(String, String)> = Vec::new();
@@ -117,8 +118,8 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     objcopy(&merged, &obj_a, &renames, &abi, out)?;
     let lib_a = out.join("libumbra.a");
     let _ = std::fs::remove_file(&lib_a);
-    run(Command::new("llvm-ar-14").arg("rcs").arg(&lib_a).arg(&obj_a))
-        .or_else(|_| run(Command::new("gcc-ar").arg("rcs").arg(&lib_a).arg(&obj_a)))?;
+    run_checked(Command::new("llvm-ar-14").arg("rcs").arg(&lib_a).arg(&obj_a))
+        .or_else(|_| run_checked(Command::new("gcc-ar").arg("rcs").arg(&lib_a).arg(&obj_a)))?;
 
     // libumbra.so: the ABI plus the pass-through trampolines under libc's names.
     let mut renames_so = renames.clone();
@@ -129,7 +130,7 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     keep_so.extend(passthrough.iter().cloned());
     let obj_so = out.join("umbra-shared.o");
     objcopy(&merged, &obj_so, &renames_so, &keep_so, out)?;
-    run(Command::new("cc")
+    run_checked(Command::new("cc")
         .args(["-shared", "-nostartfiles", "-Wl,-Bsymbolic", "-Wl,-z,nodelete", "-o"])
         .arg(out.join("libumbra.so"))
         .arg(&obj_so))?;
@@ -149,9 +150,9 @@ fn objcopy(input: &Path, output: &Path, renames: &[(String, String)], keep: &[St
     let r: String = renames.iter().map(|(a, b)| format!("{a} {b}\n")).collect();
     std::fs::write(&redefine, r).map_err(|e| e.to_string())?;
     std::fs::write(&keepf, keep.join("\n") + "\n").map_err(|e| e.to_string())?;
-    run(Command::new("objcopy").arg(format!("--redefine-syms={}", redefine.display())).arg(input).arg(&renamed))?;
-    run(Command::new("ld").arg("-r").arg(&renamed).arg("-o").arg(&relinked))?;
-    run(Command::new("objcopy").arg(format!("--keep-global-symbols={}", keepf.display())).arg(&relinked).arg(output))?;
+    run_checked(Command::new("objcopy").arg(format!("--redefine-syms={}", redefine.display())).arg(input).arg(&renamed))?;
+    run_checked(Command::new("ld").arg("-r").arg(&renamed).arg("-o").arg(&relinked))?;
+    run_checked(Command::new("objcopy").arg(format!("--keep-global-symbols={}", keepf.display())).arg(&relinked).arg(output))?;
     for f in [redefine, keepf, renamed, relinked] {
         let _ = std::fs::remove_file(f);
     }

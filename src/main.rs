@@ -4,8 +4,10 @@
 //!   programs built with `-Zexternal-clangrt`) and `DIR/libumbra.so` (for
 //!   `LD_PRELOAD` with gcc/clang `-fsanitize=thread` programs).
 //! - `umbra run -- PROG ARGS...` runs a program with libumbra.so preloaded.
+//! - `umbra demo` shows umbra on the bundled examples.
 
 mod build;
+mod demo;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -24,6 +26,12 @@ enum Cmd {
     Build {
         #[arg(long, default_value = "target/umbra")]
         out: PathBuf,
+    },
+    /// Build the runtime, compile the bundled examples (C and Rust) and show
+    /// umbra's reports on them.
+    Demo {
+        #[arg(long, default_value = "target/umbra")]
+        rt: PathBuf,
     },
     /// Run PROG under umbra (LD_PRELOAD=libumbra.so), building the runtime if needed.
     Run {
@@ -45,6 +53,13 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("umbra: build failed: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Cmd::Demo { rt } => match demo::demo(&rt) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("umbra demo: {e}");
                 ExitCode::FAILURE
             }
         },
