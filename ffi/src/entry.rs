@@ -10,7 +10,7 @@
 use core::sync::atomic::Ordering;
 
 use umbra_shadow::cell::{mask_of, ShadowCell, READ};
-use umbra_shadow::{check_and_update, pair_for, AccessOutcome};
+use umbra_shadow::{check_and_update, pair_for, pair_if_mapped, AccessOutcome};
 
 use crate::thread::{ctx, thr, current_stack_id};
 use crate::trace::Event;
@@ -28,7 +28,10 @@ fn access(addr: usize, size: usize, is_write: bool, pc: u64) {
     let t = thr();
     let mask = mask_of(addr, size) as u64;
     let cur = t.fast_state | mask | if is_write { 0 } else { READ };
-    let pair = pair_for(addr);
+    let Some(pair) = pair_if_mapped(addr) else {
+        // First access to this 64 GiB chunk: the slow path maps its shadow.
+        return access_slow(addr, size, is_write, false, pc, ShadowCell(cur));
+    };
     // Relaxed: only atomicity of each cell matters here (see umbra_shadow).
     let c0 = pair.cells[0].load(Ordering::Relaxed);
     let c1 = pair.cells[1].load(Ordering::Relaxed);

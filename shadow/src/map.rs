@@ -103,6 +103,23 @@ pub fn pair_for(addr: usize) -> &'static CellPair {
     unsafe { &*(p as *const CellPair) }
 }
 
+/// The shadow pair of `addr`'s word if its chunk already has shadow (the fast
+/// path; `None` sends the caller to a slow path that maps it via [`pair_for`]).
+#[inline(always)]
+pub fn pair_if_mapped(addr: usize) -> Option<&'static CellPair> {
+    let d = MAP.delta(addr);
+    if d == 0 {
+        return None;
+    }
+    let p = ((addr & !(WORD - 1)) & (CHUNK * DIR_LEN - 1)).wrapping_mul(2).wrapping_add(d);
+    // SAFETY: as in `pair_for`; `p` lies inside a mapped region, so it is not null
+    // (telling the compiler saves a test on the fast path).
+    unsafe {
+        core::hint::assert_unchecked(p != 0);
+        Some(&*(p as *const CellPair))
+    }
+}
+
 /// The meta word of the word containing `addr` (0 = no sync object).
 #[inline]
 pub fn meta_word(addr: usize) -> &'static AtomicU32 {
