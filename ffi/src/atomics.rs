@@ -55,7 +55,12 @@ enum Kind {
 fn check(addr: usize, size: usize, is_write: bool, pc: u64) {
     let t = thr();
     let cur = t.fast_state | mask_of(addr, size) as u64 | if is_write { 0 } else { READ };
-    if size > 8 || (addr & 7) + size > 8 {
+    if size == 16 {
+        // A 16-byte atomic is two 8-byte atomic accesses, as in TSan.
+        check(addr, 8, is_write, pc);
+        check(addr + 8, 8, is_write, pc);
+    } else if (addr & 7) + size > 8 {
+        // Misaligned atomics (not produced by compilers for lock-free types).
         crate::entry::range_access(addr, size, is_write, pc);
     } else {
         access_slow(addr, size, is_write, true, pc, ShadowCell(cur));
@@ -228,11 +233,11 @@ mod wide {
         // SAFETY: per the contract; rbx is swapped in and restored (LLVM reserves it).
         unsafe {
             core::arch::asm!(
-                "xchg {tmp}, rbx",
-                "lock cmpxchg16b xmmword ptr [{p}]",
-                "mov rbx, {tmp}",
-                p = in(reg) p,
-                tmp = inout(reg) new as u64 => _,
+                "xchg r8, rbx",
+                "lock cmpxchg16b xmmword ptr [rsi]",
+                "mov rbx, r8",
+                in("rsi") p,
+                inout("r8") new as u64 => _,
                 inout("rax") old as u64 => lo,
                 inout("rdx") (old >> 64) as u64 => hi,
                 in("rcx") (new >> 64) as u64,

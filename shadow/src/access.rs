@@ -170,18 +170,20 @@ fn cas_pair(pair: &CellPair, old: (ShadowCell, ShadowCell), new: (ShadowCell, Sh
 /// `p` must be valid for reads and writes of 16 bytes and 16-byte aligned.
 #[inline]
 unsafe fn cas16(p: *mut u128, old: u128, new: u128) -> bool {
-    let ok: u8;
+    let ok: u64;
     // SAFETY: per the contract on `p`. rbx is reserved by LLVM, so the low half
-    // of `new` is swapped into it around the instruction and restored after.
+    // of `new` is swapped into it around the instruction and restored after; all
+    // other operands are pinned to registers so none can be allocated to rbx.
     unsafe {
         core::arch::asm!(
-            "xchg {tmp}, rbx",
-            "lock cmpxchg16b xmmword ptr [{p}]",
-            "mov rbx, {tmp}",
-            "sete {ok}",
-            p = in(reg) p,
-            tmp = inout(reg) new as u64 => _,
-            ok = out(reg_byte) ok,
+            "xor r9d, r9d",
+            "xchg r8, rbx",
+            "lock cmpxchg16b xmmword ptr [rsi]",
+            "mov rbx, r8",
+            "sete r9b",
+            in("rsi") p,
+            inout("r8") new as u64 => _,
+            out("r9") ok,
             inout("rax") old as u64 => _,
             inout("rdx") (old >> 64) as u64 => _,
             in("rcx") (new >> 64) as u64,
