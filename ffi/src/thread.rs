@@ -3,6 +3,7 @@
 //! for reports, hands out slots, and carries the clocks of thread creation and exit.
 
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use umbra_clocks::{SlotGrant, SlotTable, ThreadClock, VectorClock};
@@ -62,6 +63,8 @@ pub struct ThreadInfo {
 
 pub struct Registry {
     pub threads: Vec<ThreadInfo>,
+    /// pthread handle → thread id, for threads not yet joined or detached.
+    pub by_handle: BTreeMap<usize, u32>,
     pub slots: SlotTable,
     /// Finished threads whose traces are still kept, oldest first.
     pub finished: Vec<u32>,
@@ -72,7 +75,7 @@ pub struct Registry {
 unsafe impl Send for Registry {}
 
 pub static REGISTRY: SpinMutex<Registry> =
-    SpinMutex::new(Registry { threads: Vec::new(), slots: SlotTable::new(), finished: Vec::new() });
+    SpinMutex::new(Registry { threads: Vec::new(), by_handle: BTreeMap::new(), slots: SlotTable::new(), finished: Vec::new() });
 
 /// Traces of at most this many finished threads are kept.
 const KEEP_FINISHED: usize = 1024;
@@ -178,9 +181,11 @@ pub fn finish_current() {
     let tid = c.tid;
     let mut r = REGISTRY.lock();
     let info = &mut r.threads[tid as usize];
+    // The slot's last epoch is the one published to joiners (the tick after the
+    // release is never used), so a joiner knows it and may reuse the slot.
+    let (sid, epoch) = (c.clock.sid, c.clock.epoch());
     c.clock.release_store(&mut info.exit_clock);
     info.running = false;
-    let (sid, epoch) = (c.clock.sid, c.clock.epoch());
     r.slots.release(sid, epoch);
     r.finished.push(tid);
     if r.finished.len() > KEEP_FINISHED {
@@ -195,6 +200,18 @@ pub fn finish_current() {
     drop(r);
     c.ignore_depth += 1;
     refresh_fast_state();
+    // The shadow stack goes back to the kernel (a run may create any number of
+    // threads; leaving one mapping each behind would exhaust vm.max_map_count).
+    let t = thr();
+    if !t.stack.is_null() {
+        // SAFETY: the mapping made in `attach`; nothing pushes after stack_cap = 0.
+        unsafe { umbra_sys::munmap(t.stack as *mut u8, STACK_CAP * 8) };
+        t.stack = core::ptr::null_mut();
+        t.stack_cap = 0;
+        t.depth = 0;
+        t.interned = 0;
+    }
+    c.nodes = Vec::new();
 }
 
 /// The depot id of the current call stack (interning frames pushed since the last

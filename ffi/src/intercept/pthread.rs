@@ -83,7 +83,9 @@ pub unsafe extern "C" fn pthread_create(th: *mut usize, attr: Ptr, start: StartF
         let mut reg = REGISTRY.lock();
         if r == 0 {
             // SAFETY: on success pthread_create stored the handle.
-            reg.threads[tid as usize].pthread = unsafe { *th };
+            let h = unsafe { *th };
+            reg.threads[tid as usize].pthread = h;
+            reg.by_handle.insert(h, tid);
         } else {
             reg.threads[tid as usize].running = false;
             drop(reg);
@@ -94,18 +96,14 @@ pub unsafe extern "C" fn pthread_create(th: *mut usize, attr: Ptr, start: StartF
     r
 }
 
-/// The registry id of the thread with handle `th` (not yet joined or detached).
-fn tid_of(th: usize) -> Option<u32> {
-    let reg = REGISTRY.lock();
-    reg.threads.iter().rposition(|t| t.pthread == th).map(|i| i as u32)
-}
-
+/// The joiner acquires the clock the thread published when it finished.
 fn joined(th: usize) {
     in_runtime(|| {
-        if let Some(tid) = tid_of(th) {
-            let mut reg = REGISTRY.lock();
-            reg.threads[tid as usize].pthread = 0;
-            let clock = reg.threads[tid as usize].exit_clock.clone();
+        let mut reg = REGISTRY.lock();
+        if let Some(tid) = reg.by_handle.remove(&th) {
+            let info = &mut reg.threads[tid as usize];
+            info.pthread = 0;
+            let clock = core::mem::take(&mut info.exit_clock);
             drop(reg);
             ctx().clock.acquire(&clock);
         }
@@ -148,8 +146,9 @@ pub unsafe extern "C" fn pthread_detach(th: usize) -> c_int {
     let r = unsafe { real::pthread_detach(th) };
     if r == 0 {
         in_runtime(|| {
-            if let Some(tid) = tid_of(th) {
-                REGISTRY.lock().threads[tid as usize].pthread = 0;
+            let mut reg = REGISTRY.lock();
+            if let Some(tid) = reg.by_handle.remove(&th) {
+                reg.threads[tid as usize].pthread = 0;
             }
         });
     }
