@@ -69,8 +69,16 @@ fn check(addr: usize, size: usize, is_write: bool, pc: u64) {
 
 /// Runs `op` (the memory operation; returns whether a CAS succeeded) with the
 /// clock effects of `kind` at order `mo` (`fmo` for a failed CAS).
+///
+/// Operations that publish (release stores and RMWs) or acquire through an RMW
+/// create the location's sync object and run under its lock. A load runs without
+/// it first; if the location has a sync object, the load is repeated under its
+/// lock, so the value returned is one whose clock it takes (a release store
+/// writes value and clock under that lock). A relaxed RMW on a location without
+/// a sync object has no clock effect, except for a later acquire fence, and takes
+/// the clock if a sync object appeared meanwhile.
 #[inline]
-fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, op: impl FnOnce() -> bool) {
+fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl FnMut() -> bool) {
     if thr().ctx.is_null() {
         ctx();
     }
@@ -81,12 +89,34 @@ fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, op: impl FnOnce() -> 
     }
     let needs_sync = match kind {
         Kind::Load => false,
-        Kind::Store | Kind::Rmw => is_release(mo) || c.clock.has_release_fence(),
+        Kind::Store => is_release(mo) || c.clock.has_release_fence(),
+        Kind::Rmw => is_release(mo) || is_acquire(mo) || c.clock.has_release_fence(),
     };
-    let sv = if needs_sync { Some(sync::get_or_create(addr)) } else { sync::find(addr) };
-    let Some(sv) = sv else {
-        op();
-        return;
+    let sv = if needs_sync {
+        sync::get_or_create(addr)
+    } else if let Some(sv) = sync::find(addr) {
+        sv
+    } else {
+        // No sync object: nothing to synchronize with, unless one appears meanwhile.
+        let ok = op();
+        let Some(sv) = sync::find(addr) else { return };
+        match kind {
+            // Repeat the load under the lock, so its value and clock match.
+            Kind::Load => sv,
+            // A relaxed store publishes nothing without a release fence.
+            Kind::Store => return,
+            // The RMW is done; its read half takes the clock now.
+            Kind::Rmw => {
+                let g = sv.lock();
+                let c = ctx();
+                if !ok && is_acquire(fmo) {
+                    c.clock.acquire(&g.clock)
+                } else {
+                    c.clock.relaxed_load(&g.clock)
+                }
+                return;
+            }
+        }
     };
     crate::thread::in_runtime(|| {
         let mut g = sv.lock();

@@ -22,10 +22,20 @@ struct ReportState {
     seen_pcs: BTreeSet<(u64, u64)>,
     /// Racing source-location pairs already reported (`suppress_equal_stacks`).
     seen_lines: BTreeSet<(String, String)>,
+    /// (word, previous access) pairs already reported: once a recorded access has
+    /// been reported racing, the next access of the same racy sequence (the write
+    /// of a `x += 1` after its read) is not reported again, as in TSan, which stops
+    /// watching a word after reporting on it.
+    seen_prev: BTreeSet<(usize, u64)>,
 }
 
 static STATE: SpinMutex<ReportState> =
-    SpinMutex::new(ReportState { symbolizer: Symbolizer::new(), seen_pcs: BTreeSet::new(), seen_lines: BTreeSet::new() });
+    SpinMutex::new(ReportState {
+        symbolizer: Symbolizer::new(),
+        seen_pcs: BTreeSet::new(),
+        seen_lines: BTreeSet::new(),
+        seen_prev: BTreeSet::new(),
+    });
 
 /// `file:line` (or `module+offset`) of the innermost frame of return address `pc`.
 fn source_line(sym: &mut Symbolizer, pc: u64) -> String {
@@ -116,7 +126,7 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         let mut st = STATE.lock();
         // One report per unordered pair of racing source lines (TSan's
         // suppress_equal_stacks); the pc pair check keeps racy loops cheap.
-        if !st.seen_pcs.insert((pc.min(prev_pc), pc.max(prev_pc))) {
+        if !st.seen_pcs.insert((pc.min(prev_pc), pc.max(prev_pc))) || !st.seen_prev.insert((word, prev.0)) {
             return;
         }
         let (a, b) = (source_line(&mut st.symbolizer, pc), source_line(&mut st.symbolizer, prev_pc));

@@ -218,7 +218,7 @@ mod tests {
         let s = &stack_var as *const u8 as usize;
         let h = Box::new(0u64);
         let hp = &*h as *const u64 as usize;
-        let code = pairs_are_distinct_per_word_and_shared_within as usize;
+        let code = pairs_are_distinct_per_word_and_shared_within as *const () as usize;
         for a in [s, hp, code, 0x1000, (1usize << 47) - 8] {
             let p = pair_for(a);
             p.cells[1].store(a as u64, Ordering::Relaxed);

@@ -17,7 +17,9 @@ impl Drop for Payload {
 }
 
 fn main() {
-    let shared = Arc::new(Payload { values: (0..32).collect() });
+    let shared = Arc::new(Payload {
+        values: (0..32).collect(),
+    });
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let mine = Arc::clone(&shared);

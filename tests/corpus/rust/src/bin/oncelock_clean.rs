@@ -11,7 +11,9 @@ fn table() -> &'static [u64] {
 }
 
 fn main() {
-    let handles: Vec<_> = (0..4).map(|_| thread::spawn(|| table().iter().sum::<u64>())).collect();
+    let handles: Vec<_> = (0..4)
+        .map(|_| thread::spawn(|| table().iter().sum::<u64>()))
+        .collect();
     for h in handles {
         assert_eq!(h.join().unwrap(), table().iter().sum::<u64>());
     }

@@ -1,0 +1,8 @@
+//! Support code for the end-to-end corpus test (tests/corpus.rs).
+
+pub mod check;
+pub mod exec;
+pub mod program;
+pub mod report;
+pub mod toolchain;
+pub mod verdicts;

@@ -1,0 +1,176 @@
+//! Building what the corpus runs: the umbra runtime, the C programs (gcc) and the Rust
+//! corpus package (cargo +nightly, -Zbuild-std). Each is built at most once per test
+//! process, whichever test asks first; the others wait for it.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use super::exec::run_checked;
+use super::program::Program;
+
+const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
+const RUST_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// Which TSan runtime a program runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Runtime {
+    Umbra,
+    /// gcc's libtsan for C, rustc's bundled TSan runtime for Rust.
+    Stock,
+}
+
+impl Runtime {
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Umbra => "umbra",
+            Runtime::Stock => "stock",
+        }
+    }
+}
+
+pub fn workspace_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn target_dir() -> PathBuf {
+    workspace_dir().join("target")
+}
+
+pub fn corpus_dir() -> PathBuf {
+    workspace_dir().join("tests/corpus")
+}
+
+/// The directory holding `libumbra.a` and `libumbra.so`, built by
+/// `umbra build --out target/umbra-test-rt`.
+pub fn umbra_runtime() -> Result<&'static Path, String> {
+    static RUNTIME: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(build_umbra_runtime)
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
+fn build_umbra_runtime() -> Result<PathBuf, String> {
+    let out = target_dir().join("umbra-test-rt");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_umbra"));
+    cmd.arg("build")
+        .arg("--out")
+        .arg(&out)
+        .env_remove("LD_PRELOAD")
+        .env_remove("TSAN_OPTIONS");
+    run_checked(&mut cmd, BUILD_TIMEOUT, "building the umbra runtime")?;
+    for lib in ["libumbra.a", "libumbra.so"] {
+        if !out.join(lib).is_file() {
+            return Err(format!(
+                "`umbra build` succeeded but produced no {}",
+                out.join(lib).display()
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The gcc -fsanitize=thread binary of a C program (compiled once per process; the
+/// same binary runs on stock TSan as is and on umbra with LD_PRELOAD).
+pub fn c_binary(program: &Program) -> Result<PathBuf, String> {
+    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
+    static BINARIES: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
+    let slot = Arc::clone(
+        BINARIES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap()
+            .entry(program.name.clone())
+            .or_default(),
+    );
+    slot.get_or_init(|| compile_c(program)).clone()
+}
+
+fn compile_c(program: &Program) -> Result<PathBuf, String> {
+    let dir = target_dir().join("corpus-c");
+    fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let binary = dir.join(&program.name);
+    let mut cmd = Command::new("gcc");
+    cmd.args(["-fsanitize=thread", "-g", "-O1", "-pthread"])
+        .args(&program.cflags)
+        .arg(&program.source)
+        .arg("-o")
+        .arg(&binary);
+    run_checked(
+        &mut cmd,
+        COMPILE_TIMEOUT,
+        &format!("compiling {}", program.label()),
+    )?;
+    Ok(binary)
+}
+
+/// The directory of the Rust corpus binaries built for `runtime` (built once per process).
+pub fn rust_binaries(runtime: Runtime) -> Result<&'static Path, String> {
+    static UMBRA: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    static STOCK: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let cell = match runtime {
+        Runtime::Umbra => &UMBRA,
+        Runtime::Stock => &STOCK,
+    };
+    cell.get_or_init(|| build_rust_corpus(runtime))
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
+/// `cargo +nightly build -Zbuild-std` of tests/corpus/rust with `-Zsanitizer=thread`,
+/// into target/rust-corpus-<runtime>. For umbra the runtime archive replaces rustc's
+/// (`-Zexternal-clangrt -Clink-arg=.../libumbra.a`); the corpus build script reruns (and
+/// the binaries are relinked) whenever that archive changes.
+fn build_rust_corpus(runtime: Runtime) -> Result<PathBuf, String> {
+    let target = target_dir().join(format!("rust-corpus-{}", runtime.name()));
+    let mut flags = vec!["-Zsanitizer=thread".to_owned(), "-Cdebuginfo=2".to_owned()];
+    let mut cmd = Command::new("cargo");
+    scrub_cargo_env(&mut cmd);
+    if runtime == Runtime::Umbra {
+        let archive = umbra_runtime()?.join("libumbra.a");
+        flags.push("-Zexternal-clangrt".to_owned());
+        flags.push(format!("-Clink-arg={}", archive.display()));
+        cmd.env("UMBRA_RT_ARCHIVE", &archive);
+    }
+    cmd.current_dir(corpus_dir().join("rust"))
+        .args(["+nightly", "build", "-Zbuild-std", "--target", RUST_TARGET])
+        .env("CARGO_TARGET_DIR", &target)
+        // The same as RUSTFLAGS, but safe for paths with spaces.
+        .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
+    let what = format!("building the Rust corpus for {}", runtime.name());
+    run_checked(&mut cmd, BUILD_TIMEOUT, &what)?;
+    Ok(target.join(RUST_TARGET).join("debug"))
+}
+
+/// Removes what the outer `cargo test` (or the user's shell) exported that would change
+/// how the nested cargo builds: flags, wrappers, target dir, toolchain, jobserver, and
+/// the TSan environment.
+fn scrub_cargo_env(cmd: &mut Command) {
+    const EXACT: &[&str] = &[
+        "CARGO",
+        "RUSTC",
+        "RUSTDOC",
+        "RUSTFLAGS",
+        "RUSTDOCFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTUP_TOOLCHAIN",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "LD_PRELOAD",
+        "TSAN_OPTIONS",
+    ];
+    for (key, _) in std::env::vars_os() {
+        let Some(name) = key.to_str() else { continue };
+        let cargo_setting = name.starts_with("CARGO_") && name != "CARGO_HOME";
+        if cargo_setting || EXACT.contains(&name) {
+            cmd.env_remove(OsStr::new(name));
+        }
+    }
+}
