@@ -68,9 +68,9 @@ fn access_slow_known(addr: usize, size: usize, is_write: bool, is_atomic: bool, 
 fn record_and_check(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, cur: ShadowCell) {
     let c = ctx();
     let stack = current_stack_id();
-    let info = (cur.epoch() << 28) | ((size as u64 & 0x3ff_ffff) << 2) | ((is_atomic as u64) << 1) | (!is_write as u64);
+    let info = Event::info(cur.epoch(), size, !is_write, is_atomic);
     // SAFETY: the trace belongs to this thread and lives as long as the registry.
-    unsafe { (*c.trace).push(Event { pc, addr: addr as u64, info, stack: stack as u64 }) };
+    unsafe { (*c.trace).record(pc, stack, c.mutexes, info, addr as u64, size as u64) };
     let word = addr & !7;
     let pair = pair_for(word);
     let mut scratch = core::mem::take(&mut c.scratch);
@@ -118,9 +118,9 @@ pub fn range_access(addr: usize, size: usize, is_write: bool, pc: u64) {
         if first {
             first = false;
             let stack = current_stack_id();
-            let info = (ShadowCell(cur).epoch() << 28) | ((size.min(0x3ff_ffff) as u64) << 2) | (!is_write as u64);
+            let info = Event::info(ShadowCell(cur).epoch(), size, !is_write, false);
             // SAFETY: this thread's own trace.
-            unsafe { (*c.trace).push(Event { pc, addr: addr as u64, info, stack: stack as u64 }) };
+            unsafe { (*c.trace).record(pc, stack, c.mutexes, info, addr as u64, size as u64) };
         }
         let mut scratch = core::mem::take(&mut c.scratch);
         let r = check_and_update(&crate::rt::SPILL, word, pair, ShadowCell(cur), &c.clock.clock, &mut scratch);

@@ -16,6 +16,7 @@ mod entry;
 mod atomics;
 mod intercept;
 mod memfns;
+mod mutexset;
 mod passthrough;
 mod real;
 mod report;

@@ -8,7 +8,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
-use umbra_report::{format_text, hide_runtime_frames, Access, AccessKind, FormatOptions, Location, RaceReport, ReportKind, Symbolizer, ThreadDesc};
+use umbra_report::{
+    format_text, hide_runtime_frames, Access, AccessKind, FormatOptions, Location, MutexDesc, RaceReport, ReportKind, Symbolizer,
+    ThreadDesc,
+};
 use umbra_shadow::cell::ShadowCell;
 use umbra_sys::SpinMutex;
 
@@ -66,8 +69,8 @@ fn kind(is_write: bool, is_atomic: bool) -> AccessKind {
 }
 
 /// The previous access `prev` to `word`: its thread and, if its history still has
-/// it, the event (pc and stack).
-fn find_previous(word: usize, prev: ShadowCell) -> (u32, Option<Vec<u64>>) {
+/// it, its stack and the mutexes it held.
+fn find_previous(word: usize, prev: ShadowCell) -> (u32, Option<(Vec<u64>, u32)>) {
     let reg = REGISTRY.lock();
     let Some(tid) = reg.slots.thread_at(prev.sid(), prev.epoch()) else { return (0, None) };
     let trace = reg.threads[tid as usize].trace;
@@ -75,23 +78,19 @@ fn find_previous(word: usize, prev: ShadowCell) -> (u32, Option<Vec<u64>>) {
         return (tid, None);
     }
     let p = prev.effective();
-    let (lo, hi) = {
-        let m = p.mask() as u64;
-        (word as u64 + m.trailing_zeros() as u64, word as u64 + 8 - m.leading_zeros().saturating_sub(56) as u64)
-    };
+    let m = p.mask() as u64;
+    let lo = word as u64 + m.trailing_zeros() as u64;
+    let hi = word as u64 + 8 - (m.leading_zeros() as u64 - 56);
     // SAFETY: traces are released only under the registry lock, which we hold.
-    let ev = unsafe { &*trace }.find_last(|e| {
-        e.epoch() == prev.epoch()
-            && e.addr < hi
-            && e.addr + e.size().max(1) > lo
-            && (prev.is_freed() || (e.is_read() == p.is_read() && e.is_atomic() == p.is_atomic()))
+    let ev = unsafe { &*trace }.find(prev.epoch(), lo, hi, |e| {
+        prev.is_freed() || (e.is_read() == p.is_read() && e.is_atomic() == p.is_atomic())
     });
     drop(reg);
     (tid, ev.map(|e| {
         let mut v = Vec::with_capacity(16);
         v.push(e.pc);
-        v.extend(DEPOT.unwind(e.stack as u32));
-        v
+        v.extend(DEPOT.unwind(e.stack));
+        (v, e.mutexes)
     }))
 }
 
@@ -121,7 +120,11 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
     in_runtime(|| {
         let cur_tid = ctx().tid;
         let cur_stack = current_stack(pc);
-        let (prev_tid, prev_stack) = find_previous(word, prev);
+        let (prev_tid, prev_found) = find_previous(word, prev);
+        let (prev_stack, prev_mutexes) = match prev_found {
+            Some((s, m)) => (Some(s), crate::mutexset::get(m)),
+            None => (None, Vec::new()),
+        };
         let prev_pc = prev_stack.as_ref().and_then(|s| s.first().copied()).unwrap_or(0);
         let mut st = STATE.lock();
         // One report per unordered pair of racing source lines (TSan's
@@ -146,6 +149,37 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
             }
             None => Location::Global { addr: addr as u64 },
         };
+        // Mutexes are numbered M0, M1, ... in the order the report names them.
+        let cur_mutexes = ctx().held.clone();
+        let mut named: Vec<usize> = Vec::new();
+        let mut name = |held: &[crate::mutexset::Held]| -> Vec<(u32, bool)> {
+            held.iter()
+                .map(|&(a, w)| {
+                    let i = named.iter().position(|&x| x == a).unwrap_or_else(|| {
+                        named.push(a);
+                        named.len() - 1
+                    });
+                    (i as u32, w)
+                })
+                .collect()
+        };
+        let cur_m = name(&cur_mutexes);
+        let prev_m = name(&prev_mutexes);
+        let mutexes = named
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| {
+                let mut stack = Vec::new();
+                if let Some(sv) = crate::sync::find(a) {
+                    let g = sv.lock();
+                    if g.created_pc != 0 {
+                        stack.push(g.created_pc);
+                        stack.extend(DEPOT.unwind(g.created_stack));
+                    }
+                }
+                MutexDesc { id: i as u32, addr: a as u64, stack }
+            })
+            .collect();
         let mut threads = Vec::new();
         for t in [cur_tid, prev_tid] {
             if !threads.iter().any(|d: &ThreadDesc| d.id == t) {
@@ -155,17 +189,17 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         let r = RaceReport {
             kind: if prev.is_freed() { ReportKind::HeapUseAfterFree } else { ReportKind::DataRace },
             pid: umbra_sys::getpid(),
-            current: Access { kind: kind(is_write, is_atomic), size: size as u64, addr: addr as u64, thread: cur_tid, mutexes: Vec::new(), stack: Some(cur_stack) },
+            current: Access { kind: kind(is_write, is_atomic), size: size as u64, addr: addr as u64, thread: cur_tid, mutexes: cur_m, stack: Some(cur_stack) },
             previous: Access {
                 kind: kind(!p.is_read(), p.is_atomic()),
                 size: psize as u64,
                 addr: (word + poff as usize) as u64,
                 thread: prev_tid,
-                mutexes: Vec::new(),
+                mutexes: prev_m,
                 stack: prev_stack,
             },
             location,
-            mutexes: Vec::new(),
+            mutexes,
             threads,
             sleep_stack: None,
         };

@@ -19,6 +19,10 @@ pub struct SyncState {
     /// Readers' releases (rwlocks).
     pub read_clock: VectorClock,
     pub addr: usize,
+    /// Where the object was created (a mutex's init or first lock): return
+    /// address and depot stack id; 0 = unknown.
+    pub created_pc: u64,
+    pub created_stack: u32,
 }
 
 pub struct SyncVar {
@@ -87,7 +91,7 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
         }
     };
     let sv = Box::into_raw(Box::new(SyncVar {
-        state: SpinMutex::new(SyncState { clock: VectorClock::new(), read_clock: VectorClock::new(), addr }),
+        state: SpinMutex::new(SyncState { clock: VectorClock::new(), read_clock: VectorClock::new(), addr, created_pc: 0, created_stack: 0 }),
     }));
     // Release: the SyncVar is initialized before its index becomes reachable.
     slot(i).store(sv as usize, Ordering::Release);
@@ -160,6 +164,16 @@ pub fn release_store(addr: usize) {
     c.clock.release_store(&mut g.clock);
     drop(g);
     crate::thread::refresh_fast_state();
+}
+
+/// Notes where the object at `addr` was created, unless already known.
+pub fn note_creation(addr: usize, pc: u64) {
+    let s = get_or_create(addr);
+    let mut g = s.lock();
+    if g.created_pc == 0 {
+        g.created_pc = pc;
+        g.created_stack = crate::thread::current_stack_id();
+    }
 }
 
 /// Acquire the clock of the object at `addr`, if it exists.

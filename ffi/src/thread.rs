@@ -47,6 +47,9 @@ pub struct ThreadCtx {
     /// Depot node of each shadow stack frame (valid below `THR.interned`).
     pub nodes: Vec<u32>,
     pub trace: *mut Trace,
+    /// Mutexes held now, and their interned set (see `crate::mutexset`).
+    pub held: Vec<crate::mutexset::Held>,
+    pub mutexes: u32,
 }
 
 /// Registry entry of a thread, kept after it finishes (for reports and joins).
@@ -144,6 +147,8 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         scratch: Vec::with_capacity(8),
         nodes: Vec::new(),
         trace,
+        held: Vec::new(),
+        mutexes: 0,
     });
     {
         let mut r = REGISTRY.lock();

@@ -1,30 +1,46 @@
 //! Access history, so a report can show where the *previous* access happened.
 //!
-//! Each thread appends an [`Event`] to a ring buffer whenever an access changes
-//! shadow (accesses found already recorded leave no event, like the shadow itself).
+//! A thread's history is a ring of [`Event`]s, each *summarizing* the accesses of
+//! one epoch made from one pc, with one call stack, size, kind and set of held
+//! mutexes: the range of addresses they touched and the last one. A loop over ten
+//! million array elements in one epoch is one event, so the access that raced ten
+//! million accesses ago is still there when the race is found. Events of the
+//! current epoch are found through a small per-thread cache keyed by that tuple;
+//! only accesses that change shadow are recorded (an access already recorded in
+//! the same epoch leaves shadow, and history, as they were).
+//!
 //! An event names its call stack by a [`StackDepot`] id: call stacks are interned
 //! as paths in a global call tree (`(parent, pc) → node`), so a stack costs one id
-//! per event however deep it is, and stays valid for the whole run even after the
-//! thread exits. The shadow stack is interned lazily, only up to the frames that
-//! changed since the last interned access.
+//! per event however deep it is, and stays valid for the whole run, after the
+//! thread exits too. The shadow stack is interned lazily, only up to the frames
+//! that changed since the last interned access.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use umbra_sys::SpinMutex;
 
-/// One recorded access.
+/// Accesses of one epoch from one pc, stack, size, kind and mutex set.
 #[derive(Clone, Copy, Default)]
 #[repr(C)]
 pub struct Event {
     pub pc: u64,
-    pub addr: u64,
     /// `epoch << 28 | size << 2 | atomic << 1 | read`
     pub info: u64,
-    pub stack: u64,
+    pub stack: u32,
+    /// Interned set of mutexes held (see `crate::mutexset`).
+    pub mutexes: u32,
+    /// Lowest address accessed, and one past the highest byte.
+    pub lo: u64,
+    pub hi: u64,
+    /// The most recent access's address.
+    pub last: u64,
 }
 
 impl Event {
+    pub fn info(epoch: u64, size: usize, is_read: bool, is_atomic: bool) -> u64 {
+        (epoch << 28) | ((size.min(0x3ff_ffff) as u64) << 2) | ((is_atomic as u64) << 1) | is_read as u64
+    }
     pub fn epoch(&self) -> u64 {
         self.info >> 28
     }
@@ -39,16 +55,21 @@ impl Event {
     }
 }
 
+const CACHE: usize = 256;
+
 pub struct Trace {
     buf: *mut Event,
     cap: usize,
     /// Events ever written; the ring holds the last `cap`.
     pos: usize,
+    /// Ring position + 1 of the event most recently used for each hash bucket of
+    /// (pc, stack, info, mutexes); 0 = none.
+    cache: [usize; CACHE],
 }
 
 // SAFETY: a trace is written only by its thread and read by reporters while that
-// thread is registered; torn reads of an event being overwritten can only produce
-// a mismatched (hence ignored) event.
+// thread is registered; torn reads of an event being updated can only produce a
+// mismatched (hence ignored) or slightly stale range.
 unsafe impl Send for Trace {}
 unsafe impl Sync for Trace {}
 
@@ -59,27 +80,61 @@ impl Trace {
         let buf = umbra_sys::mmap_anon(bytes, true)
             .unwrap_or_else(|| umbra_sys::internal_error(format_args!("cannot map {bytes} bytes of history")))
             as *mut Event;
-        Trace { buf, cap, pos: 0 }
+        Trace { buf, cap, pos: 0, cache: [0; CACHE] }
     }
 
+    /// Records an access of `size` bytes at `addr`.
     #[inline]
-    pub fn push(&mut self, e: Event) {
+    pub fn record(&mut self, pc: u64, stack: u32, mutexes: u32, info: u64, addr: u64, size: u64) {
+        if self.buf.is_null() {
+            return;
+        }
+        let h = (pc ^ (stack as u64) << 20 ^ info.rotate_left(17) ^ (mutexes as u64) << 40)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            >> 56;
+        let slot = self.cache[h as usize % CACHE];
+        if slot != 0 && self.pos - (slot - 1) <= self.cap {
+            // SAFETY: the position is within the last `cap` written, masked into the ring.
+            let e = unsafe { &mut *self.buf.add((slot - 1) & (self.cap - 1)) };
+            if e.pc == pc && e.info == info && e.stack == stack && e.mutexes == mutexes {
+                e.lo = e.lo.min(addr);
+                e.hi = e.hi.max(addr + size);
+                e.last = addr;
+                return;
+            }
+        }
         // SAFETY: the index is masked into the ring of `cap` events.
-        unsafe { *self.buf.add(self.pos & (self.cap - 1)) = e };
+        unsafe {
+            *self.buf.add(self.pos & (self.cap - 1)) =
+                Event { pc, info, stack, mutexes, lo: addr, hi: addr + size, last: addr };
+        }
         self.pos += 1;
+        self.cache[h as usize % CACHE] = self.pos;
     }
 
-    /// The newest event for which `pred` holds.
-    pub fn find_last(&self, pred: impl Fn(&Event) -> bool) -> Option<Event> {
+    /// The event that best explains an access of `epoch` to bytes `[lo, hi)` of
+    /// the kind `pred` accepts: one whose last access covers them, else the one
+    /// with the narrowest range (the newest among equals).
+    pub fn find(&self, epoch: u64, lo: u64, hi: u64, pred: impl Fn(&Event) -> bool) -> Option<Event> {
+        if self.buf.is_null() {
+            return None;
+        }
         let n = self.pos.min(self.cap);
+        let mut best: Option<Event> = None;
         for i in 1..=n {
             // SAFETY: index masked into the ring; the slot was written (i <= pos).
             let e = unsafe { *self.buf.add((self.pos - i) & (self.cap - 1)) };
-            if pred(&e) {
+            if e.epoch() != epoch || e.hi <= lo || e.lo >= hi || !pred(&e) {
+                continue;
+            }
+            if e.last < hi && e.last + e.size().max(1) > lo {
                 return Some(e);
             }
+            if best.map_or(true, |b| e.hi - e.lo < b.hi - b.lo) {
+                best = Some(e);
+            }
         }
-        None
+        best
     }
 
     pub fn release(&mut self) {

@@ -62,6 +62,11 @@ pub fn hide_runtime_frames(f: &Frame) -> bool {
             name.starts_with("__tsan_")
                 || name.starts_with("__interceptor_")
                 || name.starts_with("umbra")
+                // glibc's start code below `main`, which TSan does not show either.
+                || name == "__libc_start_call_main"
+                || name == "__libc_start_main_impl"
+                || name == "__libc_start_main"
+                || name == "_start"
         }
         None => false,
     }

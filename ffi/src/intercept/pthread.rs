@@ -10,6 +10,7 @@ use umbra_clocks::{SlotGrant, VectorClock};
 
 use crate::entry::caller_pc;
 use crate::real::{self, Ptr, StartFn};
+use crate::mutexset;
 use crate::sync;
 use crate::thread::{self, ctx, in_runtime, refresh_fast_state, REGISTRY};
 
@@ -170,16 +171,40 @@ macro_rules! acquiring {
     )*};
 }
 
+/// Mutex-like locks: on success, acquire and note the lock as held (for the
+/// `mutexes:` part of reports) and where the mutex was first seen.
+macro_rules! locking {
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $write:expr;)*) => {$(
+        #[no_mangle]
+        pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
+            // SAFETY: forwarded.
+            let r = unsafe { real::$name($($a),*) };
+            if r == 0 {
+                let pc = caller_pc();
+                in_runtime(|| {
+                    sync::note_creation($addr as usize, pc);
+                    sync::acquire($addr as usize);
+                    mutexset::locked($addr as usize, $write);
+                });
+            }
+            r
+        }
+    )*};
+}
+
+locking! {
+    pthread_mutex_lock(m: Ptr) => m, true;
+    pthread_mutex_trylock(m: Ptr) => m, true;
+    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, true;
+    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, true;
+    pthread_spin_lock(m: Ptr) => m, true;
+    pthread_spin_trylock(m: Ptr) => m, true;
+    pthread_rwlock_rdlock(m: Ptr) => m, false;
+    pthread_rwlock_tryrdlock(m: Ptr) => m, false;
+    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, false;
+}
+
 acquiring! {
-    pthread_mutex_lock(m: Ptr) => m;
-    pthread_mutex_trylock(m: Ptr) => m;
-    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m;
-    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m;
-    pthread_spin_lock(m: Ptr) => m;
-    pthread_spin_trylock(m: Ptr) => m;
-    pthread_rwlock_rdlock(m: Ptr) => m;
-    pthread_rwlock_tryrdlock(m: Ptr) => m;
-    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m;
     sem_wait(s: Ptr) => s;
     sem_trywait(s: Ptr) => s;
     sem_timedwait(s: Ptr, ts: Ptr) => s;
@@ -194,13 +219,16 @@ macro_rules! write_locking {
             // SAFETY: forwarded.
             let r = unsafe { real::$name($($a),*) };
             if r == 0 {
+                let pc = caller_pc();
                 in_runtime(|| {
-                    if let Some(s) = sync::find($addr as usize) {
-                        let g = s.lock();
-                        let c = ctx();
-                        c.clock.acquire(&g.clock);
-                        c.clock.acquire(&g.read_clock);
-                    }
+                    sync::note_creation($addr as usize, pc);
+                    let s = sync::get_or_create($addr as usize);
+                    let g = s.lock();
+                    let c = ctx();
+                    c.clock.acquire(&g.clock);
+                    c.clock.acquire(&g.read_clock);
+                    drop(g);
+                    mutexset::locked($addr as usize, true);
                 });
             }
             r
@@ -216,14 +244,20 @@ write_locking! {
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_mutex_unlock(m: Ptr) -> c_int {
-    in_runtime(|| sync::release_store(m as usize));
+    in_runtime(|| {
+        sync::release_store(m as usize);
+        mutexset::unlocked(m as usize);
+    });
     // SAFETY: forwarded.
     unsafe { real::pthread_mutex_unlock(m) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
-    in_runtime(|| sync::release_store(m as usize));
+    in_runtime(|| {
+        sync::release_store(m as usize);
+        mutexset::unlocked(m as usize);
+    });
     // SAFETY: forwarded.
     unsafe { real::pthread_spin_unlock(m) }
 }
@@ -246,18 +280,26 @@ pub unsafe extern "C" fn pthread_rwlock_unlock(m: Ptr) -> c_int {
         }
         drop(g);
         refresh_fast_state();
+        mutexset::unlocked(m as usize);
     });
     // SAFETY: forwarded.
     unsafe { real::pthread_rwlock_unlock(m) }
 }
 
 /// (Re)initialization and destruction forget the object's history, so a mutex
-/// re-created at the same address (on the stack, say) starts fresh.
+/// re-created at the same address (on the stack, say) starts fresh; an init also
+/// records where the mutex was created.
 macro_rules! resetting {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $init:expr;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
-            in_runtime(|| sync::reset_range($addr as usize, 8));
+            let pc = caller_pc();
+            in_runtime(|| {
+                sync::reset_range($addr as usize, 8);
+                if $init {
+                    sync::note_creation($addr as usize, pc);
+                }
+            });
             // SAFETY: forwarded.
             unsafe { real::$name($($a),*) }
         }
@@ -265,12 +307,12 @@ macro_rules! resetting {
 }
 
 resetting! {
-    pthread_mutex_init(m: Ptr, a: Ptr) => m;
-    pthread_mutex_destroy(m: Ptr) => m;
-    pthread_rwlock_init(m: Ptr, a: Ptr) => m;
-    pthread_rwlock_destroy(m: Ptr) => m;
-    pthread_spin_init(m: Ptr, s: c_int) => m;
-    pthread_spin_destroy(m: Ptr) => m;
+    pthread_mutex_init(m: Ptr, a: Ptr) => m, true;
+    pthread_mutex_destroy(m: Ptr) => m, false;
+    pthread_rwlock_init(m: Ptr, a: Ptr) => m, true;
+    pthread_rwlock_destroy(m: Ptr) => m, false;
+    pthread_spin_init(m: Ptr, s: c_int) => m, true;
+    pthread_spin_destroy(m: Ptr) => m, false;
 }
 
 #[no_mangle]
@@ -283,28 +325,46 @@ pub unsafe extern "C" fn sem_post(s: Ptr) -> c_int {
 /// Condition variables: waiting releases and re-acquires the mutex.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
-    in_runtime(|| sync::release_store(m as usize));
+    in_runtime(|| {
+        sync::release_store(m as usize);
+        mutexset::unlocked(m as usize);
+    });
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_wait(cv, m) };
-    in_runtime(|| sync::acquire(m as usize));
+    in_runtime(|| {
+        sync::acquire(m as usize);
+        mutexset::locked(m as usize, true);
+    });
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
-    in_runtime(|| sync::release_store(m as usize));
+    in_runtime(|| {
+        sync::release_store(m as usize);
+        mutexset::unlocked(m as usize);
+    });
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_timedwait(cv, m, ts) };
-    in_runtime(|| sync::acquire(m as usize));
+    in_runtime(|| {
+        sync::acquire(m as usize);
+        mutexset::locked(m as usize, true);
+    });
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
-    in_runtime(|| sync::release_store(m as usize));
+    in_runtime(|| {
+        sync::release_store(m as usize);
+        mutexset::unlocked(m as usize);
+    });
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) };
-    in_runtime(|| sync::acquire(m as usize));
+    in_runtime(|| {
+        sync::acquire(m as usize);
+        mutexset::locked(m as usize, true);
+    });
     r
 }
 
