@@ -263,6 +263,14 @@ real_fns! {
     fn mmap(a: Ptr, n: usize, p: c_int, f: c_int, fd: c_int, off: i64) -> Ptr;
     fn munmap(a: Ptr, n: usize) -> c_int;
     fn strdup(s: *const c_char) -> *mut c_char;
+    fn sleep(s: u32) -> u32;
+    fn usleep(us: u32) -> c_int;
+    fn nanosleep(req: Ptr, rem: Ptr) -> c_int;
+    fn pthread_self() -> usize;
+    fn pthread_getattr_np(t: usize, attr: Ptr) -> c_int;
+    fn pthread_attr_getstack(attr: Ptr, addr: *mut Ptr, size: *mut usize) -> c_int;
+    fn pthread_attr_destroy(attr: Ptr) -> c_int;
+    fn _dl_get_tls_static_info(size: *mut usize, align: *mut usize) -> ();
 }
 
 pub unsafe fn cxa_atexit(f: extern "C" fn(Ptr), arg: Ptr, dso: Ptr) -> c_int {

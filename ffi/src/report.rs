@@ -138,7 +138,12 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         }
         let p = prev.effective();
         let (psize, poff) = p.size_and_offset();
-        let location = match crate::intercept::heap::block_of(addr) {
+        let block = if prev.is_freed() {
+            crate::intercept::heap::freed_block_of(addr)
+        } else {
+            crate::intercept::heap::block_of(addr).or_else(|| crate::intercept::heap::freed_block_of(addr))
+        };
+        let location = match block {
             Some((b, blk)) => {
                 let mut s = Vec::new();
                 if blk.pc != 0 {
@@ -147,8 +152,13 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
                 s.extend(DEPOT.unwind(blk.stack));
                 Location::Heap { block: b as u64, size: blk.size as u64, thread: blk.tid, stack: s }
             }
-            None => Location::Global { addr: addr as u64 },
+            None => match crate::thread::stack_or_tls_of(addr) {
+                Some((t, true)) => Location::Tls { thread: t },
+                Some((t, false)) => Location::Stack { thread: t },
+                None => Location::Global { addr: addr as u64 },
+            },
         };
+        let sleep_stack = crate::intercept::sleep::synchronized_by_sleep(prev);
         // Mutexes are numbered M0, M1, ... in the order the report names them.
         let cur_mutexes = ctx().held.clone();
         let mut named: Vec<usize> = Vec::new();
@@ -201,7 +211,7 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
             location,
             mutexes,
             threads,
-            sleep_stack: None,
+            sleep_stack,
         };
         let opts = FormatOptions { strip_path_prefix: alloc::string::String::new(), hide_frame: hide_runtime_frames };
         let text = format_text(&r, &mut st.symbolizer, &opts);

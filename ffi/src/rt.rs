@@ -62,6 +62,7 @@ pub fn late_init() {
     if LATE.swap(1, Ordering::AcqRel) != 0 {
         return;
     }
+    crate::thread::note_stack_and_tls();
     crate::thread::in_runtime(|| {
         // SAFETY: `finalize` has the signature __cxa_atexit expects and lives
         // forever; registered before the program's constructors and main, it runs

@@ -50,6 +50,8 @@ pub struct ThreadCtx {
     /// Mutexes held now, and their interned set (see `crate::mutexset`).
     pub held: Vec<crate::mutexset::Held>,
     pub mutexes: u32,
+    /// The last sleep: pc, stack, and every slot's epoch at that moment.
+    pub sleep: Option<(u64, u32, Vec<u64>)>,
 }
 
 /// Registry entry of a thread, kept after it finishes (for reports and joins).
@@ -62,6 +64,9 @@ pub struct ThreadInfo {
     pub exit_clock: VectorClock,
     pub trace: *mut Trace,
     pub pthread: usize,
+    /// The thread's stack and static TLS block, `[lo, hi)` (0,0 = unknown).
+    pub stack: (usize, usize),
+    pub tls: (usize, usize),
 }
 
 pub struct Registry {
@@ -128,6 +133,8 @@ pub fn register(parent: u32, creation_stack: u32, creation_pc: u64, inherited: O
         exit_clock: VectorClock::new(),
         trace: core::ptr::null_mut(),
         pthread: 0,
+        stack: (0, 0),
+        tls: (0, 0),
     });
     let g = r.slots.acquire(tid, inherited);
     drop(r);
@@ -149,6 +156,7 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         trace,
         held: Vec::new(),
         mutexes: 0,
+        sleep: None,
     });
     {
         let mut r = REGISTRY.lock();
@@ -169,6 +177,64 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
     refresh_fast_state();
 }
 
+/// Records the calling thread's stack and static TLS ranges, for "Location is
+/// stack of thread T1" / "Location is TLS of thread T1" in reports. Calls libc, so
+/// it runs once libc is initialized (thread start, or umbra's constructor for the
+/// main thread).
+pub fn note_stack_and_tls() {
+    let t = thr();
+    if t.ctx.is_null() {
+        return;
+    }
+    let tid = ctx().tid;
+    let (stack, tls) = in_runtime(|| {
+        let mut attr = [0u64; 8]; // pthread_attr_t is 56 bytes
+        let mut addr: *mut core::ffi::c_void = core::ptr::null_mut();
+        let mut size = 0usize;
+        // SAFETY: pthread_getattr_np fills the attr object we pass and allocates
+        // nothing we must free but through pthread_attr_destroy.
+        let stack = unsafe {
+            let a = attr.as_mut_ptr() as crate::real::Ptr;
+            if crate::real::pthread_getattr_np(crate::real::pthread_self(), a) == 0 {
+                crate::real::pthread_attr_getstack(a, &mut addr, &mut size);
+                crate::real::pthread_attr_destroy(a);
+                (addr as usize, addr as usize + size)
+            } else {
+                (0, 0)
+            }
+        };
+        // glibc on x86_64 places the static TLS blocks right below the thread
+        // pointer (%fs:0 holds the thread pointer itself).
+        let tp: usize;
+        // SAFETY: reading the TCB's self pointer, always present on x86_64 glibc.
+        unsafe { core::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly, preserves_flags)) };
+        let (mut tls_size, mut align) = (0usize, 0usize);
+        // SAFETY: a GLIBC_PRIVATE function of ld.so filling two size_t.
+        unsafe { crate::real::_dl_get_tls_static_info(&mut tls_size, &mut align) };
+        (stack, (tp.saturating_sub(tls_size), tp))
+    });
+    let mut r = REGISTRY.lock();
+    let info = &mut r.threads[tid as usize];
+    info.stack = stack;
+    info.tls = tls;
+}
+
+/// Which thread's stack or TLS holds `addr`: `(tid, is_tls)`.
+pub fn stack_or_tls_of(addr: usize) -> Option<(u32, bool)> {
+    let r = REGISTRY.lock();
+    for (i, t) in r.threads.iter().enumerate() {
+        if t.running && addr >= t.tls.0 && addr < t.tls.1 {
+            return Some((i as u32, true));
+        }
+    }
+    for (i, t) in r.threads.iter().enumerate() {
+        if t.running && addr >= t.stack.0 && addr < t.stack.1 {
+            return Some((i as u32, false));
+        }
+    }
+    None
+}
+
 /// Re-derives the fast state after the thread's epoch or ignore state changed.
 #[inline]
 pub fn refresh_fast_state() {
@@ -177,6 +243,7 @@ pub fn refresh_fast_state() {
     let c = unsafe { &*t.ctx };
     let ignore = if c.ignore_depth > 0 { IGNORE } else { 0 };
     t.fast_state = ShadowCell::fast_state(c.clock.sid, c.clock.epoch()) | ignore;
+    crate::intercept::sleep::publish_epoch(c.clock.sid, c.clock.epoch());
 }
 
 /// Called when the thread is about to end (after TLS destructors): publishes its

@@ -80,6 +80,10 @@ pub struct Program {
     pub umbra: Verdict,
     /// `Some` only when a `// stock:` header is present.
     pub stock: Option<Verdict>,
+    /// `// stock-previous: lost`: stock TSan reports the race but cannot restore the
+    /// previous access's stack (`[failed to restore the stack]`), so on stock only the
+    /// current access's line is checked.
+    pub stock_loses_previous: bool,
     /// Lines marked `// RACE`.
     pub race_lines: BTreeSet<u32>,
     /// `// reports: N`.
@@ -117,6 +121,12 @@ impl Program {
         runtime == Runtime::Umbra || self.stock.map_or(true, |stock| stock == self.umbra)
     }
 
+    /// Whether the previous access of each report must have its stack (stock TSan
+    /// loses it on some programs; see `stock_loses_previous`).
+    pub fn needs_previous_stack(&self, runtime: Runtime) -> bool {
+        runtime == Runtime::Umbra || !self.stock_loses_previous
+    }
+
     pub fn parse(lang: Lang, source: &Path) -> Result<Program, String> {
         let text = fs::read_to_string(source).map_err(|e| format!("{}: {e}", source.display()))?;
         let name = source
@@ -131,6 +141,7 @@ impl Program {
             source: source.to_owned(),
             umbra: Verdict::Clean,
             stock: None,
+            stock_loses_previous: false,
             race_lines: BTreeSet::new(),
             reports: None,
             cflags: Vec::new(),
@@ -160,6 +171,8 @@ impl Program {
                     program.reports = Some(n);
                 }
                 "cflags" => program.cflags = value.split_whitespace().map(str::to_owned).collect(),
+                "stock-previous" if value == "lost" => program.stock_loses_previous = true,
+                "stock-previous" => return Err(bad(format!("bad `// stock-previous: {value}` (only `lost`)"))),
                 _ => unreachable!(),
             }
         }
@@ -189,7 +202,7 @@ impl Program {
 /// `// key: value` for the keys this corpus understands.
 fn header(line: &str) -> Option<(&str, &str)> {
     let (key, value) = line.strip_prefix("// ")?.split_once(':')?;
-    matches!(key, "umbra" | "stock" | "reports" | "cflags").then(|| (key, value.trim()))
+    matches!(key, "umbra" | "stock" | "stock-previous" | "reports" | "cflags").then(|| (key, value.trim()))
 }
 
 /// The first sentence of the `/* ... */` or `//!` comment that follows the headers.

@@ -28,6 +28,17 @@ fn shard(p: usize) -> &'static SpinMutex<BTreeMap<usize, Block>> {
     &BLOCKS[(p >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59]
 }
 
+/// Recently freed blocks (for describing a use after free), oldest first.
+static FREED: SpinMutex<(BTreeMap<usize, Block>, alloc::collections::VecDeque<usize>)> =
+    SpinMutex::new((BTreeMap::new(), alloc::collections::VecDeque::new()));
+const FREED_KEPT: usize = 1 << 16;
+
+/// The most recently freed block containing `addr`, if it is among the last 65,536.
+pub fn freed_block_of(addr: usize) -> Option<(usize, Block)> {
+    let g = FREED.lock();
+    g.0.range(..=addr).next_back().filter(|(&b, blk)| addr < b + blk.size.max(1)).map(|(&b, &blk)| (b, blk))
+}
+
 /// The live heap block containing `addr`.
 pub fn block_of(addr: usize) -> Option<(usize, Block)> {
     BLOCKS.iter().find_map(|s| {
@@ -61,6 +72,17 @@ fn on_free(p: *mut c_void, pc: u64) {
     let known = !thr().ctx.is_null();
     in_runtime(|| {
         let Some(b) = shard(p as usize).lock().remove(&(p as usize)) else { return };
+        {
+            let mut f = FREED.lock();
+            if f.0.insert(p as usize, b).is_none() {
+                f.1.push_back(p as usize);
+            }
+            if f.1.len() > FREED_KEPT {
+                if let Some(old) = f.1.pop_front() {
+                    f.0.remove(&old);
+                }
+            }
+        }
         if !known || b.size == 0 {
             return;
         }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod fd;
 pub mod heap;
 pub mod pthread;
+pub mod sleep;
 
 use crate::thread::{ctx, in_runtime, thr};
 

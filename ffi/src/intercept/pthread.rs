@@ -59,6 +59,7 @@ extern "C" fn thread_start(p: Ptr) -> Ptr {
         // SAFETY: our key; the value counts the destructor rounds left.
         unsafe { real::pthread_setspecific(finish_key(), 3 as Ptr) };
     });
+    thread::note_stack_and_tls();
     let (start, arg) = (a.start, a.arg);
     in_runtime(|| drop(a));
     start(arg)

@@ -1,0 +1,73 @@
+//! `sleep`, `usleep`, `nanosleep`: not synchronization, but a common way to make
+//! a race look ordered. Each records where the thread slept and what every thread
+//! had reached at that moment; a report whose previous access happened before the
+//! sleep says "As if synchronized via sleep", as TSan does.
+
+use alloc::vec::Vec;
+use core::ffi::c_int;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use umbra_clocks::SID_COUNT;
+use umbra_shadow::cell::ShadowCell;
+
+use crate::entry::caller_pc;
+use crate::real::{self, Ptr};
+use crate::thread::{ctx, in_runtime, thr};
+
+/// The current epoch of every slot, published as threads tick.
+static SLOT_EPOCH: [AtomicU64; SID_COUNT] = [const { AtomicU64::new(0) }; SID_COUNT];
+
+/// Publishes the calling thread's epoch (called whenever it changes).
+#[inline]
+pub fn publish_epoch(sid: u16, epoch: u64) {
+    // Relaxed: the sleep heuristic needs no ordering, only a recent value.
+    SLOT_EPOCH[sid as usize].store(epoch, Ordering::Relaxed);
+}
+
+fn before_sleep(pc: u64) {
+    if thr().in_rt > 0 {
+        return;
+    }
+    in_runtime(|| {
+        let n = crate::thread::REGISTRY.lock().slots.opened();
+        let snapshot: Vec<u64> = SLOT_EPOCH[..n].iter().map(|e| e.load(Ordering::Relaxed)).collect();
+        let stack = crate::thread::current_stack_id();
+        let c = ctx();
+        c.sleep = Some((pc, stack, snapshot));
+    });
+}
+
+/// The stack of the current thread's last sleep, if the racing previous access
+/// `prev` happened before it.
+pub fn synchronized_by_sleep(prev: ShadowCell) -> Option<Vec<u64>> {
+    let c = ctx();
+    let (pc, stack, snap) = c.sleep.as_ref()?;
+    if snap.get(prev.sid() as usize).copied().unwrap_or(0) < prev.epoch() {
+        return None;
+    }
+    let mut v = Vec::with_capacity(8);
+    v.push(*pc);
+    v.extend(crate::trace::DEPOT.unwind(*stack));
+    Some(v)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn sleep(s: u32) -> u32 {
+    before_sleep(caller_pc());
+    // SAFETY: forwarded.
+    unsafe { real::sleep(s) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn usleep(us: u32) -> c_int {
+    before_sleep(caller_pc());
+    // SAFETY: forwarded.
+    unsafe { real::usleep(us) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn nanosleep(req: Ptr, rem: Ptr) -> c_int {
+    before_sleep(caller_pc());
+    // SAFETY: forwarded.
+    unsafe { real::nanosleep(req, rem) }
+}
