@@ -86,3 +86,20 @@ unsafe impl GlobalAlloc for RuntimeAllocator {
         }
     }
 }
+
+/// Holds every size-class lock across `fork` (taken last: other runtime locks are
+/// held while allocating, never the other way round).
+pub fn fork_lock() {
+    for c in &CLASS {
+        c.lock_raw();
+    }
+}
+
+/// # Safety
+/// After [`fork_lock`], in parent or child.
+pub unsafe fn fork_unlock() {
+    for c in &CLASS {
+        // SAFETY: taken by fork_lock.
+        unsafe { c.force_unlock() };
+    }
+}

@@ -55,3 +55,14 @@ pub fn unlocked(addr: usize) {
         c.mutexes = intern(&c.held);
     }
 }
+
+pub fn fork_lock() {
+    TABLE.lock_raw();
+}
+
+/// # Safety
+/// After [`fork_lock`], in parent or child.
+pub unsafe fn fork_unlock() {
+    // SAFETY: taken by fork_lock.
+    unsafe { TABLE.force_unlock() };
+}

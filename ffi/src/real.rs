@@ -263,6 +263,7 @@ real_fns! {
     fn mmap(a: Ptr, n: usize, p: c_int, f: c_int, fd: c_int, off: i64) -> Ptr;
     fn munmap(a: Ptr, n: usize) -> c_int;
     fn strdup(s: *const c_char) -> *mut c_char;
+    fn fork() -> c_int;
     fn sleep(s: u32) -> u32;
     fn usleep(us: u32) -> c_int;
     fn nanosleep(req: Ptr, rem: Ptr) -> c_int;

@@ -224,3 +224,14 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         }
     });
 }
+
+pub fn fork_lock() {
+    STATE.lock_raw();
+}
+
+/// # Safety
+/// After [`fork_lock`], in parent or child.
+pub unsafe fn fork_unlock() {
+    // SAFETY: taken by fork_lock.
+    unsafe { STATE.force_unlock() };
+}

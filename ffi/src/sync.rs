@@ -183,3 +183,14 @@ pub fn acquire(addr: usize) {
         crate::thread::ctx().clock.acquire(&g.clock);
     }
 }
+
+pub fn fork_lock() {
+    ALLOC.lock_raw();
+}
+
+/// # Safety
+/// After [`fork_lock`], in parent or child.
+pub unsafe fn fork_unlock() {
+    // SAFETY: taken by fork_lock.
+    unsafe { ALLOC.force_unlock() };
+}

@@ -172,6 +172,17 @@ impl StackDepot {
         id
     }
 
+    pub fn fork_lock(&self) {
+        self.inner.lock_raw();
+    }
+
+    /// # Safety
+    /// After [`StackDepot::fork_lock`], in parent or child.
+    pub unsafe fn fork_unlock(&self) {
+        // SAFETY: taken by fork_lock.
+        unsafe { self.inner.force_unlock() };
+    }
+
     /// The pcs of stack `id`, innermost first.
     pub fn unwind(&self, mut id: u32) -> Vec<u64> {
         let g = self.inner.lock();

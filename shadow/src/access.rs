@@ -134,6 +134,24 @@ impl SpillTable {
         [c0, c1].into_iter().filter(|c| !c.is_empty()).collect()
     }
 
+    /// Takes every shard lock (before `fork`), in a fixed order.
+    pub fn lock_all(&self) {
+        for s in &self.shards {
+            s.lock_raw();
+        }
+    }
+
+    /// Releases what [`SpillTable::lock_all`] took.
+    ///
+    /// # Safety
+    /// As [`umbra_sys::SpinMutex::force_unlock`].
+    pub unsafe fn unlock_all(&self) {
+        for s in &self.shards {
+            // SAFETY: forwarded contract.
+            unsafe { s.force_unlock() };
+        }
+    }
+
     /// Forgets the spilled records of `word` (its memory was reset).
     pub fn forget(&self, word: usize) {
         self.shard(word).lock().remove(&word);

@@ -303,6 +303,25 @@ impl<T> SpinMutex<T> {
         }
     }
 
+    /// Takes the lock without a guard (held until [`SpinMutex::force_unlock`]); for
+    /// holding every runtime lock across `fork`.
+    pub fn lock_raw(&self) {
+        core::mem::forget(self.lock());
+    }
+
+    /// Releases a lock taken with [`SpinMutex::lock_raw`].
+    ///
+    /// # Safety
+    /// The caller must hold the lock through `lock_raw` (or be the only thread of a
+    /// forked child, where every holder is gone) and hold no reference obtained
+    /// through a guard.
+    pub unsafe fn force_unlock(&self) {
+        // Release: publishes writes made under the lock, as a guard's drop does.
+        if self.state.swap(0, Ordering::Release) == 2 {
+            futex_wake(&self.state, 1);
+        }
+    }
+
     /// Mutable access without locking, when the caller owns the mutex exclusively.
     pub fn get_mut(&mut self) -> &mut T {
         self.value.get_mut()

@@ -227,3 +227,22 @@ pub unsafe extern "C" fn munmap(a: real::Ptr, n: usize) -> i32 {
     // SAFETY: forwarded.
     unsafe { real::munmap(a, n) }
 }
+
+pub fn fork_lock() {
+    for s in &BLOCKS {
+        s.lock_raw();
+    }
+    FREED.lock_raw();
+}
+
+/// # Safety
+/// After [`fork_lock`], in parent or child.
+pub unsafe fn fork_unlock() {
+    // SAFETY: all taken by fork_lock.
+    unsafe {
+        FREED.force_unlock();
+        for s in &BLOCKS {
+            s.force_unlock();
+        }
+    }
+}

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod fd;
 pub mod heap;
+pub mod process;
 pub mod pthread;
 pub mod sleep;
 
