@@ -13,7 +13,8 @@ use core::sync::atomic::{self, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Orderi
 use crate::entry::{access_slow, caller_pc};
 use crate::sync;
 use crate::thread::{ctx, refresh_fast_state, thr};
-use umbra_shadow::cell::{mask_of, ShadowCell, READ};
+use umbra_shadow::cell::{mask_of, ShadowCell, ATOMIC, READ};
+use umbra_shadow::pair_if_mapped;
 
 const RELAXED: i32 = 0;
 const CONSUME: i32 = 1;
@@ -51,20 +52,34 @@ enum Kind {
     Rmw,
 }
 
-/// Shadow check of an atomic access.
+/// Shadow check of an atomic access: the same dedup fast path as plain accesses
+/// (an atomic access of this epoch already recorded for these bytes ends it),
+/// then the slow path.
+#[inline]
 fn check(addr: usize, size: usize, is_write: bool, pc: u64) {
-    let t = thr();
-    let cur = t.fast_state | mask_of(addr, size) as u64 | if is_write { 0 } else { READ };
     if size == 16 {
         // A 16-byte atomic is two 8-byte atomic accesses, as in TSan.
         check(addr, 8, is_write, pc);
         check(addr + 8, 8, is_write, pc);
-    } else if (addr & 7) + size > 8 {
+        return;
+    }
+    if (addr & 7) + size > 8 {
         // Misaligned atomics (not produced by compilers for lock-free types).
         crate::entry::range_access(addr, size, is_write, pc);
-    } else {
-        access_slow(addr, size, is_write, true, pc, ShadowCell(cur));
+        return;
     }
+    let t = thr();
+    let r = if is_write { 0 } else { READ };
+    let cur = t.fast_state | mask_of(addr, size) as u64 | ATOMIC | r;
+    if let Some(pair) = pair_if_mapped(addr) {
+        // Relaxed: shadow cells need atomicity only.
+        let c0 = pair.cells[0].load(Ordering::Relaxed);
+        let c1 = pair.cells[1].load(Ordering::Relaxed);
+        if (c0 | r) == cur || (c1 | r) == cur {
+            return;
+        }
+    }
+    access_slow(addr, size, is_write, true, pc, ShadowCell(cur));
 }
 
 /// Runs `op` (the memory operation; returns whether a CAS succeeded) with the
