@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), no_std)]
 #![feature(thread_local)]
 #![feature(core_intrinsics)]
+#![feature(linkage)]
 #![allow(internal_features)]
 #![allow(clippy::missing_safety_doc)]
 extern crate alloc;

@@ -6,7 +6,10 @@
 use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use umbra_report::options::OutputTarget;
+use umbra_report::{format_json, Frame};
 
 use umbra_report::{
     format_text, hide_runtime_frames, Access, AccessKind, FormatOptions, Location, MutexDesc, RaceReport, ReportKind, Symbolizer,
@@ -15,7 +18,7 @@ use umbra_report::{
 use umbra_shadow::cell::ShadowCell;
 use umbra_sys::SpinMutex;
 
-use crate::rt::{OPTIONS, REPORTS};
+use crate::rt::{OPTIONS, REPORTS, SUPPRESSIONS};
 use crate::thread::{ctx, current_stack, in_runtime, REGISTRY};
 use crate::trace::DEPOT;
 
@@ -53,10 +56,59 @@ fn source_line(sym: &mut Symbolizer, pc: u64) -> String {
     }
 }
 
+/// Where report text goes (`log_path`): fd 2, fd 1, or a file opened on first use.
+fn log_fd() -> usize {
+    static FD: AtomicUsize = AtomicUsize::new(usize::MAX);
+    let fd = FD.load(Ordering::Relaxed);
+    if fd != usize::MAX {
+        return fd;
+    }
+    let target = crate::rt::OPTIONS.lock().log_target(umbra_sys::getpid());
+    let fd = open_target(&target, false);
+    FD.store(fd, Ordering::Relaxed);
+    fd
+}
+
+fn open_target(target: &OutputTarget, append: bool) -> usize {
+    match target {
+        OutputTarget::Stderr => 2,
+        OutputTarget::Stdout => 1,
+        OutputTarget::File(path) => umbra_sys::open_write(path.as_bytes(), append).unwrap_or_else(|| {
+            umbra_sys::eprint_fmt(format_args!("umbra: cannot open '{}' for writing; reporting to stderr\n", path));
+            2
+        }),
+    }
+}
+
+/// Writes report text to the log (`log_path`, stderr by default).
+pub fn write_text(text: &str) {
+    umbra_sys::write_all(log_fd(), text.as_bytes());
+}
+
 pub fn write_out(args: core::fmt::Arguments) {
-    let mut s = alloc::string::String::new();
+    let mut s = String::new();
     let _ = core::fmt::write(&mut s, args);
-    umbra_sys::write_all(2, s.as_bytes());
+    write_text(&s);
+}
+
+/// Appends one JSON object per line to `json_path`, if set.
+fn write_json(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) {
+    static FD: AtomicUsize = AtomicUsize::new(usize::MAX);
+    let mut fd = FD.load(Ordering::Relaxed);
+    if fd == usize::MAX {
+        let target = crate::rt::OPTIONS.lock().json_target(umbra_sys::getpid());
+        fd = match target {
+            Some(t) => open_target(&t, true),
+            None => 0, // no JSON output
+        };
+        FD.store(fd, Ordering::Relaxed);
+    }
+    if fd == 0 {
+        return;
+    }
+    let mut line = format_json(r, sym, opts);
+    line.push('\n');
+    umbra_sys::write_all(fd, line.as_bytes());
 }
 
 fn kind(is_write: bool, is_atomic: bool) -> AccessKind {
@@ -110,11 +162,43 @@ fn describe_thread(tid: u32) -> Option<ThreadDesc> {
     Some(ThreadDesc { id: tid, os_tid: os_tid as u64, running, name: None, parent, stack })
 }
 
+/// Whether a `race:`/`race_top:` suppression matches the report: any frame of the
+/// two access stacks, or the global it is about.
+fn suppressed(r: &RaceReport, sym: &mut Symbolizer) -> bool {
+    let sup = SUPPRESSIONS.lock();
+    if sup.is_empty() {
+        return false;
+    }
+    let symbolize = |sym: &mut Symbolizer, stack: &Option<Vec<u64>>| -> Vec<Frame> {
+        let mut frames = Vec::new();
+        for &pc in stack.iter().flatten() {
+            frames.extend(sym.symbolize(pc.saturating_sub(1)).into_iter().filter(|f| !hide_runtime_frames(f)));
+        }
+        frames
+    };
+    let cur = symbolize(sym, &r.current.stack);
+    let prev = symbolize(sym, &r.previous.stack);
+    let global = match r.location {
+        Location::Global { addr } => sym.global_symbol(addr),
+        _ => None,
+    };
+    let mut location: Vec<&str> = Vec::new();
+    if let Some(g) = &global {
+        location.push(&g.name);
+        location.push(&g.module);
+    }
+    sup.match_report(umbra_report::suppress::SuppressionKind::Race, &[&cur, &prev], &location).is_some()
+}
+
 /// Reports a race of the current access with `prev`.
 #[cold]
 #[inline(never)]
 pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, word: usize, prev: ShadowCell) {
-    if OPTIONS.report_bugs.load(Ordering::Relaxed) == 0 {
+    let (report_bugs, halt_on_error, exitcode, equal_stacks, strip) = {
+        let o = OPTIONS.lock();
+        (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, o.strip_path_prefix.clone())
+    };
+    if !report_bugs {
         return;
     }
     in_runtime(|| {
@@ -133,7 +217,7 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
             return;
         }
         let (a, b) = (source_line(&mut st.symbolizer, pc), source_line(&mut st.symbolizer, prev_pc));
-        if !st.seen_lines.insert(if a <= b { (a, b) } else { (b, a) }) {
+        if !st.seen_lines.insert(if a <= b { (a, b) } else { (b, a) }) && equal_stacks {
             return;
         }
         let p = prev.effective();
@@ -213,14 +297,18 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
             threads,
             sleep_stack,
         };
-        let opts = FormatOptions { strip_path_prefix: alloc::string::String::new(), hide_frame: hide_runtime_frames };
+        if suppressed(&r, &mut st.symbolizer) {
+            return;
+        }
+        let opts = FormatOptions { strip_path_prefix: strip, hide_frame: hide_runtime_frames };
         let text = format_text(&r, &mut st.symbolizer, &opts);
-        umbra_sys::write_all(2, text.as_bytes());
+        write_text(&text);
+        write_json(&r, &mut st.symbolizer, &opts);
         REPORTS.fetch_add(1, Ordering::Relaxed);
         drop(st);
-        if OPTIONS.halt_on_error.load(Ordering::Relaxed) != 0 {
+        if halt_on_error {
             write_out(format_args!("ThreadSanitizer: reported {} warnings\n", REPORTS.load(Ordering::Relaxed)));
-            umbra_sys::exit_group(OPTIONS.exitcode.load(Ordering::Relaxed) as i32);
+            umbra_sys::exit_group(exitcode);
         }
     });
 }

@@ -1,9 +1,19 @@
-//! Process-wide runtime state: one-time initialization, options, the report
-//! counter and the exit path that turns reports into ThreadSanitizer's exit code.
+//! Process-wide runtime state: one-time initialization, options, suppressions, the
+//! report counter and the exit path that turns reports into ThreadSanitizer's exit
+//! code.
+//!
+//! Options come, in order, from the program's `__tsan_default_options()`,
+//! `TSAN_OPTIONS` and `UMBRA_OPTIONS` (later wins); suppressions from the file named
+//! by `suppressions=`, the program's `__tsan_default_suppressions()` and TSan's
+//! built-in list. A bad option or suppression is a one-line message and exit code 1.
 
-use core::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
+use core::ffi::c_char;
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
+use umbra_report::options::{self, Options};
+use umbra_report::suppress::{self, Suppressions};
 use umbra_shadow::SpillTable;
+use umbra_sys::SpinMutex;
 
 /// Words whose records overflowed their pair.
 pub static SPILL: SpillTable = SpillTable::new();
@@ -11,28 +21,25 @@ pub static SPILL: SpillTable = SpillTable::new();
 static INIT: AtomicU8 = AtomicU8::new(0); // 0 = no, 1 = running, 2 = done
 pub static REPORTS: AtomicU32 = AtomicU32::new(0);
 
-pub struct Options {
-    pub exitcode: AtomicU32,
-    pub halt_on_error: AtomicU8,
-    pub report_bugs: AtomicU8,
-    pub history_events: AtomicUsize,
-    pub verbosity: AtomicU8,
+/// The options in force (set during initialization, read by reports and exit).
+pub static OPTIONS: SpinMutex<Options> = SpinMutex::new(Options::new());
+/// `verbosity`, readable without the lock.
+pub static VERBOSITY: AtomicU32 = AtomicU32::new(0);
+pub static SUPPRESSIONS: SpinMutex<Suppressions> = SpinMutex::new(Suppressions::new());
+
+/// History events kept per thread (`history_size` doubles it per step).
+pub fn history_events() -> usize {
+    (1 << 15) << OPTIONS.lock().history_size.min(7)
 }
 
-pub static OPTIONS: Options = Options {
-    exitcode: AtomicU32::new(66),
-    halt_on_error: AtomicU8::new(0),
-    report_bugs: AtomicU8::new(1),
-    history_events: AtomicUsize::new(1 << 15),
-    verbosity: AtomicU8::new(0),
-};
-
-pub fn history_events() -> usize {
-    OPTIONS.history_events.load(Ordering::Relaxed)
+pub fn verbosity() -> u32 {
+    VERBOSITY.load(Ordering::Relaxed)
 }
 
 /// Initializes the runtime once; later calls return at once. Reentrant calls from
 /// the initializing thread (through an interceptor it reaches) return early too.
+/// Calls nothing in libc: it may run from `.preinit_array`, before libc's own
+/// initialization (see [`late_init`]).
 pub fn ensure_init() {
     // Acquire: pairs with the Release below, so a thread that sees 2 sees the
     // whole initialized state.
@@ -53,17 +60,22 @@ pub fn ensure_init() {
     INIT.store(2, Ordering::Release);
 }
 
-/// The part of initialization that calls into libc, which must wait until libc
-/// itself is initialized: `__tsan_init` may run from the program's `.preinit_array`,
-/// before any library constructor. Runs from umbra's own constructor.
+/// The part of initialization that calls into libc or into the program, which
+/// must wait until libc itself is initialized: `__tsan_init` may run from the
+/// program's `.preinit_array`, before any library constructor. Runs from umbra's
+/// own constructor.
 pub fn late_init() {
     static LATE: AtomicU8 = AtomicU8::new(0);
     ensure_init();
     if LATE.swap(1, Ordering::AcqRel) != 0 {
         return;
     }
+    // `environ` may not have been set up yet when `__tsan_init` ran from
+    // `.preinit_array`: read the options again now that it is.
+    parse_options();
     crate::thread::note_stack_and_tls();
     crate::thread::in_runtime(|| {
+        load_suppressions();
         // SAFETY: `finalize` has the signature __cxa_atexit expects and lives
         // forever; registered before the program's constructors and main, it runs
         // after the program's own exit handlers.
@@ -72,8 +84,7 @@ pub fn late_init() {
 }
 
 fn check_cpu() {
-    // SAFETY: cpuid leaf 1 exists on every x86_64 CPU.
-    let r = unsafe { core::arch::x86_64::__cpuid(1) };
+    let r = core::arch::x86_64::__cpuid(1);
     if r.ecx & (1 << 13) == 0 {
         umbra_sys::eprint_fmt(format_args!("umbra: this CPU lacks cmpxchg16b, which umbra requires\n"));
         umbra_sys::exit_group(1);
@@ -82,6 +93,11 @@ fn check_cpu() {
 
 extern "C" {
     static environ: *const *const u8;
+    /// Defined (weakly) by programs that want default options or suppressions.
+    #[linkage = "extern_weak"]
+    static __tsan_default_options: Option<unsafe extern "C" fn() -> *const c_char>;
+    #[linkage = "extern_weak"]
+    static __tsan_default_suppressions: Option<unsafe extern "C" fn() -> *const c_char>;
 }
 
 /// The value of environment variable `name`, read from `environ` directly (getenv
@@ -96,11 +112,7 @@ pub fn env(name: &[u8]) -> Option<&'static [u8]> {
         }
         while !(*p).is_null() {
             let s = *p;
-            let mut n = 0;
-            while *s.add(n) != 0 {
-                n += 1;
-            }
-            let kv = core::slice::from_raw_parts(s, n);
+            let kv = core::ffi::CStr::from_ptr(s as *const c_char).to_bytes();
             if kv.len() > name.len() && kv.starts_with(name) && kv[name.len()] == b'=' {
                 return Some(&kv[name.len() + 1..]);
             }
@@ -110,81 +122,85 @@ pub fn env(name: &[u8]) -> Option<&'static [u8]> {
     None
 }
 
-fn parse_options() {
-    for var in [&b"TSAN_OPTIONS"[..], b"UMBRA_OPTIONS"] {
-        if let Some(v) = env(var) {
-            for item in v.split(|&c| c == b':' || c == b' ' || c == b',') {
-                if item.is_empty() {
-                    continue;
-                }
-                apply_option(var, item);
-            }
-        }
+/// The string a weak `const char *f(void)` hook of the program returns, if defined.
+fn hook_string(f: Option<unsafe extern "C" fn() -> *const c_char>) -> Option<&'static str> {
+    let f = f?;
+    // SAFETY: the program's hook returns a NUL-terminated string that lives forever
+    // (TSan's contract for these hooks).
+    let p = unsafe { f() };
+    if p.is_null() {
+        return None;
     }
+    // SAFETY: as above.
+    core::str::from_utf8(unsafe { core::ffi::CStr::from_ptr(p) }.to_bytes()).ok()
 }
 
-fn apply_option(var: &[u8], item: &[u8]) {
-    let (k, v) = match item.iter().position(|&c| c == b'=') {
-        Some(i) => (&item[..i], &item[i + 1..]),
-        None => (item, &b""[..]),
-    };
-    let num = core::str::from_utf8(v).ok().and_then(|s| s.parse::<u64>().ok());
-    let name = core::str::from_utf8(var).unwrap_or("?");
-    let key = core::str::from_utf8(k).unwrap_or("?");
-    let bad = |what: &str| {
-        umbra_sys::eprint_fmt(format_args!(
-            "umbra: {}: {} '{}'\n",
-            name,
-            what,
-            core::str::from_utf8(item).unwrap_or("?")
-        ));
-        umbra_sys::exit_group(1);
-    };
-    match key {
-        "exitcode" => match num {
-            Some(n) if n < 256 => OPTIONS.exitcode.store(n as u32, Ordering::Relaxed),
-            _ => bad("exitcode needs a number 0-255 in"),
-        },
-        "halt_on_error" | "report_bugs" | "verbosity" => {
-            let Some(n) = num else { return bad("needs a number in") };
-            let f = match key {
-                "halt_on_error" => &OPTIONS.halt_on_error,
-                "report_bugs" => &OPTIONS.report_bugs,
-                _ => &OPTIONS.verbosity,
-            };
-            f.store(n.min(255) as u8, Ordering::Relaxed);
-        }
-        "history_size" => match num {
-            // Like TSan's history_size: each step doubles the history kept.
-            Some(n) if n <= 7 => OPTIONS.history_events.store(1 << (15 + n), Ordering::Relaxed),
-            _ => bad("history_size needs 0-7 in"),
-        },
-        // TSan options umbra accepts and has no use for (atexit_sleep_ms: umbra never
-        // sleeps at exit).
-        "atexit_sleep_ms" | "detect_deadlocks" | "second_deadlock_stack" | "symbolize" | "io_sync"
-        | "report_signal_unsafe" | "report_thread_leaks" | "die_after_fork" | "suppress_equal_stacks"
-        | "strip_path_prefix" | "log_path" | "suppressions" | "print_suppressions" | "force_seq_cst_atomics"
-        | "flush_memory_ms" | "memory_limit_mb" | "ignore_noninstrumented_modules" | "external_symbolizer_path" => {}
-        _ => {
-            umbra_sys::eprint_fmt(format_args!("umbra: {}: unknown flag '{}'\n", name, key));
+fn parse_options() {
+    let mut o = Options::new();
+    // SAFETY: reading a weak symbol's address (null when the program defines none).
+    let defaults = hook_string(unsafe { __tsan_default_options });
+    let sources = [
+        ("__tsan_default_options", defaults.map(str::as_bytes)),
+        ("TSAN_OPTIONS", env(b"TSAN_OPTIONS")),
+        ("UMBRA_OPTIONS", env(b"UMBRA_OPTIONS")),
+    ];
+    for (name, text) in sources {
+        let Some(text) = text else { continue };
+        let text = core::str::from_utf8(text).unwrap_or("");
+        if let Err(e) = options::parse_into(&mut o, name, text) {
+            umbra_sys::eprint_fmt(format_args!("umbra: {}\n", e));
             umbra_sys::exit_group(1);
         }
     }
+    if o.help {
+        crate::report::write_text(&options::help_text());
+    }
+    VERBOSITY.store(o.verbosity, Ordering::Relaxed);
+    *OPTIONS.lock() = o;
+}
+
+fn load_suppressions() {
+    let path = OPTIONS.lock().suppressions.clone();
+    let mut s = Suppressions::new();
+    let mut result = Ok(());
+    if let Some(p) = path.filter(|p| !p.is_empty()) {
+        result = s.load_file(&p);
+    }
+    // SAFETY: reading a weak symbol's address (null when the program defines none).
+    if let (Ok(()), Some(text)) = (&result, hook_string(unsafe { __tsan_default_suppressions })) {
+        result = s.parse("__tsan_default_suppressions", text);
+    }
+    if result.is_ok() {
+        result = s.parse(suppress::BUILTIN_NAME, suppress::builtin());
+    }
+    if let Err(e) = result {
+        umbra_sys::eprint_fmt(format_args!("{}\n", e));
+        umbra_sys::exit_group(1);
+    }
+    *SUPPRESSIONS.lock() = s;
 }
 
 /// Runs at exit (registered first with `__cxa_atexit`, so last): prints the
-/// report count and exits with `exitcode` if anything was reported.
+/// suppression hits and the report count, and exits with `exitcode` if anything
+/// was reported.
 extern "C" fn finalize(_: *mut core::ffi::c_void) {
+    let (print_suppressions, code) = {
+        let o = OPTIONS.lock();
+        (o.print_suppressions, o.exitcode)
+    };
+    if print_suppressions {
+        let text = SUPPRESSIONS.lock().hits_report(umbra_sys::getpid());
+        crate::report::write_text(&text);
+    }
     let n = REPORTS.load(Ordering::Relaxed);
     if n > 0 {
         crate::report::write_out(format_args!("ThreadSanitizer: reported {} warnings\n", n));
-        let code = OPTIONS.exitcode.load(Ordering::Relaxed);
         if code != 0 {
             crate::thread::in_runtime(|| {
                 // SAFETY: fflush(NULL) flushes all stdio streams; safe at exit.
                 unsafe { crate::real::fflush_all() };
             });
-            umbra_sys::exit_group(code as i32);
+            umbra_sys::exit_group(code);
         }
     }
 }

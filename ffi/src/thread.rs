@@ -138,7 +138,7 @@ pub fn register(parent: u32, creation_stack: u32, creation_pc: u64, inherited: O
     });
     let g = r.slots.acquire(tid, inherited);
     drop(r);
-    if crate::rt::OPTIONS.verbosity.load(core::sync::atomic::Ordering::Relaxed) >= 2 {
+    if crate::rt::verbosity() >= 2 {
         umbra_sys::eprint_fmt(format_args!("umbra: thread T{} (parent T{}) gets slot {} at epoch {}\n", tid, parent, g.sid, g.epoch));
     }
     (tid, g)
@@ -263,7 +263,7 @@ pub fn finish_current() {
     c.clock.release_store(&mut info.exit_clock);
     info.running = false;
     r.slots.release(sid, epoch);
-    if crate::rt::OPTIONS.verbosity.load(core::sync::atomic::Ordering::Relaxed) >= 2 {
+    if crate::rt::verbosity() >= 2 {
         umbra_sys::eprint_fmt(format_args!("umbra: thread T{} leaves slot {} at epoch {}\n", tid, sid, epoch));
     }
     r.finished.push(tid);

@@ -16,7 +16,9 @@ mod elf;
 pub mod json;
 pub mod maps;
 pub mod model;
+pub mod options;
 pub mod symbolize;
+pub mod suppress;
 pub mod text;
 
 pub use demangle::demangle;

@@ -120,6 +120,26 @@ pub fn open_readonly(path: &[u8]) -> Option<usize> {
     }
 }
 
+/// Creates (or truncates; with `append`, appends to) `path` for writing, mode 0644.
+pub fn open_write(path: &[u8], append: bool) -> Option<usize> {
+    const O_WRONLY: usize = 1;
+    const O_CREAT: usize = 0o100;
+    const O_TRUNC: usize = 0o1000;
+    const O_APPEND: usize = 0o2000;
+    let mut buf = [0u8; 4096];
+    if path.len() >= buf.len() {
+        return None;
+    }
+    buf[..path.len()].copy_from_slice(path);
+    let flags = O_WRONLY | O_CREAT | O_CLOEXEC | if append { O_APPEND } else { O_TRUNC };
+    let r = syscall3(nr::OPEN, buf.as_ptr() as usize, flags, 0o644);
+    if r < 0 {
+        None
+    } else {
+        Some(r as usize)
+    }
+}
+
 pub fn read(fd: usize, buf: &mut [u8]) -> isize {
     syscall3(nr::READ, fd, buf.as_mut_ptr() as usize, buf.len())
 }
