@@ -110,6 +110,9 @@ fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl FnMut() 
     let sv = if needs_sync {
         sync::get_or_create(addr)
     } else if let Some(sv) = sync::find(addr) {
+        if kind == Kind::Load && load_without_lock(sv, addr, is_acquire(mo), &mut op) {
+            return;
+        }
         sv
     } else {
         // No sync object: nothing to synchronize with, unless one appears meanwhile.
@@ -135,6 +138,13 @@ fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl FnMut() 
     };
     crate::thread::in_runtime(|| {
         let mut g = sv.lock();
+        // SeqCst: the count turns odd before the memory operation and even after
+        // the clock update, in the one total order the loads of `load_without_lock`
+        // are part of.
+        let writes = kind != Kind::Load;
+        if writes {
+            sv.version.fetch_add(1, Ordering::SeqCst);
+        }
         let ok = op();
         let c = ctx();
         let (kind, mo) = if kind == Kind::Rmw && !ok { (Kind::Load, fmo) } else { (kind, mo) };
@@ -171,9 +181,48 @@ fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl FnMut() 
                 }
             }
         }
+        if writes {
+            sv.version.fetch_add(1, Ordering::SeqCst);
+        }
+        if kind == Kind::Load {
+            // Relaxed: under the lock no writer is between its two increments.
+            remember_acquired(addr, sv.version.load(Ordering::Relaxed), is_acquire(mo));
+        }
         drop(g);
         refresh_fast_state();
     });
+}
+
+fn cache_slot(addr: usize) -> usize {
+    (addr >> 3) % crate::thread::ACQ_CACHE
+}
+
+fn remember_acquired(addr: usize, version: u64, into_clock: bool) {
+    let c = ctx();
+    let e = &mut c.acquired[cache_slot(addr)];
+    // A relaxed load after an acquire of the same version keeps the stronger fact.
+    let stronger = into_clock || (e.0 == addr && e.1 == version && e.2);
+    *e = (addr, version, stronger);
+}
+
+/// A load from a location with a sync object whose clock this thread already took
+/// at the current version: done without the lock (spinning readers would otherwise
+/// fight the writer for it). Returns false when the slow path is needed.
+fn load_without_lock(sv: &sync::SyncVar, addr: usize, acquire: bool, op: &mut impl FnMut() -> bool) -> bool {
+    let (a, v, into_clock) = ctx().acquired[cache_slot(addr)];
+    // An acquire needs the clock in C_T; a relaxed load is satisfied by either.
+    if a != addr || (acquire && !into_clock) {
+        return false;
+    }
+    // SeqCst: see with_clocks; a version equal before and after the load, even and
+    // already taken, means every store the load can have read published a clock
+    // this thread holds.
+    let v1 = sv.version.load(Ordering::SeqCst);
+    if v1 != v || v1 & 1 != 0 {
+        return false;
+    }
+    op();
+    sv.version.load(Ordering::SeqCst) == v1
 }
 
 macro_rules! atomic_size {

@@ -272,6 +272,9 @@ real_fns! {
     fn pthread_attr_getstack(attr: Ptr, addr: *mut Ptr, size: *mut usize) -> c_int;
     fn pthread_attr_destroy(attr: Ptr) -> c_int;
     fn _dl_get_tls_static_info(size: *mut usize, align: *mut usize) -> ();
+    fn __cxa_guard_acquire(g: *mut u64) -> c_int;
+    fn __cxa_guard_release(g: *mut u64) -> ();
+    fn __cxa_guard_abort(g: *mut u64) -> ();
 }
 
 pub unsafe fn cxa_atexit(f: extern "C" fn(Ptr), arg: Ptr, dso: Ptr) -> c_int {

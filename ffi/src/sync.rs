@@ -27,6 +27,11 @@ pub struct SyncState {
 
 pub struct SyncVar {
     pub state: SpinMutex<SyncState>,
+    /// Sequence count of clock changes: odd while an operation that may change the
+    /// clock is under way (set before its memory operation, under the lock), even
+    /// otherwise. A reader that saw the same even count before and after its load,
+    /// and has already taken the clock of that count, needs neither lock nor join.
+    pub version: core::sync::atomic::AtomicU64,
 }
 
 const TABLE_LEN: usize = 1 << 26;
@@ -91,6 +96,7 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
         }
     };
     let sv = Box::into_raw(Box::new(SyncVar {
+        version: core::sync::atomic::AtomicU64::new(0),
         state: SpinMutex::new(SyncState { clock: VectorClock::new(), read_clock: VectorClock::new(), addr, created_pc: 0, created_stack: 0 }),
     }));
     // Release: the SyncVar is initialized before its index becomes reachable.

@@ -52,7 +52,12 @@ pub struct ThreadCtx {
     pub mutexes: u32,
     /// The last sleep: pc, stack, and every slot's epoch at that moment.
     pub sleep: Option<(u64, u32, Vec<u64>)>,
+    /// Sync objects whose clock this thread has taken: (address, version, into
+    /// `C_T` rather than only `F_T^acq`), direct-mapped by address.
+    pub acquired: [(usize, u64, bool); ACQ_CACHE],
 }
+
+pub const ACQ_CACHE: usize = 16;
 
 /// Registry entry of a thread, kept after it finishes (for reports and joins).
 pub struct ThreadInfo {
@@ -157,6 +162,7 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         held: Vec::new(),
         mutexes: 0,
         sleep: None,
+        acquired: [(0, 0, false); ACQ_CACHE],
     });
     {
         let mut r = REGISTRY.lock();

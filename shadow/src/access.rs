@@ -241,7 +241,8 @@ pub fn check_and_update(
                 // Three records: move them to the spill table, under its lock so no
                 // other thread reads the marker before the records are there.
                 let mut g = spill.shard(word).lock();
-                if !cas_pair(pair, (c0, c1), (ShadowCell::SPILL_MARKER, ShadowCell::EMPTY)) {
+                let last = *scratch.last().expect("three records");
+                if !cas_pair(pair, (c0, c1), (ShadowCell::SPILL_MARKER, last)) {
                     continue;
                 }
                 g.insert(word, scratch.clone());
@@ -275,18 +276,24 @@ fn update_spilled(
     if !c0.is_spill_marker() {
         return None; // reset meanwhile: start over
     }
-    let records = g.get(&word).map(|v| v.as_slice()).unwrap_or(&[]);
+    let records = g.entry(word).or_default();
     let race = merge(records, cur, clock, scratch);
-    if scratch.len() <= 2 {
-        // Small again: move back inline. Only a reset (which does not take the
-        // lock) can change the marker under us; then its state wins.
-        let new = (scratch[0], scratch.get(1).copied().unwrap_or(ShadowCell::EMPTY));
+    if scratch.len() <= 1 {
+        // Down to one record: move back inline (not at two, so a word whose set
+        // swings between two and three records does not move back and forth).
+        // Only a reset, which does not take the lock, can change the marker under
+        // us; then its state wins.
         g.remove(&word);
-        if !cas_pair(pair, (c0, c1), new) {
+        if !cas_pair(pair, (c0, c1), (scratch[0], ShadowCell::EMPTY)) {
             return None;
         }
     } else {
-        g.insert(word, scratch.clone());
+        records.clear();
+        records.extend_from_slice(scratch);
+        // The second cell mirrors the newest record, so a repeat of this access in
+        // the same epoch is still caught by the fast path's comparison.
+        // Relaxed: readers compare it against their own access only.
+        pair.cells[1].store(scratch[scratch.len() - 1].0, Ordering::Relaxed);
     }
     Some(outcome(race))
 }

@@ -10,7 +10,8 @@
 //! adjacent bytes never conflict. A cell with a non-zero mask is an access record;
 //! `0` is empty; a zero mask with `F` set marks freed memory (sid/epoch name the
 //! free); a zero mask with `S` set marks a word whose records spilled to the side
-//! table. A thread's *fast state* uses the same layout with mask 0, so the cell for
+//! table (the second cell then mirrors the word's newest record, for the fast
+//! path's same-access check). A thread's *fast state* uses the same layout with mask 0, so the cell for
 //! an access is `fast_state | mask | read`, one OR; bit `S` in a fast state means
 //! "ignore accesses" and makes every comparison with a stored cell fail.
 

@@ -4,6 +4,7 @@
 //! function through `crate::real` and records its effect.
 
 pub mod api;
+pub mod cxx;
 pub mod fd;
 pub mod heap;
 pub mod process;
