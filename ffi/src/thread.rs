@@ -57,7 +57,7 @@ pub struct ThreadCtx {
     pub acquired: [(usize, u64, bool); ACQ_CACHE],
 }
 
-pub const ACQ_CACHE: usize = 16;
+pub const ACQ_CACHE: usize = 8;
 
 /// Registry entry of a thread, kept after it finishes (for reports and joins).
 pub struct ThreadInfo {
@@ -296,7 +296,14 @@ pub fn finish_current() {
         t.depth = 0;
         t.interned = 0;
     }
+    // What a finished thread no longer needs (its context itself stays: late
+    // destructors may still run instrumented code, which is then ignored).
     c.nodes = Vec::new();
+    c.scratch = Vec::new();
+    c.held = Vec::new();
+    c.sleep = None;
+    // SAFETY: the thread's own trace; reporters read only the ring, not the cache.
+    unsafe { (*c.trace).close() };
 }
 
 /// The depot id of the current call stack (interning frames pushed since the last

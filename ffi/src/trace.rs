@@ -63,8 +63,8 @@ pub struct Trace {
     /// Events ever written; the ring holds the last `cap`.
     pos: usize,
     /// Ring position + 1 of the event most recently used for each hash bucket of
-    /// (pc, stack, info, mutexes); 0 = none.
-    cache: [usize; CACHE],
+    /// (pc, stack, info, mutexes); 0 = none. Dropped when the thread finishes.
+    cache: Option<alloc::boxed::Box<[usize; CACHE]>>,
 }
 
 // SAFETY: a trace is written only by its thread and read by reporters while that
@@ -80,19 +80,17 @@ impl Trace {
         let buf = umbra_sys::mmap_anon(bytes, true)
             .unwrap_or_else(|| umbra_sys::internal_error(format_args!("cannot map {bytes} bytes of history")))
             as *mut Event;
-        Trace { buf, cap, pos: 0, cache: [0; CACHE] }
+        Trace { buf, cap, pos: 0, cache: Some(alloc::boxed::Box::new([0; CACHE])) }
     }
 
     /// Records an access of `size` bytes at `addr`.
     #[inline]
     pub fn record(&mut self, pc: u64, stack: u32, mutexes: u32, info: u64, addr: u64, size: u64) {
-        if self.buf.is_null() {
-            return;
-        }
+        let Some(cache) = self.cache.as_deref_mut() else { return };
         let h = (pc ^ (stack as u64) << 20 ^ info.rotate_left(17) ^ (mutexes as u64) << 40)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             >> 56;
-        let slot = self.cache[h as usize % CACHE];
+        let slot = cache[h as usize % CACHE];
         if slot != 0 && self.pos - (slot - 1) <= self.cap {
             // SAFETY: the position is within the last `cap` written, masked into the ring.
             let e = unsafe { &mut *self.buf.add((slot - 1) & (self.cap - 1)) };
@@ -109,7 +107,7 @@ impl Trace {
                 Event { pc, info, stack, mutexes, lo: addr, hi: addr + size, last: addr };
         }
         self.pos += 1;
-        self.cache[h as usize % CACHE] = self.pos;
+        cache[h as usize % CACHE] = self.pos;
     }
 
     /// The event that best explains an access of `epoch` to bytes `[lo, hi)` of
@@ -137,6 +135,11 @@ impl Trace {
         best
     }
 
+    /// The thread finished: no more events, so the lookup cache can go.
+    pub fn close(&mut self) {
+        self.cache = None;
+    }
+
     pub fn release(&mut self) {
         if !self.buf.is_null() {
             // SAFETY: the ring is ours and no longer referenced.
@@ -144,6 +147,7 @@ impl Trace {
             self.buf = core::ptr::null_mut();
             self.pos = 0;
         }
+        self.cache = None;
     }
 }
 
