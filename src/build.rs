@@ -61,6 +61,7 @@ fn exported_symbols(archive: &Path) -> Result<Vec<String>, String> {
         // trampolines. Everything else (Rust-mangled items, `__rust_*`, compiler
         // builtins such as `__udivti3`, `DW.ref.*`) stays inside.
         let abi = name.starts_with("__tsan_")
+            || is_cxx_abi(name)
             || (!name.starts_with('_') && !name.contains('.') && !name.starts_with("rust_")
                 && !name.starts_with("umbra_passthrough"));
         if abi {
@@ -70,6 +71,13 @@ fn exported_symbols(archive: &Path) -> Result<Vec<String>, String> {
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// The C++ runtime functions umbra intercepts (ffi/src/intercept/cxx.rs):
+/// `operator new`/`delete` (`_Znw*`, `_Zna*`, `_Zdl*`, `_Zda*`; Rust's own mangled
+/// names start with `_ZN` or `_R`) and the static-local guards.
+fn is_cxx_abi(name: &str) -> bool {
+    ["_Znw", "_Zna", "_Zdl", "_Zda", "__cxa_guard_"].iter().any(|p| name.starts_with(p))
 }
 
 pub fn build_runtime(out: &Path) -> Result<(), String> {
@@ -117,9 +125,11 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     let obj_a = out.join("umbra-static.o");
     objcopy(&merged, &obj_a, &renames, &abi, out)?;
     let lib_a = out.join("libumbra.a");
-    let _ = std::fs::remove_file(&lib_a);
-    run_checked(Command::new("llvm-ar-14").arg("rcs").arg(&lib_a).arg(&obj_a))
-        .or_else(|_| run_checked(Command::new("gcc-ar").arg("rcs").arg(&lib_a).arg(&obj_a)))?;
+    let new_a = out.join("libumbra.a.new");
+    let _ = std::fs::remove_file(&new_a);
+    run_checked(Command::new("llvm-ar-14").args(["rcsD"]).arg(&new_a).arg(&obj_a))
+        .or_else(|_| run_checked(Command::new("gcc-ar").arg("rcsD").arg(&new_a).arg(&obj_a)))?;
+    replace_if_changed(&new_a, &lib_a)?;
 
     // libumbra.so: the ABI plus the pass-through trampolines under libc's names.
     let mut renames_so = renames.clone();
@@ -132,12 +142,27 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     objcopy(&merged, &obj_so, &renames_so, &keep_so, out)?;
     run_checked(Command::new("cc")
         .args(["-shared", "-nostartfiles", "-Wl,-Bsymbolic", "-Wl,-z,nodelete", "-o"])
-        .arg(out.join("libumbra.so"))
+        .arg(out.join("libumbra.so.new"))
         .arg(&obj_so))?;
+    replace_if_changed(&out.join("libumbra.so.new"), &out.join("libumbra.so"))?;
     for f in [&merged, &obj_a, &obj_so] {
         let _ = std::fs::remove_file(f);
     }
     Ok(())
+}
+
+/// Moves `new` over `dest` unless `dest` already has the same bytes, so an
+/// unchanged runtime keeps its timestamp and nothing linked against it is rebuilt.
+fn replace_if_changed(new: &Path, dest: &Path) -> Result<(), String> {
+    let same = match (std::fs::read(new), std::fs::read(dest)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        std::fs::remove_file(new).map_err(|e| format!("{}: {e}", new.display()))
+    } else {
+        std::fs::rename(new, dest).map_err(|e| format!("{}: {e}", dest.display()))
+    }
 }
 
 /// Renames symbols, re-links so renamed references meet their definitions, then

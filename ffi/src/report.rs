@@ -213,7 +213,10 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         let mut st = STATE.lock();
         // One report per unordered pair of racing source lines (TSan's
         // suppress_equal_stacks); the pc pair check keeps racy loops cheap.
-        if !st.seen_pcs.insert((pc.min(prev_pc), pc.max(prev_pc))) || !st.seen_prev.insert((word, prev.0)) {
+        if !st.seen_prev.insert((word, prev.0)) {
+            return;
+        }
+        if !st.seen_pcs.insert((pc.min(prev_pc), pc.max(prev_pc))) && equal_stacks {
             return;
         }
         let (a, b) = (source_line(&mut st.symbolizer, pc), source_line(&mut st.symbolizer, prev_pc));

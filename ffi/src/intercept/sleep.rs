@@ -1,7 +1,8 @@
 //! `sleep`, `usleep`, `nanosleep`: not synchronization, but a common way to make
-//! a race look ordered. Each records where the thread slept and what every thread
-//! had reached at that moment; a report whose previous access happened before the
-//! sleep says "As if synchronized via sleep", as TSan does.
+//! a race look ordered. When a sleep returns, the thread records where it slept
+//! and what every thread had reached by then (as TSan's `AfterSleep` does); a
+//! report whose previous access happened before that point says "As if
+//! synchronized via sleep".
 
 use alloc::vec::Vec;
 use core::ffi::c_int;
@@ -24,7 +25,7 @@ pub fn publish_epoch(sid: u16, epoch: u64) {
     SLOT_EPOCH[sid as usize].store(epoch, Ordering::Relaxed);
 }
 
-fn before_sleep(pc: u64) {
+fn after_sleep(pc: u64) {
     if thr().in_rt > 0 {
         return;
     }
@@ -53,21 +54,27 @@ pub fn synchronized_by_sleep(prev: ShadowCell) -> Option<Vec<u64>> {
 
 #[no_mangle]
 pub unsafe extern "C" fn sleep(s: u32) -> u32 {
-    before_sleep(caller_pc());
+    let pc = caller_pc();
     // SAFETY: forwarded.
-    unsafe { real::sleep(s) }
+    let r = unsafe { real::sleep(s) };
+    after_sleep(pc);
+    r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn usleep(us: u32) -> c_int {
-    before_sleep(caller_pc());
+    let pc = caller_pc();
     // SAFETY: forwarded.
-    unsafe { real::usleep(us) }
+    let r = unsafe { real::usleep(us) };
+    after_sleep(pc);
+    r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn nanosleep(req: Ptr, rem: Ptr) -> c_int {
-    before_sleep(caller_pc());
+    let pc = caller_pc();
     // SAFETY: forwarded.
-    unsafe { real::nanosleep(req, rem) }
+    let r = unsafe { real::nanosleep(req, rem) };
+    after_sleep(pc);
+    r
 }
