@@ -39,17 +39,20 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Global defined symbols of the archive, excluding compiler_builtins' members.
+/// The runtime's exported names: global symbols defined by the `umbra_ffi` object
+/// of the archive (its `#[no_mangle]` functions and assembly trampolines) that are
+/// not Rust-mangled or internal. Everything else in the archive (core, alloc,
+/// compiler builtins such as `__udivti3`, `DW.ref.*`) stays local.
 fn exported_symbols(archive: &Path) -> Result<Vec<String>, String> {
     let text = run_checked(Command::new("readelf").args(["-Ws", "--wide"]).arg(archive))?;
     let mut out = Vec::new();
-    let mut skip = false;
+    let mut ours = false;
     for line in text.lines() {
         if let Some(f) = line.strip_prefix("File: ") {
-            skip = f.contains("compiler_builtins");
+            ours = f.contains("(umbra_ffi-");
             continue;
         }
-        if skip {
+        if !ours {
             continue;
         }
         let cols: Vec<&str> = line.split_whitespace().collect();
@@ -57,27 +60,25 @@ fn exported_symbols(archive: &Path) -> Result<Vec<String>, String> {
             continue;
         }
         let name = cols[7];
-        // The ABI: `__tsan_*`, plain C names (interceptors, annotations) and the
-        // trampolines. Everything else (Rust-mangled items, `__rust_*`, compiler
-        // builtins such as `__udivti3`, `DW.ref.*`) stays inside.
-        let abi = name.starts_with("__tsan_")
-            || is_cxx_abi(name)
-            || (!name.starts_with('_') && !name.contains('.') && !name.starts_with("rust_")
-                && !name.starts_with("umbra_passthrough"));
-        if abi {
+        let internal = name.starts_with("_ZN")
+            || name.starts_with("_R")
+            || name.starts_with("__rust")
+            || name.starts_with("rust_")
+            || name.starts_with("_Unwind")
+            || name.starts_with("__umbra_")
+            || name.starts_with("umbra_passthrough")
+            || name.starts_with("umbra_on_")
+            || name.contains('.');
+        if !internal {
             out.push(name.to_string());
         }
     }
     out.sort();
     out.dedup();
+    if !out.iter().any(|s| s == "__tsan_init") {
+        return Err(format!("no __tsan_init among the symbols of {}", archive.display()));
+    }
     Ok(out)
-}
-
-/// The C++ runtime functions umbra intercepts (ffi/src/intercept/cxx.rs):
-/// `operator new`/`delete` (`_Znw*`, `_Zna*`, `_Zdl*`, `_Zda*`; Rust's own mangled
-/// names start with `_ZN` or `_R`) and the static-local guards.
-fn is_cxx_abi(name: &str) -> bool {
-    ["_Znw", "_Zna", "_Zdl", "_Zda", "__cxa_guard_"].iter().any(|p| name.starts_with(p))
 }
 
 pub fn build_runtime(out: &Path) -> Result<(), String> {

@@ -763,6 +763,22 @@ fn previous_stack_is_restored_in_full() {
     run.expect_thread(&report, "T1", "main", &src, "create");
 }
 
+/// longjmp skips `__tsan_func_exit` of the frames it leaves; umbra restores the
+/// shadow stack depth recorded at setjmp, so later stacks have no stale frames.
+#[test]
+fn longjmp_leaves_no_stale_frames() {
+    let src = Source::c("longjmp");
+    let run = run_umbra(&c_program("longjmp", Build::Debug), &[], &[]);
+    run.expect_exit(RACE_EXIT);
+    let report = run.single_report();
+    let ((cur, cur_section), (prev, prev_section)) = run.accesses(&report);
+    run.check(cur.thread == "main thread" && prev.thread == "thread T1", "wrong threads");
+    run.expect_frame(cur_section.frames.first(), "racer", &src, "cur");
+    run.expect_frame(cur_section.frames.get(1), "main", &src, "call");
+    run.check(cur_section.frames.len() == 2, "the current stack should be racer <- main only");
+    run.expect_frame(prev_section.frames.first(), "worker", &src, "prev");
+}
+
 // ---------------------------------------------------------------------------------------
 // 3. Locations
 

@@ -186,10 +186,10 @@ macro_rules! real_fns {
     ($( fn $name:ident ( $($arg:ident : $t:ty),* ) -> $ret:ty; )*) => {$(
         #[allow(non_snake_case, clippy::missing_safety_doc)]
         pub unsafe fn $name($($arg: $t),*) -> $ret {
-            static SLOT: AtomicUsize = AtomicUsize::new(0);
-            let mut f = SLOT.load(Ordering::Relaxed);
+            static SLOT: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+            let mut f = SLOT.load(core::sync::atomic::Ordering::Relaxed);
             if f == 0 {
-                f = resolve_into(&SLOT, concat!(stringify!($name), "\0").as_bytes());
+                f = $crate::real::resolve_into(&SLOT, concat!(stringify!($name), "\0").as_bytes());
             }
             // SAFETY: `f` is the address of the C function `$name`, whose C
             // signature is the one declared here.
@@ -198,6 +198,8 @@ macro_rules! real_fns {
         }
     )*};
 }
+
+pub(crate) use real_fns;
 
 pub type Ptr = *mut c_void;
 pub type StartFn = extern "C" fn(Ptr) -> Ptr;

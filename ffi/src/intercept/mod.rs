@@ -7,6 +7,7 @@ pub mod api;
 pub mod cxx;
 pub mod fd;
 pub mod heap;
+pub mod jmp;
 pub mod process;
 pub mod pthread;
 pub mod sleep;
