@@ -169,7 +169,7 @@ mod tests {
         assert!(b.clock.knows(write_x));
 
         // Without the release fence the relaxed store carries nothing.
-        let (mut a, b) = two_threads();
+        let (a, mut b) = two_threads();
         let mut flag = VectorClock::new();
         let write_x = a.now();
         a.relaxed_store(&mut flag);
