@@ -132,6 +132,8 @@ fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl FnMut() 
                 } else {
                     c.clock.relaxed_load(&g.clock)
                 }
+                drop(g);
+                refresh_fast_state();
                 return;
             }
         }

@@ -67,15 +67,30 @@ fn access_slow_known(addr: usize, size: usize, is_write: bool, is_atomic: bool, 
 /// Logs the access into the thread's history and checks it against shadow.
 fn record_and_check(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, cur: ShadowCell) {
     let c = ctx();
+    let word = addr & !7;
+    let pair = pair_for(word);
+    // A spilled word's records are out of the fast path's sight: a repeat of an
+    // access this thread recorded there, with its clock unchanged since (no acquire,
+    // release or own heap operation: the generation), is caught here. Such a record
+    // can only have been dropped for an access that happens after it, which needs
+    // this thread's clock to have moved on, so the repeat needs no check.
+    // Relaxed: shadow cells need atomicity only.
+    let spilled = ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_spill_marker();
+    let seen = &mut c.spilled_seen[(word >> 3) % crate::thread::SPILLED_SEEN];
+    if spilled && *seen == (word, cur.0, c.generation) {
+        return;
+    }
     let stack = current_stack_id();
     let info = Event::info(cur.epoch(), size, !is_write, is_atomic);
     // SAFETY: the trace belongs to this thread and lives as long as the registry.
     unsafe { (*c.trace).record(pc, stack, c.mutexes, info, addr as u64, size as u64) };
-    let word = addr & !7;
-    let pair = pair_for(word);
     let mut scratch = core::mem::take(&mut c.scratch);
     let r = check_and_update(&crate::rt::SPILL, word, pair, cur, &c.clock.clock, &mut scratch);
-    ctx().scratch = scratch;
+    let c = ctx();
+    c.scratch = scratch;
+    if ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_spill_marker() {
+        c.spilled_seen[(word >> 3) % crate::thread::SPILLED_SEEN] = (word, cur.0, c.generation);
+    }
     if let AccessOutcome::Race { prev } = r {
         crate::report::report_race(addr, size, is_write, is_atomic, pc, word, prev);
     }

@@ -187,6 +187,8 @@ pub fn acquire(addr: usize) {
     if let Some(s) = find(addr) {
         let g = s.lock();
         crate::thread::ctx().clock.acquire(&g.clock);
+        drop(g);
+        crate::thread::refresh_fast_state();
     }
 }
 

@@ -55,7 +55,16 @@ pub struct ThreadCtx {
     /// Sync objects whose clock this thread has taken: (address, version, into
     /// `C_T` rather than only `F_T^acq`), direct-mapped by address.
     pub acquired: [(usize, u64, bool); ACQ_CACHE],
+    /// Accesses recently recorded in spilled words, `(word, cell, generation)`,
+    /// direct-mapped by word: the fast path cannot see a spilled word's records,
+    /// so repeats are caught here instead (see `entry::access_slow`).
+    pub spilled_seen: [(usize, u64, u64); SPILLED_SEEN],
+    /// Counts changes of this thread's clock and its own heap operations; a
+    /// `spilled_seen` entry is valid only in the generation that made it.
+    pub generation: u64,
 }
+
+pub const SPILLED_SEEN: usize = 64;
 
 pub const ACQ_CACHE: usize = 8;
 
@@ -163,6 +172,8 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         mutexes: 0,
         sleep: None,
         acquired: [(0, 0, false); ACQ_CACHE],
+        spilled_seen: [(0, 0, 0); SPILLED_SEEN],
+        generation: 1,
     });
     {
         let mut r = REGISTRY.lock();
@@ -241,12 +252,14 @@ pub fn stack_or_tls_of(addr: usize) -> Option<(u32, bool)> {
     None
 }
 
-/// Re-derives the fast state after the thread's epoch or ignore state changed.
+/// Re-derives the fast state after the thread's clock (epoch or acquired
+/// knowledge) or ignore state changed.
 #[inline]
 pub fn refresh_fast_state() {
     let t = thr();
     // SAFETY: ctx is non-null once attached; callers only call this after attach.
-    let c = unsafe { &*t.ctx };
+    let c = unsafe { &mut *t.ctx };
+    c.generation += 1;
     let ignore = if c.ignore_depth > 0 { IGNORE } else { 0 };
     t.fast_state = ShadowCell::fast_state(c.clock.sid, c.clock.epoch()) | ignore;
     crate::intercept::sleep::publish_epoch(c.clock.sid, c.clock.epoch());

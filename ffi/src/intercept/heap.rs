@@ -59,6 +59,10 @@ fn on_alloc(p: *mut c_void, size: usize, pc: u64) -> *mut c_void {
     in_runtime(|| {
         umbra_shadow::reset_range(p as usize, size);
         crate::sync::reset_range(p as usize, size);
+        if known {
+            // Shadow was reset: this thread's cache of recorded accesses is stale.
+            ctx().generation += 1;
+        }
         let (tid, stack) = if known { (ctx().tid, crate::thread::current_stack_id()) } else { (0, 0) };
         shard(p as usize).lock().insert(p as usize, Block { size, tid, stack, pc });
     });
@@ -92,6 +96,7 @@ fn on_free(p: *mut c_void, pc: u64) {
         let marker = ShadowCell::freed(c.clock.sid, c.clock.epoch());
         umbra_shadow::reset_range_to(p as usize, b.size, marker.0);
         crate::sync::reset_range(p as usize, b.size);
+        c.generation += 1;
     });
 }
 

@@ -108,6 +108,7 @@ fn joined(th: usize) {
             let clock = core::mem::take(&mut info.exit_clock);
             drop(reg);
             ctx().clock.acquire(&clock);
+            refresh_fast_state();
         }
     });
 }
@@ -229,6 +230,7 @@ macro_rules! write_locking {
                     c.clock.acquire(&g.clock);
                     c.clock.acquire(&g.read_clock);
                     drop(g);
+                    refresh_fast_state();
                     mutexset::locked($addr as usize, true);
                 });
             }
