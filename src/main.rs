@@ -5,9 +5,12 @@
 //!   `LD_PRELOAD` with gcc/clang `-fsanitize=thread` programs).
 //! - `umbra run -- PROG ARGS...` runs a program with libumbra.so preloaded.
 //! - `umbra demo` shows umbra on the bundled examples.
+//! - `umbra bench` compares umbra with the stock TSan runtimes (benches/).
 
+mod bench;
 mod build;
 mod demo;
+mod detect;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -41,6 +44,38 @@ enum Cmd {
         #[arg(trailing_var_arg = true, required = true)]
         prog: Vec<String>,
     },
+    /// Benchmark umbra against the stock TSan runtimes: the workloads in
+    /// benches/workloads (C and Rust; uninstrumented, stock, umbra, alternating),
+    /// or with --micro the entry-point microbenchmarks in benches/micro, or with
+    /// --leaf the disassembly check of the fast path. Exits 3 if stock and umbra
+    /// disagree on a verdict (or --leaf finds push/pop/call).
+    Bench {
+        /// Runs per workload and runtime (medians are reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Only workloads whose name (c/NAME, rust/NAME) contains this; with
+        /// --micro, a regex on the benchmark names (after their group/).
+        #[arg(long)]
+        filter: Option<String>,
+        /// Where the markdown table goes (--micro: target/bench-micro.md unless given).
+        #[arg(long, default_value = bench::DEFAULT_OUT)]
+        out: PathBuf,
+        /// Where the runtime is built.
+        #[arg(long, default_value = "target/umbra")]
+        rt: PathBuf,
+        /// Use the runtime already in --rt instead of rebuilding it.
+        #[arg(long)]
+        no_build: bool,
+        /// Kill a run after this many seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+        /// Run the criterion microbenchmarks (benches/micro) instead.
+        #[arg(long, conflicts_with = "leaf")]
+        micro: bool,
+        /// Check that the fast-path entry points of libumbra.so are leaf code.
+        #[arg(long)]
+        leaf: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -63,7 +98,33 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Cmd::Bench { runs, filter, out, rt, no_build, timeout, micro, leaf } => {
+            let opts = bench::Options {
+                runs: runs.max(1),
+                filter,
+                out,
+                rt,
+                no_build,
+                timeout: std::time::Duration::from_secs(timeout),
+            };
+            let r = if micro {
+                bench::micro(&opts).map(|()| true)
+            } else if leaf {
+                bench::leaf(&opts)
+            } else {
+                bench::bench(&opts)
+            };
+            match r {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(3),
+                Err(e) => {
+                    eprintln!("umbra bench: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Cmd::Run { rt, prog } => {
+            if let Some(message) = detect::static_stock_runtime(&prog[0]) { eprintln!("{message}"); return ExitCode::from(2); }
             if !rt.join("libumbra.so").exists() {
                 if let Err(e) = build::build_runtime(&rt) {
                     eprintln!("umbra: build failed: {e}");

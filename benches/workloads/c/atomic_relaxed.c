@@ -1,0 +1,21 @@
+/* Relaxed atomic counter: two threads, argv[1] relaxed fetch_adds each. */
+#include "common.h"
+
+static long counter;
+static long iters;
+
+static void *worker(void *arg) {
+    (void)arg;
+    for (long i = 0; i < iters; i++)
+        __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    iters = arg_or(argc, argv, 5000000);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) check(pthread_create(&t[i], NULL, worker, NULL), "pthread_create");
+    for (int i = 0; i < 2; i++) check(pthread_join(t[i], NULL), "pthread_join");
+    printf("%ld\n", counter);
+    return counter == 2 * iters ? 0 : 1;
+}
