@@ -148,6 +148,36 @@ pub fn range_access(addr: usize, size: usize, is_write: bool, pc: u64) {
     });
 }
 
+/// The check a `free` of `[addr, addr+size)` makes: a write to every byte, checked
+/// against each word's records but recorded only once, as one history event (the
+/// caller then fills the block with freed markers).
+pub fn free_access(addr: usize, size: usize, pc: u64) {
+    let t = thr();
+    if t.ctx.is_null() || t.fast_state & umbra_shadow::cell::IGNORE != 0 || size == 0 {
+        return;
+    }
+    let fast = t.fast_state;
+    let c = ctx();
+    let stack = current_stack_id();
+    let info = Event::info(ShadowCell(fast).epoch(), size, false, false);
+    // SAFETY: this thread's own trace.
+    unsafe { (*c.trace).record(pc, stack, c.mutexes, info, addr as u64, size as u64) };
+    let mut race = None;
+    umbra_shadow::for_each_word(addr, size, |word, pair, mask| {
+        if race.is_none() {
+            let cur = ShadowCell(fast | mask as u64);
+            if let Some(prev) = umbra_shadow::check_only(&crate::rt::SPILL, word, pair, cur, &ctx().clock.clock) {
+                race = Some((word, mask, prev));
+            }
+        }
+    });
+    if let Some((word, mask, prev)) = race {
+        let off = (mask as u64).trailing_zeros() as usize;
+        let len = (mask as u64).count_ones() as usize;
+        crate::report::report_race(word + off, len, true, false, pc, word, prev);
+    }
+}
+
 macro_rules! access_entry_points {
     ($( $size:literal => $read:ident, $write:ident, $read_pc:ident, $write_pc:ident,
         $uread:ident, $uwrite:ident, $vread:ident, $vwrite:ident, $uvread:ident, $uvwrite:ident; )*) => {$(

@@ -298,23 +298,16 @@ fn update_spilled(
     Some(outcome(race))
 }
 
-/// Checks a free by `cur` (a full-word write) and leaves a freed marker for `word`.
-pub fn store_freed(
-    spill: &SpillTable,
-    word: usize,
-    pair: &CellPair,
-    cur: ShadowCell,
-    clock: &VectorClock,
-    scratch: &mut Vec<ShadowCell>,
-) -> AccessOutcome {
-    let r = check_and_update(spill, word, pair, cur, clock, scratch);
-    let (c0, _) = load(pair);
+/// Checks `cur` against the records of `word` without recording it; returns the
+/// first record it races with. Used for `free`, which then overwrites the whole
+/// block with freed markers, so recording each word first would be wasted work.
+pub fn check_only(spill: &SpillTable, word: usize, pair: &CellPair, cur: ShadowCell, clock: &VectorClock) -> Option<ShadowCell> {
+    let (c0, c1) = load(pair);
     if c0.is_spill_marker() {
-        spill.forget(word);
+        let g = spill.shard(word).lock();
+        return g.get(&word).and_then(|v| v.iter().copied().find(|&r| races(r, cur, clock)));
     }
-    pair.cells[0].store(ShadowCell::freed(cur.sid(), cur.epoch()).0, Ordering::Relaxed);
-    pair.cells[1].store(0, Ordering::Relaxed);
-    r
+    [c0, c1].into_iter().find(|&r| !r.is_empty() && races(r, cur, clock))
 }
 
 #[cfg(test)]

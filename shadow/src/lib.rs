@@ -16,6 +16,6 @@ pub mod access;
 pub mod cell;
 pub mod map;
 
-pub use access::{check_and_update, store_freed, AccessOutcome, SpillTable};
+pub use access::{check_and_update, check_only, AccessOutcome, SpillTable};
 pub use cell::{CellPair, ShadowCell};
 pub use map::{for_each_word, meta_word, pair_for, pair_if_mapped, reset_range, reset_range_to, ShadowMap, MAP, WORD};

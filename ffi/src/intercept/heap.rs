@@ -5,6 +5,7 @@
 //! it is reported. Live blocks are kept in a sharded map for reports.
 
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 use core::ffi::c_void;
 
 use umbra_shadow::cell::ShadowCell;
@@ -28,15 +29,30 @@ fn shard(p: usize) -> &'static SpinMutex<BTreeMap<usize, Block>> {
     &BLOCKS[(p >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59]
 }
 
-/// Recently freed blocks (for describing a use after free), oldest first.
-static FREED: SpinMutex<(BTreeMap<usize, Block>, alloc::collections::VecDeque<usize>)> =
-    SpinMutex::new((BTreeMap::new(), alloc::collections::VecDeque::new()));
-const FREED_KEPT: usize = 1 << 16;
+/// Recently freed blocks (for describing a use after free): a ring of the last
+/// `FREED_KEPT` frees, searched newest first when a report needs it.
+static FREED: SpinMutex<(Vec<(usize, Block)>, usize)> = SpinMutex::new((Vec::new(), 0));
+const FREED_KEPT: usize = 1 << 14;
 
-/// The most recently freed block containing `addr`, if it is among the last 65,536.
+fn remember_freed(p: usize, b: Block) {
+    let mut f = FREED.lock();
+    let (ring, next) = &mut *f;
+    if ring.len() < FREED_KEPT {
+        ring.push((p, b));
+    } else {
+        ring[*next % FREED_KEPT] = (p, b);
+    }
+    *next += 1;
+}
+
+/// The most recently freed block containing `addr`, if it is among the last
+/// `FREED_KEPT` frees.
 pub fn freed_block_of(addr: usize) -> Option<(usize, Block)> {
-    let g = FREED.lock();
-    g.0.range(..=addr).next_back().filter(|(&b, blk)| addr < b + blk.size.max(1)).map(|(&b, &blk)| (b, blk))
+    let f = FREED.lock();
+    let (ring, next) = &*f;
+    (0..ring.len())
+        .map(|i| ring[(next + ring.len() - 1 - i) % ring.len()])
+        .find(|&(b, blk)| addr >= b && addr < b + blk.size.max(1))
 }
 
 /// The live heap block containing `addr`.
@@ -57,8 +73,8 @@ fn on_alloc(p: *mut c_void, size: usize, pc: u64) -> *mut c_void {
     }
     let known = !t.ctx.is_null();
     in_runtime(|| {
+        // Sync objects of the previous block at this address were dropped by its free.
         umbra_shadow::reset_range(p as usize, size);
-        crate::sync::reset_range(p as usize, size);
         if known {
             // Shadow was reset: this thread's cache of recorded accesses is stale.
             ctx().generation += 1;
@@ -76,22 +92,12 @@ fn on_free(p: *mut c_void, pc: u64) {
     let known = !thr().ctx.is_null();
     in_runtime(|| {
         let Some(b) = shard(p as usize).lock().remove(&(p as usize)) else { return };
-        {
-            let mut f = FREED.lock();
-            if f.0.insert(p as usize, b).is_none() {
-                f.1.push_back(p as usize);
-            }
-            if f.1.len() > FREED_KEPT {
-                if let Some(old) = f.1.pop_front() {
-                    f.0.remove(&old);
-                }
-            }
-        }
+        remember_freed(p as usize, b);
         if !known || b.size == 0 {
             return;
         }
         // A free is a write to the whole block: check it, then leave freed markers.
-        crate::entry::range_access(p as usize, b.size, true, pc);
+        crate::entry::free_access(p as usize, b.size, pc);
         let c = ctx();
         let marker = ShadowCell::freed(c.clock.sid, c.clock.epoch());
         umbra_shadow::reset_range_to(p as usize, b.size, marker.0);

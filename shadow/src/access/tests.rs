@@ -64,12 +64,26 @@ fn freed_marker_races_with_unordered_access() {
     let a = ThreadClock::start(0, 1, None);
     let b = ThreadClock::start(1, 1, None);
     let mut s = Vec::new();
-    let r = store_freed(&sp, 0x1000, &p, acc(&a, 0xff, false, false), &a.clock, &mut s);
-    assert_eq!(r, AccessOutcome::Ok);
+    let free = acc(&a, 0xff, false, false);
+    assert_eq!(check_only(&sp, 0x1000, &p, free, &a.clock), None);
+    p.cells[0].store(ShadowCell::freed(a.sid, a.epoch()).0, Ordering::Relaxed);
     match check_and_update(&sp, 0x1000, &p, acc(&b, 0x01, true, false), &b.clock, &mut s) {
         AccessOutcome::Race { prev } => assert!(prev.is_freed()),
         r => panic!("{r:?}"),
     }
+}
+
+#[test]
+fn check_only_finds_a_race_and_records_nothing() {
+    let (sp, p) = fresh();
+    let a = ThreadClock::start(0, 1, None);
+    let b = ThreadClock::start(1, 1, None);
+    let mut s = Vec::new();
+    check_and_update(&sp, 0x1000, &p, acc(&a, 0x0f, true, false), &a.clock, &mut s);
+    let before = load(&p);
+    let found = check_only(&sp, 0x1000, &p, acc(&b, 0xff, false, false), &b.clock);
+    assert_eq!(found, Some(acc(&a, 0x0f, true, false)));
+    assert_eq!(load(&p), before);
 }
 
 #[test]
