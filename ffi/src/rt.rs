@@ -76,6 +76,7 @@ pub fn late_init() {
     crate::thread::note_stack_and_tls();
     crate::thread::in_runtime(|| {
         load_suppressions();
+        crate::intercept::signals::install();
         // SAFETY: `finalize` has the signature __cxa_atexit expects and lives
         // forever; registered before the program's constructors and main, it runs
         // after the program's own exit handlers.

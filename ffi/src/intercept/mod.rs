@@ -10,6 +10,7 @@ pub mod heap;
 pub mod jmp;
 pub mod process;
 pub mod pthread;
+pub mod signals;
 pub mod sleep;
 
 use crate::thread::{ctx, in_runtime, thr};
