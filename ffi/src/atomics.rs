@@ -201,7 +201,8 @@ fn cache_slot(addr: usize) -> usize {
 
 fn remember_acquired(addr: usize, version: u64, into_clock: bool) {
     let c = ctx();
-    let e = &mut c.acquired[cache_slot(addr)];
+    let Some(caches) = c.caches.as_deref_mut() else { return };
+    let e = &mut caches.acquired[cache_slot(addr)];
     // A relaxed load after an acquire of the same version keeps the stronger fact.
     let stronger = into_clock || (e.0 == addr && e.1 == version && e.2);
     *e = (addr, version, stronger);
@@ -211,7 +212,8 @@ fn remember_acquired(addr: usize, version: u64, into_clock: bool) {
 /// at the current version: done without the lock (spinning readers would otherwise
 /// fight the writer for it). Returns false when the slow path is needed.
 fn load_without_lock(sv: &sync::SyncVar, addr: usize, acquire: bool, op: &mut impl FnMut() -> bool) -> bool {
-    let (a, v, into_clock) = ctx().acquired[cache_slot(addr)];
+    let Some(caches) = ctx().caches.as_deref() else { return false };
+    let (a, v, into_clock) = caches.acquired[cache_slot(addr)];
     // An acquire needs the clock in C_T; a relaxed load is satisfied by either.
     if a != addr || (acquire && !into_clock) {
         return false;

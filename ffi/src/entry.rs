@@ -76,8 +76,8 @@ fn record_and_check(addr: usize, size: usize, is_write: bool, is_atomic: bool, p
     // this thread's clock to have moved on, so the repeat needs no check.
     // Relaxed: shadow cells need atomicity only.
     let spilled = ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_spill_marker();
-    let seen = &mut c.spilled_seen[(word >> 3) % crate::thread::SPILLED_SEEN];
-    if spilled && *seen == (word, cur.0, c.generation) {
+    let slot = (word >> 3) % crate::thread::SPILLED_SEEN;
+    if spilled && c.caches.as_ref().is_some_and(|k| k.spilled_seen[slot] == (word, cur.0, c.generation)) {
         return;
     }
     let stack = current_stack_id();
@@ -89,7 +89,10 @@ fn record_and_check(addr: usize, size: usize, is_write: bool, is_atomic: bool, p
     let c = ctx();
     c.scratch = scratch;
     if ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_spill_marker() {
-        c.spilled_seen[(word >> 3) % crate::thread::SPILLED_SEEN] = (word, cur.0, c.generation);
+        let generation = c.generation;
+        if let Some(k) = c.caches.as_deref_mut() {
+            k.spilled_seen[(word >> 3) % crate::thread::SPILLED_SEEN] = (word, cur.0, generation);
+        }
     }
     if let AccessOutcome::Race { prev } = r {
         crate::report::report_race(addr, size, is_write, is_atomic, pc, word, prev);

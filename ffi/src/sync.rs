@@ -95,8 +95,13 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
             }
         }
     };
+    // Versions are unique across sync objects (each starts in its own range of
+    // 2^32), so a thread's cache of taken versions cannot mistake a new object at
+    // a reused address for the old one.
+    static NEXT_BASE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1 << 32);
+    let base = NEXT_BASE.fetch_add(1 << 32, Ordering::Relaxed);
     let sv = Box::into_raw(Box::new(SyncVar {
-        version: core::sync::atomic::AtomicU64::new(0),
+        version: core::sync::atomic::AtomicU64::new(base),
         state: SpinMutex::new(SyncState { clock: VectorClock::new(), read_clock: VectorClock::new(), addr, created_pc: 0, created_stack: 0 }),
     }));
     // Release: the SyncVar is initialized before its index becomes reachable.

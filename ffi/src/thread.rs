@@ -52,21 +52,25 @@ pub struct ThreadCtx {
     pub mutexes: u32,
     /// The last sleep: pc, stack, and every slot's epoch at that moment.
     pub sleep: Option<(u64, u32, Vec<u64>)>,
+    /// Per-thread caches of the slow paths (dropped when the thread finishes).
+    pub caches: Option<Box<Caches>>,
+    /// Counts changes of this thread's clock and its own heap operations; a
+    /// `Caches::spilled_seen` entry is valid only in the generation that made it.
+    pub generation: u64,
+}
+
+pub struct Caches {
     /// Sync objects whose clock this thread has taken: (address, version, into
     /// `C_T` rather than only `F_T^acq`), direct-mapped by address.
     pub acquired: [(usize, u64, bool); ACQ_CACHE],
     /// Accesses recently recorded in spilled words, `(word, cell, generation)`,
     /// direct-mapped by word: the fast path cannot see a spilled word's records,
-    /// so repeats are caught here instead (see `entry::access_slow`).
+    /// so repeats are caught here instead (see `entry::record_and_check`).
     pub spilled_seen: [(usize, u64, u64); SPILLED_SEEN],
-    /// Counts changes of this thread's clock and its own heap operations; a
-    /// `spilled_seen` entry is valid only in the generation that made it.
-    pub generation: u64,
 }
 
-pub const SPILLED_SEEN: usize = 64;
-
 pub const ACQ_CACHE: usize = 8;
+pub const SPILLED_SEEN: usize = 64;
 
 /// Registry entry of a thread, kept after it finishes (for reports and joins).
 pub struct ThreadInfo {
@@ -171,8 +175,7 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         held: Vec::new(),
         mutexes: 0,
         sleep: None,
-        acquired: [(0, 0, false); ACQ_CACHE],
-        spilled_seen: [(0, 0, 0); SPILLED_SEEN],
+        caches: Some(Box::new(Caches { acquired: [(0, 0, false); ACQ_CACHE], spilled_seen: [(0, 0, 0); SPILLED_SEEN] })),
         generation: 1,
     });
     {
@@ -230,6 +233,20 @@ pub fn note_stack_and_tls() {
         unsafe { crate::real::_dl_get_tls_static_info(&mut tls_size, &mut align) };
         (stack, (tp.saturating_sub(tls_size), tp))
     });
+    // glibc reuses the stacks (and static TLS blocks, which sit at their top) of
+    // exited threads: a new thread starts with fresh shadow there, or it would
+    // race with the accesses of the previous owner. The part of the stack below
+    // the current frame is reset; what is above it (this thread's own frames
+    // so far) is left alone.
+    if tid != 0 {
+        let here = &stack as *const _ as usize;
+        if stack.0 != 0 && here > stack.0 && here < stack.1 {
+            umbra_shadow::reset_range(stack.0, here - 256 - stack.0);
+        }
+        if tls.0 != 0 {
+            umbra_shadow::reset_range(tls.0, tls.1 - tls.0);
+        }
+    }
     let mut r = REGISTRY.lock();
     let info = &mut r.threads[tid as usize];
     info.stack = stack;
@@ -315,6 +332,7 @@ pub fn finish_current() {
     c.scratch = Vec::new();
     c.held = Vec::new();
     c.sleep = None;
+    c.caches = None;
     // SAFETY: the thread's own trace; reporters read only the ring, not the cache.
     unsafe { (*c.trace).close() };
 }

@@ -186,9 +186,13 @@ pub fn reset_range_to(addr: usize, size: usize, first: u64) {
             }
         }
         let pair = pair_for(a);
-        // Relaxed: shadow stores need atomicity, not ordering.
-        pair.cells[0].store(first, Ordering::Relaxed);
-        pair.cells[1].store(0, Ordering::Relaxed);
+        // Relaxed: shadow stores need atomicity, not ordering. Store only where
+        // something changes: reading an untouched shadow page costs no memory,
+        // writing it would commit the page.
+        if pair.cells[0].load(Ordering::Relaxed) != first || pair.cells[1].load(Ordering::Relaxed) != 0 {
+            pair.cells[0].store(first, Ordering::Relaxed);
+            pair.cells[1].store(0, Ordering::Relaxed);
+        }
         a += WORD;
     }
 }
