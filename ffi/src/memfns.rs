@@ -91,26 +91,28 @@ unsafe fn strlen(s: *const c_char) -> usize {
     n
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn __umbra_icpt_memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+/// `memcpy` and `memmove`: read `src`, write `dst` (memmove semantics for both, so
+/// overlapping buffers passed to memcpy still come out right).
+#[inline(always)]
+unsafe fn copy_checked(dst: *mut u8, src: *const u8, n: usize, pc: u64) -> *mut u8 {
     if checked() {
-        let pc = caller_pc();
         range_access(src as usize, n, false, pc);
         range_access(dst as usize, n, true, pc);
     }
-    // SAFETY: forwarded.
+    // SAFETY: the caller's memcpy/memmove contract.
     unsafe { __umbra_rt_memmove(dst, src, n) }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn __umbra_icpt_memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-    if checked() {
-        let pc = caller_pc();
-        range_access(src as usize, n, false, pc);
-        range_access(dst as usize, n, true, pc);
-    }
+pub unsafe extern "C" fn __umbra_icpt_memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: forwarded.
-    unsafe { __umbra_rt_memmove(dst, src, n) }
+    unsafe { copy_checked(dst, src, n, caller_pc()) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn __umbra_icpt_memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: forwarded.
+    unsafe { copy_checked(dst, src, n, caller_pc()) }
 }
 
 #[no_mangle]

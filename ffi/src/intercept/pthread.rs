@@ -245,22 +245,33 @@ write_locking! {
     pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m;
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn pthread_mutex_unlock(m: Ptr) -> c_int {
+/// What unlocking mutex `m` means: publish this thread's clock into it (it heads
+/// a new release sequence) and drop it from the held set.
+fn unlocking(m: Ptr) {
     in_runtime(|| {
         sync::release_store(m as usize);
         mutexset::unlocked(m as usize);
     });
+}
+
+/// What re-acquiring mutex `m` after a condition wait means.
+fn relocking(m: Ptr) {
+    in_runtime(|| {
+        sync::acquire(m as usize);
+        mutexset::locked(m as usize, true);
+    });
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_mutex_unlock(m: Ptr) -> c_int {
+    unlocking(m);
     // SAFETY: forwarded.
     unsafe { real::pthread_mutex_unlock(m) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
-    in_runtime(|| {
-        sync::release_store(m as usize);
-        mutexset::unlocked(m as usize);
-    });
+    unlocking(m);
     // SAFETY: forwarded.
     unsafe { real::pthread_spin_unlock(m) }
 }
@@ -328,46 +339,28 @@ pub unsafe extern "C" fn sem_post(s: Ptr) -> c_int {
 /// Condition variables: waiting releases and re-acquires the mutex.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
-    in_runtime(|| {
-        sync::release_store(m as usize);
-        mutexset::unlocked(m as usize);
-    });
+    unlocking(m);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_wait(cv, m) };
-    in_runtime(|| {
-        sync::acquire(m as usize);
-        mutexset::locked(m as usize, true);
-    });
+    relocking(m);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
-    in_runtime(|| {
-        sync::release_store(m as usize);
-        mutexset::unlocked(m as usize);
-    });
+    unlocking(m);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_timedwait(cv, m, ts) };
-    in_runtime(|| {
-        sync::acquire(m as usize);
-        mutexset::locked(m as usize, true);
-    });
+    relocking(m);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
-    in_runtime(|| {
-        sync::release_store(m as usize);
-        mutexset::unlocked(m as usize);
-    });
+    unlocking(m);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) };
-    in_runtime(|| {
-        sync::acquire(m as usize);
-        mutexset::locked(m as usize, true);
-    });
+    relocking(m);
     r
 }
 
