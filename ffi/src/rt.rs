@@ -27,6 +27,12 @@ pub static OPTIONS: SpinMutex<Options> = SpinMutex::new(Options::new());
 pub static VERBOSITY: AtomicU32 = AtomicU32::new(0);
 pub static SUPPRESSIONS: SpinMutex<Suppressions> = SpinMutex::new(Suppressions::new());
 
+/// Resets the shadow of `[addr, addr+size)` to `first` in each word's first cell
+/// (0: empty; or a freed marker), dropping spilled records of the range too.
+pub fn reset_shadow(addr: usize, size: usize, first: u64) {
+    umbra_shadow::reset_range_with(addr, size, first, |lo, hi| SPILL.forget_range(lo, hi));
+}
+
 /// History events kept per thread (`history_size` doubles it per step).
 pub fn history_events() -> usize {
     (1 << 15) << OPTIONS.lock().history_size.min(7)

@@ -104,7 +104,7 @@ pub static REGISTRY: SpinMutex<Registry> =
     SpinMutex::new(Registry { threads: Vec::new(), by_handle: BTreeMap::new(), slots: SlotTable::new(), finished: Vec::new() });
 
 /// Traces of at most this many finished threads are kept.
-const KEEP_FINISHED: usize = 1024;
+const KEEP_FINISHED: usize = 128;
 
 /// The current thread's state.
 #[inline(always)]
@@ -241,10 +241,10 @@ pub fn note_stack_and_tls() {
     if tid != 0 {
         let here = &stack as *const _ as usize;
         if stack.0 != 0 && here > stack.0 && here < stack.1 {
-            umbra_shadow::reset_range(stack.0, here - 256 - stack.0);
+            crate::rt::reset_shadow(stack.0, here - 256 - stack.0, 0);
         }
         if tls.0 != 0 {
-            umbra_shadow::reset_range(tls.0, tls.1 - tls.0);
+            crate::rt::reset_shadow(tls.0, tls.1 - tls.0, 0);
         }
     }
     let mut r = REGISTRY.lock();

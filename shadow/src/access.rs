@@ -152,6 +152,20 @@ impl SpillTable {
         }
     }
 
+    /// Forgets the spilled records of every word in `[lo, hi)` (memory reset).
+    pub fn forget_range(&self, lo: usize, hi: usize) {
+        if hi - lo <= 8 {
+            return self.forget(lo & !7);
+        }
+        for s in &self.shards {
+            let mut g = s.lock();
+            let keys: Vec<usize> = g.range(lo..hi).map(|(&k, _)| k).collect();
+            for k in keys {
+                g.remove(&k);
+            }
+        }
+    }
+
     /// Forgets the spilled records of `word` (its memory was reset).
     pub fn forget(&self, word: usize) {
         self.shard(word).lock().remove(&word);

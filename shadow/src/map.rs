@@ -161,6 +161,13 @@ pub fn reset_range(addr: usize, size: usize) {
 /// Like [`reset_range`], but leaves `first` in the first cell of every word (a freed
 /// marker).
 pub fn reset_range_to(addr: usize, size: usize, first: u64) {
+    reset_range_with(addr, size, first, |_, _| {});
+}
+
+/// Like [`reset_range_to`], calling `spilled(lo, hi)` for application ranges whose
+/// words may have had records in the spill table (a word found spilled, or a range
+/// reset wholesale), so the caller can drop those records.
+pub fn reset_range_with(addr: usize, size: usize, first: u64, mut spilled: impl FnMut(usize, usize)) {
     const PAGE: usize = 4096;
     let start = addr & !(WORD - 1);
     let end = (addr.saturating_add(size) + WORD - 1) & !(WORD - 1);
@@ -180,6 +187,7 @@ pub fn reset_range_to(addr: usize, size: usize, first: u64) {
                     // (16 bytes per word, page aligned), private anonymous memory
                     // whose contents we are discarding on purpose.
                     unsafe { umbra_sys::madvise_dontneed(p as *mut u8, bytes) };
+                    spilled(a, a + bytes / 2);
                     a += bytes / 2;
                     continue;
                 }
@@ -189,7 +197,11 @@ pub fn reset_range_to(addr: usize, size: usize, first: u64) {
         // Relaxed: shadow stores need atomicity, not ordering. Store only where
         // something changes: reading an untouched shadow page costs no memory,
         // writing it would commit the page.
-        if pair.cells[0].load(Ordering::Relaxed) != first || pair.cells[1].load(Ordering::Relaxed) != 0 {
+        let c0 = pair.cells[0].load(Ordering::Relaxed);
+        if crate::cell::ShadowCell(c0).is_spill_marker() {
+            spilled(a, a + WORD);
+        }
+        if c0 != first || pair.cells[1].load(Ordering::Relaxed) != 0 {
             pair.cells[0].store(first, Ordering::Relaxed);
             pair.cells[1].store(0, Ordering::Relaxed);
         }

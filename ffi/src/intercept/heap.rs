@@ -74,7 +74,7 @@ fn on_alloc(p: *mut c_void, size: usize, pc: u64) -> *mut c_void {
     let known = !t.ctx.is_null();
     in_runtime(|| {
         // Sync objects of the previous block at this address were dropped by its free.
-        umbra_shadow::reset_range(p as usize, size);
+        crate::rt::reset_shadow(p as usize, size, 0);
         if known {
             // Shadow was reset: this thread's cache of recorded accesses is stale.
             ctx().generation += 1;
@@ -100,7 +100,7 @@ fn on_free(p: *mut c_void, pc: u64) {
         crate::entry::free_access(p as usize, b.size, pc);
         let c = ctx();
         let marker = ShadowCell::freed(c.clock.sid, c.clock.epoch());
-        umbra_shadow::reset_range_to(p as usize, b.size, marker.0);
+        crate::rt::reset_shadow(p as usize, b.size, marker.0);
         crate::sync::reset_range(p as usize, b.size);
         c.generation += 1;
     });
@@ -220,7 +220,7 @@ pub unsafe extern "C" fn mmap(a: real::Ptr, n: usize, prot: i32, flags: i32, fd:
     let p = unsafe { real::mmap(a, n, prot, flags, fd, off) };
     if p as isize != -1 && thr().in_rt == 0 {
         in_runtime(|| {
-            umbra_shadow::reset_range(p as usize, n);
+            crate::rt::reset_shadow(p as usize, n, 0);
             crate::sync::reset_range(p as usize, n);
         });
     }
@@ -231,7 +231,7 @@ pub unsafe extern "C" fn mmap(a: real::Ptr, n: usize, prot: i32, flags: i32, fd:
 pub unsafe extern "C" fn munmap(a: real::Ptr, n: usize) -> i32 {
     if thr().in_rt == 0 {
         in_runtime(|| {
-            umbra_shadow::reset_range(a as usize, n);
+            crate::rt::reset_shadow(a as usize, n, 0);
             crate::sync::reset_range(a as usize, n);
         });
     }
