@@ -4,6 +4,12 @@
 //! - `tests/corpus/c/*.c`: compiled with `gcc -fsanitize=thread -g -O1 -pthread`; on umbra
 //!   they run with `LD_PRELOAD=target/umbra-test-rt/libumbra.so`, on stock as built
 //!   (gcc's libtsan).
+//! - `tests/corpus/cpp/*.cpp`: the same with `g++` (the standard library's threads,
+//!   mutexes, condition variables, atomics, shared_ptr, static locals, new/delete).
+//! - C and C++ again with `clang-16 -fsanitize=thread -shared-libsan` on umbra
+//!   (`*_corpus_clang_umbra`; skipped with a message where clang-16 and
+//!   libclang-rt-16-dev are not installed): clang's shared runtime is loaded but must
+//!   stay dormant, as gcc's libtsan does.
 //! - `tests/corpus/rust/src/bin/*.rs`: one cargo package built with `cargo +nightly build
 //!   -Zbuild-std` and `-Zsanitizer=thread`, linked against `libumbra.a`
 //!   (`-Zexternal-clangrt`) into target/rust-corpus-umbra, or against rustc's own TSan
@@ -53,6 +59,26 @@ fn c_corpus_umbra() {
 #[test]
 fn c_corpus_stock() {
     run_corpus(Lang::C, Runtime::Stock);
+}
+
+#[test]
+fn cpp_corpus_umbra() {
+    run_corpus(Lang::Cpp, Runtime::Umbra);
+}
+
+#[test]
+fn cpp_corpus_stock() {
+    run_corpus(Lang::Cpp, Runtime::Stock);
+}
+
+#[test]
+fn c_corpus_clang_umbra() {
+    run_corpus(Lang::C, Runtime::UmbraClang);
+}
+
+#[test]
+fn cpp_corpus_clang_umbra() {
+    run_corpus(Lang::Cpp, Runtime::UmbraClang);
 }
 
 #[test]
@@ -161,6 +187,14 @@ fn run_corpus(lang: Lang, runtime: Runtime) {
         );
         return;
     }
+    if runtime == Runtime::UmbraClang && common::toolchain::clang_runtime_dir().is_none() {
+        println!(
+            "clang-16 with libclang-rt-16-dev is not installed: the {} corpus is not run with \
+             clang (apt-get install clang-16 libclang-rt-16-dev)",
+            lang.name()
+        );
+        return;
+    }
     let start = Instant::now();
     if let Err(error) = prepare(lang, runtime) {
         for program in &programs {
@@ -222,7 +256,7 @@ fn run_corpus(lang: Lang, runtime: Runtime) {
 
 /// Builds what all programs of `lang` need on `runtime`: the umbra runtime, the Rust corpus.
 fn prepare(lang: Lang, runtime: Runtime) -> Result<(), String> {
-    if runtime == Runtime::Umbra {
+    if runtime.is_umbra() {
         umbra_runtime()?;
     }
     if lang == Lang::Rust {
@@ -264,11 +298,11 @@ fn evaluate(program: &Program, runtime: Runtime) -> Outcome {
 /// The program's executable for `runtime`, building whatever it needs first.
 fn binary(program: &Program, runtime: Runtime) -> Result<PathBuf, String> {
     match program.lang {
-        Lang::C => {
-            if runtime == Runtime::Umbra {
+        Lang::C | Lang::Cpp => {
+            if runtime.is_umbra() {
                 umbra_runtime()?;
             }
-            c_binary(program)
+            c_binary(program, runtime)
         }
         Lang::Rust => Ok(rust_binaries(runtime)?.join(&program.name)),
     }
@@ -279,12 +313,12 @@ fn run_once(program: &Program, runtime: Runtime, binary: &Path) -> Judgement {
     let mut cmd = Command::new(binary);
     cmd.env_remove("TSAN_OPTIONS").env_remove("LD_PRELOAD");
     match (runtime, program.lang) {
-        (Runtime::Umbra, Lang::C) => {
+        (Runtime::Umbra | Runtime::UmbraClang, Lang::C | Lang::Cpp) => {
             let runtime_dir = umbra_runtime().expect("built before the binary");
             cmd.env("LD_PRELOAD", runtime_dir.join("libumbra.so"));
         }
         // Linked into the binary.
-        (Runtime::Umbra, Lang::Rust) => {}
+        (Runtime::Umbra | Runtime::UmbraClang, Lang::Rust) => {}
         // Stock TSan sleeps a second at exit while other threads are alive.
         (Runtime::Stock, _) => {
             cmd.env("TSAN_OPTIONS", "atexit_sleep_ms=0");

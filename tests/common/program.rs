@@ -5,7 +5,7 @@
 //! - `// stock: race` or `// stock: clean`: stock TSan's verdict where it differs
 //!   (absent means stock agrees); where it differs only the verdict is checked on stock;
 //! - `// reports: N`: exactly N warnings must be reported;
-//! - `// cflags: ...`: extra gcc flags (C only).
+//! - `// cflags: ...`: extra gcc/g++ flags (C and C++ only).
 //!
 //! In a racy program the racing source lines end with the comment `// RACE`.
 
@@ -19,6 +19,8 @@ use super::toolchain::{corpus_dir, Runtime};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Lang {
     C,
+    /// C++ built with g++ (tests/corpus/cpp).
+    Cpp,
     Rust,
 }
 
@@ -26,6 +28,7 @@ impl Lang {
     pub fn name(self) -> &'static str {
         match self {
             Lang::C => "c",
+            Lang::Cpp => "cpp",
             Lang::Rust => "rust",
         }
     }
@@ -34,6 +37,7 @@ impl Lang {
     pub fn source_dir(self) -> PathBuf {
         match self {
             Lang::C => corpus_dir().join("c"),
+            Lang::Cpp => corpus_dir().join("cpp"),
             Lang::Rust => corpus_dir().join("rust/src/bin"),
         }
     }
@@ -41,6 +45,7 @@ impl Lang {
     fn extension(self) -> &'static str {
         match self {
             Lang::C => "c",
+            Lang::Cpp => "cpp",
             Lang::Rust => "rs",
         }
     }
@@ -74,7 +79,7 @@ impl fmt::Display for Verdict {
 #[derive(Clone, Debug)]
 pub struct Program {
     pub lang: Lang,
-    /// File stem: the C binary name or the Rust `[[bin]]` name.
+    /// File stem: the C/C++ binary name or the Rust `[[bin]]` name.
     pub name: String,
     pub source: PathBuf,
     pub umbra: Verdict,
@@ -88,7 +93,7 @@ pub struct Program {
     pub race_lines: BTreeSet<u32>,
     /// `// reports: N`.
     pub reports: Option<usize>,
-    /// `// cflags: ...`.
+    /// `// cflags: ...` (gcc or g++).
     pub cflags: Vec<String>,
     /// First sentence of the comment after the headers: what the program covers.
     pub description: String,
@@ -109,7 +114,7 @@ impl Program {
 
     pub fn expected(&self, runtime: Runtime) -> Verdict {
         match runtime {
-            Runtime::Umbra => self.umbra,
+            Runtime::Umbra | Runtime::UmbraClang => self.umbra,
             Runtime::Stock => self.stock.unwrap_or(self.umbra),
         }
     }
@@ -118,13 +123,13 @@ impl Program {
     /// a stock verdict that knowingly differs from umbra's (a stock false positive or
     /// negative says nothing about where the real race is).
     pub fn check_lines(&self, runtime: Runtime) -> bool {
-        runtime == Runtime::Umbra || self.stock.map_or(true, |stock| stock == self.umbra)
+        runtime.is_umbra() || self.stock.is_none_or(|stock| stock == self.umbra)
     }
 
     /// Whether the previous access of each report must have its stack (stock TSan
     /// loses it on some programs; see `stock_loses_previous`).
     pub fn needs_previous_stack(&self, runtime: Runtime) -> bool {
-        runtime == Runtime::Umbra || !self.stock_loses_previous
+        runtime.is_umbra() || !self.stock_loses_previous
     }
 
     pub fn parse(lang: Lang, source: &Path) -> Result<Program, String> {

@@ -1,5 +1,5 @@
-//! Building what the corpus runs: the umbra runtime, the C programs (gcc) and the Rust
-//! corpus package (cargo +nightly, -Zbuild-std). Each is built at most once per test
+//! Building what the corpus runs: the umbra runtime, the C and C++ programs (gcc, g++,
+//! and clang with `-shared-libsan` where clang-16 is installed) and the Rust corpus package (cargo +nightly, -Zbuild-std). Each is built at most once per test
 //! process, whichever test asks first; the others wait for it.
 
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use super::exec::run_checked;
-use super::program::Program;
+use super::program::{Lang, Program};
 
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -23,6 +23,9 @@ pub enum Runtime {
     Umbra,
     /// gcc's libtsan for C, rustc's bundled TSan runtime for Rust.
     Stock,
+    /// umbra (LD_PRELOAD) for C and C++ built with `clang -fsanitize=thread
+    /// -shared-libsan`, whose libclang_rt.tsan-x86_64.so must stay dormant.
+    UmbraClang,
 }
 
 impl Runtime {
@@ -30,8 +33,29 @@ impl Runtime {
         match self {
             Runtime::Umbra => "umbra",
             Runtime::Stock => "stock",
+            Runtime::UmbraClang => "umbra-clang",
         }
     }
+
+    /// Whether the program runs on umbra (whatever compiled it).
+    pub fn is_umbra(self) -> bool {
+        self != Runtime::Stock
+    }
+}
+
+/// clang's C and C++ drivers for `Runtime::UmbraClang`.
+const CLANG: [&str; 2] = ["clang-16", "clang++-16"];
+
+/// The directory of clang's shared TSan runtime if clang-16 and its runtime
+/// (Debian: clang-16 libclang-rt-16-dev) are installed.
+pub fn clang_runtime_dir() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = Command::new(CLANG[0]).arg("-print-file-name=libclang_rt.tsan-x86_64.so").output().ok()?;
+        let so = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        (out.status.success() && so.is_file()).then(|| so.parent().map(Path::to_path_buf)).flatten()
+    })
+    .as_deref()
 }
 
 pub fn workspace_dir() -> &'static Path {
@@ -76,9 +100,11 @@ fn build_umbra_runtime() -> Result<PathBuf, String> {
     Ok(out)
 }
 
-/// The gcc -fsanitize=thread binary of a C program (compiled once per process; the
-/// same binary runs on stock TSan as is and on umbra with LD_PRELOAD).
-pub fn c_binary(program: &Program) -> Result<PathBuf, String> {
+/// The gcc (C) or g++ (C++) -fsanitize=thread binary of a program (compiled once per
+/// process; the same binary runs on stock TSan as is and on umbra with LD_PRELOAD), or
+/// for `Runtime::UmbraClang` its clang -shared-libsan build.
+pub fn c_binary(program: &Program, runtime: Runtime) -> Result<PathBuf, String> {
+    let clang = runtime == Runtime::UmbraClang;
     type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
     static BINARIES: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
     let slot = Arc::clone(
@@ -86,17 +112,29 @@ pub fn c_binary(program: &Program) -> Result<PathBuf, String> {
             .get_or_init(Default::default)
             .lock()
             .unwrap()
-            .entry(program.name.clone())
+            .entry(format!("{}{}", program.label(), if clang { " (clang)" } else { "" }))
             .or_default(),
     );
-    slot.get_or_init(|| compile_c(program)).clone()
+    slot.get_or_init(|| compile_c(program, clang)).clone()
 }
 
-fn compile_c(program: &Program) -> Result<PathBuf, String> {
-    let dir = target_dir().join("corpus-c");
+fn compile_c(program: &Program, clang: bool) -> Result<PathBuf, String> {
+    let (compiler, dir) = match (program.lang, clang) {
+        (Lang::Cpp, false) => ("g++", "corpus-cpp"),
+        (_, false) => ("gcc", "corpus-c"),
+        (Lang::Cpp, true) => (CLANG[1], "corpus-clang-cpp"),
+        (_, true) => (CLANG[0], "corpus-clang-c"),
+    };
+    let dir = target_dir().join(dir);
     fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let binary = dir.join(&program.name);
-    let mut cmd = Command::new("gcc");
+    let mut cmd = Command::new(compiler);
+    if clang {
+        let rt = clang_runtime_dir().ok_or("clang-16 with libclang-rt-16-dev is not installed")?;
+        // -mcx16: 16-byte atomics inline (and instrumented) instead of libatomic calls.
+        cmd.args(["-shared-libsan", "-mcx16", "-Wno-unknown-warning-option"])
+            .arg(format!("-Wl,-rpath,{}", rt.display()));
+    }
     cmd.args(["-fsanitize=thread", "-g", "-O1", "-pthread"])
         .args(&program.cflags)
         .arg(&program.source)
@@ -115,7 +153,7 @@ pub fn rust_binaries(runtime: Runtime) -> Result<&'static Path, String> {
     static UMBRA: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     static STOCK: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let cell = match runtime {
-        Runtime::Umbra => &UMBRA,
+        Runtime::Umbra | Runtime::UmbraClang => &UMBRA,
         Runtime::Stock => &STOCK,
     };
     cell.get_or_init(|| build_rust_corpus(runtime))

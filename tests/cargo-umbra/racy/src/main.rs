@@ -1,0 +1,3 @@
+fn main() {
+    racy_fixture::race();
+}
