@@ -2046,3 +2046,63 @@ fn rust_report_is_demangled_with_lines() {
         "SUMMARY should name static_mut_race::bump at the RACE line",
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// 12. Same structure as stock TSan
+
+/// Runs a program on gcc's stock libtsan (no preload), like `run_umbra`.
+fn run_stock(binary: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new(binary);
+    cmd.args(args)
+        .env_remove("UMBRA_OPTIONS")
+        .env_remove("LD_PRELOAD")
+        .env("TSAN_OPTIONS", "atexit_sleep_ms=0");
+    run_cmd(cmd, binary, args, &[])
+}
+
+/// What must agree between umbra's and stock TSan's report of one program: the
+/// report kind, each access's kind and size, the program's own frames (function
+/// names in the program's source file) of each stack, and the kind of location.
+fn structure(run: &Run, src: &Source) -> Vec<String> {
+    let report = run.single_report();
+    let mut out = vec![report.kind.clone()];
+    for section in &report.sections {
+        if let Some(access) = parse_access(&section.title) {
+            let own: Vec<&str> = section
+                .frames
+                .iter()
+                .filter(|f| f.file.as_deref().is_some_and(|p| p.ends_with(src.file_name())))
+                .map(|f| f.function.as_str())
+                .collect();
+            out.push(format!("{} {} {} {:?}", access.kind, access.size, access.thread, own));
+        } else if let Some(rest) = section.title.strip_prefix("Location is ") {
+            let kind: Vec<&str> = rest.split(' ').take(2).collect();
+            out.push(format!("location {}", kind.join(" ")));
+        }
+    }
+    out
+}
+
+/// The same programs on stock TSan and on umbra give reports of the same shape:
+/// same access kinds, sizes and threads, the same user frames on both stacks, the
+/// same location kind (the main thread's stack is left out: stock TSan cannot name
+/// it and prints a global '<null>').
+#[test]
+fn same_structure_as_stock_tsan() {
+    let cases: [(&str, &[&str]); 4] =
+        [("mutexes", &[]), ("deep_stack", &[]), ("locations", &["heap"]), ("locations", &["global"])];
+    for (name, args) in cases {
+        let src = Source::c(name);
+        let binary = c_program(name, Build::Debug);
+        let umbra = run_umbra(&binary, args, &[]);
+        let stock = run_stock(&binary, args);
+        let (u, s) = (structure(&umbra, &src), structure(&stock, &src));
+        assert_eq!(
+            u,
+            s,
+            "{name} {args:?}: umbra and stock TSan reports differ in structure\n{}\n{}",
+            umbra.context(),
+            stock.context()
+        );
+    }
+}
