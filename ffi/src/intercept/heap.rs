@@ -141,7 +141,12 @@ pub unsafe extern "C" fn realloc(old: *mut c_void, n: usize) -> *mut c_void {
     let old_size = unsafe { real::malloc_usable_size(old) };
     let keep = old_size.min(n);
     if thr().in_rt == 0 && !thr().ctx.is_null() {
-        crate::entry::range_access(old as usize, keep, false, pc);
+        // The program owns only the size it asked for; the slack up to the usable
+        // size may still carry freed markers of an earlier, larger block there, so
+        // only the requested bytes count as read (all usable bytes are copied, as
+        // glibc's realloc does).
+        let asked = shard(old as usize).lock().get(&(old as usize)).map_or(keep, |b| b.size.min(n));
+        crate::entry::range_access(old as usize, asked, false, pc);
     }
     on_alloc(p, n, pc);
     // SAFETY: both blocks hold at least `keep` bytes.
