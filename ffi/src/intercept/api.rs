@@ -146,3 +146,60 @@ pub extern "C" fn AnnotateIgnoreWritesEnd(_f: *const c_char, _l: c_int) {
 pub extern "C" fn RunningOnValgrind() -> c_int {
     0
 }
+
+/// RWLock annotations: locks the runtime cannot see, described by the program.
+#[no_mangle]
+pub extern "C" fn AnnotateRWLockCreate(_f: *const c_char, _l: c_int, lock: *mut c_void) {
+    in_runtime(|| sync::reset_range(lock as usize, 1));
+}
+#[no_mangle]
+pub extern "C" fn AnnotateRWLockCreateStatic(f: *const c_char, l: c_int, lock: *mut c_void) {
+    AnnotateRWLockCreate(f, l, lock)
+}
+#[no_mangle]
+pub extern "C" fn AnnotateRWLockDestroy(f: *const c_char, l: c_int, lock: *mut c_void) {
+    AnnotateRWLockCreate(f, l, lock)
+}
+#[no_mangle]
+pub extern "C" fn AnnotateRWLockAcquired(_f: *const c_char, _l: c_int, lock: *mut c_void, _is_w: isize) {
+    in_runtime(|| sync::acquire(lock as usize));
+}
+#[no_mangle]
+pub extern "C" fn AnnotateRWLockReleased(_f: *const c_char, _l: c_int, lock: *mut c_void, _is_w: isize) {
+    in_runtime(|| sync::release(lock as usize));
+}
+
+/// Dynamic annotations umbra accepts and has no use for (as TSan, most are no-ops);
+/// exported so a program calling them never binds the stock runtime's copies.
+macro_rules! noop_annotations {
+    ($($name:ident),*) => {$(
+        #[no_mangle]
+        pub extern "C" fn $name() {}
+    )*};
+}
+noop_annotations!(
+    AnnotateBenignRace, AnnotateBenignRaceSized, AnnotateCondVarSignal, AnnotateCondVarSignalAll,
+    AnnotateCondVarWait, AnnotateEnableRaceDetection, AnnotateExpectRace, AnnotateFlushExpectedRaces,
+    AnnotateFlushState, AnnotateIgnoreSyncBegin, AnnotateIgnoreSyncEnd, AnnotateMemoryIsInitialized,
+    AnnotateMemoryIsUninitialized, AnnotateMutexIsNotPHB, AnnotateMutexIsUsedAsCondVar, AnnotateNewMemory,
+    AnnotateNoOp, AnnotatePCQCreate, AnnotatePCQDestroy, AnnotatePCQGet, AnnotatePCQPut,
+    AnnotatePublishMemoryRange, AnnotateThreadName, AnnotateTraceMemory, AnnotateUnpublishMemoryRange,
+    WTFAnnotateBenignRaceSized
+);
+
+#[no_mangle]
+pub extern "C" fn WTFAnnotateHappensBefore(f: *const c_char, l: c_int, addr: *mut c_void) {
+    AnnotateHappensBefore(f, l, addr)
+}
+#[no_mangle]
+pub extern "C" fn WTFAnnotateHappensAfter(f: *const c_char, l: c_int, addr: *mut c_void) {
+    AnnotateHappensAfter(f, l, addr)
+}
+#[no_mangle]
+pub extern "C" fn ValgrindSlowdown() -> f64 {
+    1.0
+}
+#[no_mangle]
+pub extern "C" fn ThreadSanitizerQuery(_query: *const c_char) -> *const c_char {
+    c"0".as_ptr()
+}
