@@ -71,13 +71,8 @@ fn check(addr: usize, size: usize, is_write: bool, pc: u64) {
     let t = thr();
     let r = if is_write { 0 } else { READ };
     let cur = t.fast_state | mask_of(addr, size) as u64 | ATOMIC | r;
-    if let Some(pair) = pair_if_mapped(addr) {
-        // Relaxed: shadow cells need atomicity only.
-        let c0 = pair.cells[0].load(Ordering::Relaxed);
-        let c1 = pair.cells[1].load(Ordering::Relaxed);
-        if (c0 | r) == cur || (c1 | r) == cur {
-            return;
-        }
+    if pair_if_mapped(addr).is_some_and(|pair| crate::entry::already_recorded(pair, cur, is_write)) {
+        return;
     }
     access_slow(addr, size, is_write, true, pc, ShadowCell(cur));
 }

@@ -22,6 +22,18 @@ pub fn caller_pc() -> u64 {
     core::intrinsics::return_address() as u64
 }
 
+/// Whether `pair` already records the access `cur` (same slot, epoch, bytes and a
+/// kind at least as strong): a read is also covered by a same-epoch plain write of
+/// the same bytes, hence the read bit OR-ed into the stored cells.
+#[inline(always)]
+pub fn already_recorded(pair: &umbra_shadow::CellPair, cur: u64, is_write: bool) -> bool {
+    let r = if is_write { 0 } else { READ };
+    // Relaxed: only atomicity of each cell matters here (see umbra_shadow).
+    let c0 = pair.cells[0].load(Ordering::Relaxed);
+    let c1 = pair.cells[1].load(Ordering::Relaxed);
+    (c0 | r) == cur || (c1 | r) == cur
+}
+
 /// Checks an access of `SIZE` bytes at `addr` that does not cross a word.
 #[inline(always)]
 fn access(addr: usize, size: usize, is_write: bool, pc: u64) {
@@ -32,12 +44,7 @@ fn access(addr: usize, size: usize, is_write: bool, pc: u64) {
         // First access to this 64 GiB chunk: the slow path maps its shadow.
         return access_slow(addr, size, is_write, false, pc, ShadowCell(cur));
     };
-    // Relaxed: only atomicity of each cell matters here (see umbra_shadow).
-    let c0 = pair.cells[0].load(Ordering::Relaxed);
-    let c1 = pair.cells[1].load(Ordering::Relaxed);
-    // A read is also covered by a same-epoch plain write of the same bytes.
-    let r = if is_write { 0 } else { READ };
-    if (c0 | r) == cur || (c1 | r) == cur {
+    if already_recorded(pair, cur, is_write) {
         return;
     }
     access_slow(addr, size, is_write, false, pc, ShadowCell(cur));
@@ -126,10 +133,7 @@ pub fn range_access(addr: usize, size: usize, is_write: bool, pc: u64) {
     let mut first = true;
     umbra_shadow::for_each_word(addr, size, |word, pair, mask| {
         let cur = fast | mask as u64 | if is_write { 0 } else { READ };
-        let c0 = pair.cells[0].load(Ordering::Relaxed);
-        let c1 = pair.cells[1].load(Ordering::Relaxed);
-        let r = if is_write { 0 } else { READ };
-        if (c0 | r) == cur || (c1 | r) == cur {
+        if already_recorded(pair, cur, is_write) {
             return;
         }
         let c = ctx();
@@ -324,7 +328,3 @@ pub extern "C" fn __tsan_func_exit() {
     }
 }
 
-/// A fixed-size check used by `__tsan_testonly_*` and helpers.
-pub fn write_access(addr: usize, size: usize, pc: u64) {
-    access_any(addr, size, true, pc)
-}

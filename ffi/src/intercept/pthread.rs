@@ -397,6 +397,3 @@ pub unsafe extern "C" fn pthread_once(ctl: *mut c_int, f: extern "C" fn()) -> c_
     in_runtime(|| sync::acquire(ctl as usize));
     r
 }
-
-#[allow(dead_code)]
-fn _assert_types(_: *mut c_void) {}
