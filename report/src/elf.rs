@@ -23,7 +23,8 @@ use alloc::vec::Vec;
 
 use object::read::elf::ElfFile64;
 use object::{
-    CompressionFormat, Endianness, Object, ObjectSection, ObjectSymbol, SymbolKind, SymbolSection,
+    CompressionFormat, Endianness, Object, ObjectSection, ObjectSegment, ObjectSymbol, SegmentFlags,
+    SymbolKind, SymbolSection,
 };
 
 use crate::demangle::demangle;
@@ -107,6 +108,11 @@ pub struct RawFrame {
 /// first.
 pub struct ModuleDebug {
     ctx: Option<addr2line::Context<Slice>>,
+    /// Virtual address ranges of the file's executable `PT_LOAD` segments. DWARF is
+    /// only asked about addresses inside them: functions removed by `--gc-sections`
+    /// keep debug info with ranges starting at 0, which would otherwise claim
+    /// addresses such as the ELF header.
+    exec: Vec<(u64, u64)>,
     funcs: Vec<Sym>,
     data: Vec<Sym>,
     bufs: Vec<OwnedBuf>,
@@ -329,6 +335,7 @@ impl ModuleDebug {
         let main_bytes = main.bytes();
         let mut md = ModuleDebug {
             ctx: None,
+            exec: Vec::new(),
             funcs: Vec::new(),
             data: Vec::new(),
             bufs: Vec::new(),
@@ -336,6 +343,14 @@ impl ModuleDebug {
         };
         let file = parse_elf(main_bytes)?;
         collect_symbols(&file, &mut md.funcs, &mut md.data);
+        const PF_X: u32 = 1;
+        for seg in file.segments() {
+            if let SegmentFlags::Elf { p_flags, .. } = seg.flags() {
+                if p_flags.0 & PF_X != 0 {
+                    md.exec.push((seg.address(), seg.address().saturating_add(seg.size())));
+                }
+            }
+        }
 
         let mut dwarf_file: Option<Elf> = None;
         if has_debug_info(&file) {
@@ -457,7 +472,11 @@ impl ModuleDebug {
     /// outermost frame without a DWARF name takes the ELF symbol's.
     pub fn frames(&self, vaddr: u64) -> Vec<RawFrame> {
         let mut out = Vec::new();
-        if let Some(ctx) = &self.ctx {
+        // A file without program headers (a relocatable object, a debug file opened
+        // directly) has no segment list; trust its DWARF everywhere.
+        let executable =
+            self.exec.is_empty() || self.exec.iter().any(|&(lo, hi)| lo <= vaddr && vaddr < hi);
+        if let (Some(ctx), true) = (&self.ctx, executable) {
             if let Ok(mut it) = ctx.find_frames(vaddr).skip_all_loads() {
                 // Bounded, in case of cyclic garbage in the inline tree.
                 while let (Ok(Some(f)), true) = (it.next(), out.len() < 256) {
