@@ -11,7 +11,7 @@ mod thread;
 mod vector;
 
 pub use slots::{SlotTable, SlotGrant};
-pub use thread::ThreadClock;
+pub use thread::{ReleaseSequences, ThreadClock};
 pub use vector::{Epoch, Sid, VectorClock, EPOCH_BITS, EPOCH_MAX, SID_BITS, SID_COUNT};
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Property test: random programs of synchronization events, checked against a
 //! plain happens-before model that builds the event graph explicitly (program
-//! order plus synchronizes-with edges, each derived from the C++20 definitions) and
+//! order plus synchronizes-with edges, each derived from the C11/C++11 definitions:
+//! a release sequence continues through RMWs and through plain stores by its head's
+//! thread) and
 //! answers "a happens before b" by graph reachability. The clock implementation must
 //! give the same answer for every ordered pair of events.
 
-use crate::{ThreadClock, VectorClock};
+use crate::{ReleaseSequences, ThreadClock, VectorClock};
 use std::collections::HashSet;
 
 struct Rng(u64);
@@ -64,6 +66,7 @@ fn run(seed: u64, threads: usize, objects: usize, steps: usize) {
     let mut rng = Rng(seed | 1);
     let mut clocks: Vec<ThreadClock> = (0..threads).map(|t| ThreadClock::start(t as u16, 1, None)).collect();
     let mut sync: Vec<VectorClock> = vec![VectorClock::new(); objects];
+    let mut seqs: Vec<ReleaseSequences> = vec![ReleaseSequences::default(); objects];
 
     let mut model = Model { edges: Vec::new(), thread_of: Vec::new() };
     let mut last_event: Vec<Option<usize>> = vec![None; threads];
@@ -105,30 +108,33 @@ fn run(seed: u64, threads: usize, objects: usize, steps: usize) {
             }
             Op::Release(o) => {
                 carried[o].insert(ev);
-                c.release(&mut sync[o]);
+                c.release_rmw(&mut sync[o], &mut seqs[o]);
             }
             Op::ReleaseStore(o) => {
                 carried[o] = [ev].into_iter().collect();
-                c.release_store(&mut sync[o]);
+                c.release_store_atomic(&mut sync[o], &mut seqs[o]);
             }
             Op::AcqRel(o) => {
                 preds.extend(carried[o].iter().copied());
                 carried[o].insert(ev);
-                c.acquire_release(&mut sync[o]);
+                c.acquire_release(&mut sync[o], &mut seqs[o]);
             }
             Op::RelaxedLoad(o) => {
                 pending_acq[t].extend(carried[o].iter().copied());
                 c.relaxed_load(&sync[o]);
             }
             Op::RelaxedStore(o) => {
-                carried[o] = last_fence_rel[t].into_iter().collect();
-                c.relaxed_store(&mut sync[o]);
+                // Every carried event heads (or, for a fence, stands for) a sequence
+                // of its own thread: only this thread's continue.
+                let own: HashSet<usize> = carried[o].iter().copied().filter(|&e| model.thread_of[e] == t).collect();
+                carried[o] = own.into_iter().chain(last_fence_rel[t]).collect();
+                c.relaxed_store(&mut sync[o], &mut seqs[o]);
             }
             Op::RelaxedRmw(o) => {
                 pending_acq[t].extend(carried[o].iter().copied());
                 c.relaxed_load(&sync[o]);
                 carried[o].extend(last_fence_rel[t]);
-                c.relaxed_rmw_store(&mut sync[o]);
+                c.relaxed_rmw_store(&mut sync[o], &mut seqs[o]);
             }
             Op::FenceRel => {
                 last_fence_rel[t] = Some(ev);

@@ -18,7 +18,7 @@
 //! | release (RMW, sem_post, ...)  | `S := S ⊔ C_T`, then tick               |
 //! | release store (unlock, store) | `S := C_T`, then tick                   |
 //! | relaxed load / RMW read part  | `F_T^acq := F_T^acq ⊔ S`                |
-//! | relaxed store                 | `S := F_T^rel` (ends release sequences) |
+//! | relaxed store                 | `S := S_T ⊔ F_T^rel` (see below)        |
 //! | relaxed RMW write part        | `S := S ⊔ F_T^rel` (continues them)     |
 //! | release fence                 | `F_T^rel := C_T`, then tick             |
 //! | acquire fence                 | `C_T := C_T ⊔ F_T^acq`                  |
@@ -26,6 +26,16 @@
 //! "Tick" increments `C_T[T]`, so accesses after a release are not covered by the
 //! clock just published. A seq_cst fence is an acquire fence followed by a release
 //! fence; seq_cst and acq_rel operations are acquire plus release.
+//!
+//! Release sequences follow C11/C++11, which C programs and work-stealing deques
+//! (Chase–Lev as published, crossbeam-deque, rayon) are written against: the
+//! sequence headed by a release `A` continues through later RMWs by any thread *and
+//! later plain stores by `A`'s own thread*. C++20 (P0982) dropped the second part,
+//! but an owner that pops its deque with a relaxed store of `bottom` relies on it,
+//! and stock TSan accepts it (its relaxed stores leave the clock alone); a relaxed
+//! store by *another* thread still ends the sequence. So an atomic location also
+//! records whose sequences are live ([`ReleaseSequences`]), and a plain store by
+//! `T` keeps `S_T`, the part of `S` carried by `T`'s own live sequences.
 
 use crate::vector::{Epoch, Sid, VectorClock};
 
@@ -90,11 +100,25 @@ impl ThreadClock {
         self.tick();
     }
 
+    /// A release store to an atomic location: heads a new release sequence, ending
+    /// every other thread's: `S := C_T`, then tick.
+    pub fn release_store_atomic(&mut self, sync: &mut VectorClock, seqs: &mut ReleaseSequences) {
+        seqs.store(self.sid, sync, &self.clock);
+        self.tick();
+    }
+
+    /// A release RMW on an atomic location: `S := S ⊔ C_T`, then tick; its release
+    /// sequence continues through this thread's later stores.
+    pub fn release_rmw(&mut self, sync: &mut VectorClock, seqs: &mut ReleaseSequences) {
+        seqs.add(self.sid, sync, &self.clock);
+        self.tick();
+    }
+
     /// Acquire and release in one step (acq_rel / seq_cst RMW): `C_T := C_T ⊔ S`,
     /// `S := S ⊔ C_T`, then tick.
-    pub fn acquire_release(&mut self, sync: &mut VectorClock) {
+    pub fn acquire_release(&mut self, sync: &mut VectorClock, seqs: &mut ReleaseSequences) {
         self.clock.join(sync);
-        sync.assign(&self.clock);
+        seqs.add(self.sid, sync, &self.clock);
         self.tick();
     }
 
@@ -104,16 +128,17 @@ impl ThreadClock {
         self.fence_acquire.join(sync);
     }
 
-    /// A relaxed store to `sync`'s location: it starts no release sequence but ends
-    /// any previous one, and carries this thread's last release fence.
-    pub fn relaxed_store(&self, sync: &mut VectorClock) {
-        sync.assign(&self.fence_release);
+    /// A relaxed store to `sync`'s location: it ends other threads' release
+    /// sequences, continues this thread's own, and carries this thread's last
+    /// release fence: `S := S_T ⊔ F_T^rel`.
+    pub fn relaxed_store(&self, sync: &mut VectorClock, seqs: &mut ReleaseSequences) {
+        seqs.store(self.sid, sync, &self.fence_release);
     }
 
-    /// The write half of a relaxed or acquire RMW: continues the release sequence
-    /// and adds this thread's last release fence.
-    pub fn relaxed_rmw_store(&self, sync: &mut VectorClock) {
-        sync.join(&self.fence_release);
+    /// The write half of a relaxed or acquire RMW: continues every release sequence
+    /// and adds this thread's last release fence: `S := S ⊔ F_T^rel`.
+    pub fn relaxed_rmw_store(&self, sync: &mut VectorClock, seqs: &mut ReleaseSequences) {
+        seqs.add(self.sid, sync, &self.fence_release);
     }
 
     /// `atomic_thread_fence(release)`: `F_T^rel := C_T`, then tick.
@@ -131,6 +156,74 @@ impl ThreadClock {
     /// carry a clock and need their sync object).
     pub fn has_release_fence(&self) -> bool {
         self.fence_release.len() != 0
+    }
+}
+
+/// Whose release sequences are live at an atomic location, so that a plain store by
+/// thread `T` can keep exactly `S_T`, the part of `S` that `T`'s own sequences carry
+/// (C++11 rule, see the module doc). `S` is always the join of the live parts.
+///
+/// Almost always one thread's sequences make up all of `S` (`sole`), which costs no
+/// allocation; per-thread clocks (`live`) appear only when RMWs of several threads
+/// have released into the location since its last plain store.
+#[derive(Clone, Debug, Default)]
+pub struct ReleaseSequences {
+    /// With `live` empty: the thread whose sequences carry all of `S` (`None`: no
+    /// thread's, e.g. `S` came from a non-atomic release such as an annotation).
+    sole: Option<Sid>,
+    /// Otherwise, per thread, the clock its live sequences carry.
+    live: alloc::vec::Vec<(Sid, VectorClock)>,
+}
+
+impl ReleaseSequences {
+    /// An RMW by `sid` adds `x` to `S`: every sequence continues, and `sid`'s own
+    /// (headed by this RMW) carries `x`.
+    pub fn add(&mut self, sid: Sid, s: &mut VectorClock, x: &VectorClock) {
+        if x.is_empty() {
+            return;
+        }
+        if self.live.is_empty() {
+            if self.sole == Some(sid) || s.is_empty() {
+                self.sole = Some(sid);
+                s.join(x);
+                return;
+            }
+            if let Some(o) = self.sole.take() {
+                self.live.push((o, s.clone()));
+            }
+        }
+        match self.live.iter_mut().find(|e| e.0 == sid) {
+            Some(e) => e.1.join(x),
+            None => self.live.push((sid, x.clone())),
+        }
+        s.join(x);
+    }
+
+    /// A plain store by `sid` carrying `x`: only `sid`'s own sequences continue,
+    /// `S := S_sid ⊔ x`.
+    pub fn store(&mut self, sid: Sid, s: &mut VectorClock, x: &VectorClock) {
+        if self.live.is_empty() {
+            if self.sole != Some(sid) {
+                s.clear();
+            }
+        } else {
+            match self.live.iter().position(|e| e.0 == sid) {
+                Some(i) => {
+                    let own = self.live.swap_remove(i).1;
+                    s.assign(&own);
+                }
+                None => s.clear(),
+            }
+            self.live.clear();
+        }
+        s.join(x);
+        self.sole = Some(sid);
+    }
+
+    /// Forgets everything (the location was freed or re-initialized).
+    pub fn clear(&mut self) {
+        self.sole = None;
+        self.live.clear();
     }
 }
 
@@ -162,7 +255,7 @@ mod tests {
         let mut flag = VectorClock::new();
         let write_x = a.now();
         a.fence_release();
-        a.relaxed_store(&mut flag);
+        a.relaxed_store(&mut flag, &mut ReleaseSequences::default());
         b.relaxed_load(&flag);
         assert!(!b.clock.knows(write_x), "relaxed load alone must not synchronize");
         b.fence_acquire();
@@ -172,27 +265,48 @@ mod tests {
         let (a, mut b) = two_threads();
         let mut flag = VectorClock::new();
         let write_x = a.now();
-        a.relaxed_store(&mut flag);
+        a.relaxed_store(&mut flag, &mut ReleaseSequences::default());
         b.relaxed_load(&flag);
         b.fence_acquire();
         assert!(!b.clock.knows(write_x));
     }
 
     #[test]
-    fn relaxed_store_ends_release_sequence_but_rmw_continues_it() {
+    fn relaxed_store_ends_other_threads_sequences_but_rmw_continues_them() {
         let mut a = ThreadClock::start(0, 1, None);
         let c = ThreadClock::start(2, 1, None);
         let mut b = ThreadClock::start(1, 1, None);
         let mut x = VectorClock::new();
+        let mut seqs = ReleaseSequences::default();
         let ev = a.now();
-        a.release_store(&mut x);
-        c.relaxed_rmw_store(&mut x);
+        a.release_store_atomic(&mut x, &mut seqs);
+        c.relaxed_rmw_store(&mut x, &mut seqs);
         b.acquire(&x);
         assert!(b.clock.knows(ev), "RMW continues the release sequence");
 
         let mut b2 = ThreadClock::start(3, 1, None);
-        c.relaxed_store(&mut x);
+        c.relaxed_store(&mut x, &mut seqs);
         b2.acquire(&x);
         assert!(!b2.clock.knows(ev), "a relaxed store by another thread ends it");
+    }
+
+    #[test]
+    fn relaxed_store_by_the_releasing_thread_continues_its_sequence() {
+        // Chase–Lev: the owner pushes (release store of `bottom`), then pops with a
+        // relaxed store of `bottom`; a thief reading that value still synchronizes
+        // with the push.
+        let mut owner = ThreadClock::start(0, 1, None);
+        let mut thief = ThreadClock::start(1, 1, None);
+        let mut other = ThreadClock::start(2, 1, None);
+        let mut bottom = VectorClock::new();
+        let mut seqs = ReleaseSequences::default();
+        let job_written = owner.now();
+        owner.release_store_atomic(&mut bottom, &mut seqs);
+        let other_ev = other.now();
+        other.release_rmw(&mut bottom, &mut seqs);
+        owner.relaxed_store(&mut bottom, &mut seqs);
+        thief.acquire(&bottom);
+        assert!(thief.clock.knows(job_written));
+        assert!(!thief.clock.knows(other_ev), "the owner's store ends the other thread's sequence");
     }
 }

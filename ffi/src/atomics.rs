@@ -145,35 +145,36 @@ fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl FnMut() 
         let ok = op();
         let c = ctx();
         let (kind, mo) = if kind == Kind::Rmw && !ok { (Kind::Load, fmo) } else { (kind, mo) };
+        let st = &mut *g;
         match kind {
             Kind::Load => {
                 if is_acquire(mo) {
-                    c.clock.acquire(&g.clock)
+                    c.clock.acquire(&st.clock)
                 } else {
-                    c.clock.relaxed_load(&g.clock)
+                    c.clock.relaxed_load(&st.clock)
                 }
             }
             Kind::Store => {
                 if is_release(mo) {
-                    c.clock.release_store(&mut g.clock)
+                    c.clock.release_store_atomic(&mut st.clock, &mut st.seqs)
                 } else {
-                    c.clock.relaxed_store(&mut g.clock)
+                    c.clock.relaxed_store(&mut st.clock, &mut st.seqs)
                 }
             }
             Kind::Rmw => {
                 match (is_acquire(mo), is_release(mo)) {
-                    (true, true) => c.clock.acquire_release(&mut g.clock),
+                    (true, true) => c.clock.acquire_release(&mut st.clock, &mut st.seqs),
                     (true, false) => {
-                        c.clock.acquire(&g.clock);
-                        c.clock.relaxed_rmw_store(&mut g.clock);
+                        c.clock.acquire(&st.clock);
+                        c.clock.relaxed_rmw_store(&mut st.clock, &mut st.seqs);
                     }
                     (false, true) => {
-                        c.clock.relaxed_load(&g.clock);
-                        c.clock.release(&mut g.clock);
+                        c.clock.relaxed_load(&st.clock);
+                        c.clock.release_rmw(&mut st.clock, &mut st.seqs);
                     }
                     (false, false) => {
-                        c.clock.relaxed_load(&g.clock);
-                        c.clock.relaxed_rmw_store(&mut g.clock);
+                        c.clock.relaxed_load(&st.clock);
+                        c.clock.relaxed_rmw_store(&mut st.clock, &mut st.seqs);
                     }
                 }
             }

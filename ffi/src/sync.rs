@@ -11,13 +11,15 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use umbra_clocks::VectorClock;
+use umbra_clocks::{ReleaseSequences, VectorClock};
 use umbra_sys::{SpinGuard, SpinMutex};
 
 pub struct SyncState {
     pub clock: VectorClock,
     /// Readers' releases (rwlocks).
     pub read_clock: VectorClock,
+    /// For atomic locations: whose release sequences `clock` carries.
+    pub seqs: ReleaseSequences,
     pub addr: usize,
     /// Where the object was created (a mutex's init or first lock): return
     /// address and depot stack id; 0 = unknown.
@@ -102,7 +104,7 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
     let base = NEXT_BASE.fetch_add(1 << 32, Ordering::Relaxed);
     let sv = Box::into_raw(Box::new(SyncVar {
         version: core::sync::atomic::AtomicU64::new(base),
-        state: SpinMutex::new(SyncState { clock: VectorClock::new(), read_clock: VectorClock::new(), addr, created_pc: 0, created_stack: 0 }),
+        state: SpinMutex::new(SyncState { clock: VectorClock::new(), read_clock: VectorClock::new(), seqs: ReleaseSequences::default(), addr, created_pc: 0, created_stack: 0 }),
     }));
     // Release: the SyncVar is initialized before its index becomes reachable.
     slot(i).store(sv as usize, Ordering::Release);
@@ -150,6 +152,7 @@ pub fn reset_range(addr: usize, size: usize) {
                     let mut g = sv.lock();
                     g.clock.clear();
                     g.read_clock.clear();
+                    g.seqs.clear();
                 }
             }
         }
