@@ -763,6 +763,30 @@ fn previous_stack_is_restored_in_full() {
     run.expect_thread(&report, "T1", "main", &src, "create");
 }
 
+/// Millions of distinct call paths (rayon-style nested recursion) keep the call
+/// tree bounded, and a later race still gets its full previous stack.
+#[test]
+fn call_tree_stays_bounded_under_many_paths() {
+    let src = Source::c("many_paths");
+    let run = run_umbra(&c_program("many_paths", Build::Debug), &[], &[("UMBRA_OPTIONS", "verbosity=1")]);
+    run.expect_exit(RACE_EXIT);
+    let report = run.single_report();
+    let ((_, cur_section), (prev, prev_section)) = run.accesses(&report);
+    run.expect_frame(cur_section.frames.first(), "main", &src, "cur");
+    run.check(prev.thread == "thread T1", "wrong previous thread");
+    let expected = [("level_c", "c"), ("level_b", "b"), ("level_a", "a"), ("paths_worker", "worker")];
+    for (i, (function, marker)) in expected.iter().enumerate() {
+        run.expect_frame(prev_section.frames.get(i), function, &src, marker);
+    }
+    let nodes: usize = run
+        .stderr()
+        .lines()
+        .find_map(|l| l.strip_prefix("umbra: ")?.split(", ").find_map(|f| f.strip_suffix(" call-tree nodes")?.parse().ok()))
+        .unwrap_or_else(|| run.fail("no `umbra:` statistics line with call-tree nodes"));
+    // Two generations of 2^20 nodes at most; unbounded, the program makes ~4 million.
+    run.check(nodes <= 2 << 20, format!("call tree not bounded: {nodes} nodes"));
+}
+
 /// longjmp skips `__tsan_func_exit` of the frames it leaves; umbra restores the
 /// shadow stack depth recorded at setjmp, so later stacks have no stale frames.
 #[test]

@@ -24,6 +24,19 @@ struct Class {
 // SAFETY: the raw pointers are only touched under the class's lock.
 unsafe impl Send for Class {}
 
+/// Bytes of runtime memory mapped so far (slabs and large blocks, minus large
+/// blocks unmapped), for `verbosity` statistics.
+pub static MAPPED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+fn count(bytes: usize, add: bool) {
+    // Relaxed: a statistic.
+    if add {
+        MAPPED.fetch_add(bytes, core::sync::atomic::Ordering::Relaxed);
+    } else {
+        MAPPED.fetch_sub(bytes, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 static CLASS: [SpinMutex<Class>; CLASSES] =
     [const { SpinMutex::new(Class { free: ptr::null_mut(), bump: ptr::null_mut(), end: ptr::null_mut() }) }; CLASSES];
 
@@ -49,6 +62,7 @@ unsafe impl GlobalAlloc for RuntimeAllocator {
             if layout.align() > 4096 {
                 return ptr::null_mut();
             }
+            count(layout.size(), true);
             return umbra_sys::mmap_anon(layout.size(), false).unwrap_or(ptr::null_mut());
         };
         let size = 1usize << (c + MIN_SHIFT);
@@ -63,6 +77,7 @@ unsafe impl GlobalAlloc for RuntimeAllocator {
             let Some(s) = umbra_sys::mmap_anon(SLAB.max(size), false) else {
                 return ptr::null_mut();
             };
+            count(SLAB.max(size), true);
             g.bump = s;
             // SAFETY: `s` is the start of a mapping of at least SLAB bytes.
             g.end = unsafe { s.add(SLAB.max(size)) };
@@ -82,7 +97,11 @@ unsafe impl GlobalAlloc for RuntimeAllocator {
                 g.free = p;
             }
             // SAFETY: large blocks are whole mappings of `layout.size()` bytes.
-            None => unsafe { umbra_sys::munmap(p, layout.size()) },
+            None => {
+                count(layout.size(), false);
+                // SAFETY: as above.
+                unsafe { umbra_sys::munmap(p, layout.size()) }
+            }
         }
     }
 }

@@ -199,6 +199,19 @@ extern "C" fn finalize(_: *mut core::ffi::c_void) {
         let text = SUPPRESSIONS.lock().hits_report(umbra_sys::getpid());
         crate::report::write_text(&text);
     }
+    if verbosity() >= 1 {
+        let (slots, unsafe_reuses, threads) = crate::thread::slot_stats();
+        crate::report::write_out(format_args!(
+            "umbra: {} threads, {} thread slots ({} reused unordered), {} sync objects, {} call-tree nodes, {} spilled words, {} MiB runtime memory\n",
+            threads,
+            slots,
+            unsafe_reuses,
+            crate::sync::created(),
+            crate::trace::DEPOT.len(),
+            SPILL.len(),
+            crate::heap::MAPPED.load(Ordering::Relaxed) >> 20
+        ));
+    }
     let n = REPORTS.load(Ordering::Relaxed);
     if n > 0 {
         crate::report::write_out(format_args!("ThreadSanitizer: reported {} warnings\n", n));

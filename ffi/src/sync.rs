@@ -200,6 +200,11 @@ pub fn acquire(addr: usize) {
     }
 }
 
+/// Sync objects ever given a table index (for `verbosity` statistics).
+pub fn created() -> u32 {
+    ALLOC.lock().0
+}
+
 pub fn fork_lock() {
     ALLOC.lock_raw();
 }

@@ -46,6 +46,8 @@ pub struct ThreadCtx {
     pub scratch: Vec<ShadowCell>,
     /// Depot node of each shadow stack frame (valid below `THR.interned`).
     pub nodes: Vec<u32>,
+    /// The depot generation `nodes` were interned in.
+    pub nodes_gen: u32,
     pub trace: *mut Trace,
     /// Mutexes held now, and their interned set (see `crate::mutexset`).
     pub held: Vec<crate::mutexset::Held>,
@@ -102,6 +104,12 @@ unsafe impl Send for Registry {}
 
 pub static REGISTRY: SpinMutex<Registry> =
     SpinMutex::new(Registry { threads: Vec::new(), by_handle: BTreeMap::new(), slots: SlotTable::new(), finished: Vec::new() });
+
+/// (thread slots opened, slots reused without ordering, threads created).
+pub fn slot_stats() -> (usize, u64, usize) {
+    let r = REGISTRY.lock();
+    (r.slots.opened(), r.slots.unsafe_reuses, r.threads.len())
+}
 
 /// Traces of at most this many finished threads are kept.
 const KEEP_FINISHED: usize = 128;
@@ -171,6 +179,7 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         ignore_depth: 0,
         scratch: Vec::with_capacity(8),
         nodes: Vec::new(),
+        nodes_gen: 0,
         trace,
         held: Vec::new(),
         mutexes: 0,
@@ -344,6 +353,11 @@ pub fn current_stack_id() -> u32 {
     let c = ctx();
     if c.nodes.len() < t.depth {
         c.nodes.resize(t.depth, 0);
+    }
+    let gen = DEPOT.generation();
+    if gen != c.nodes_gen {
+        c.nodes_gen = gen;
+        t.interned = 0;
     }
     while t.interned < t.depth {
         let parent = if t.interned == 0 { 0 } else { c.nodes[t.interned - 1] };
