@@ -51,8 +51,23 @@ impl Default for FormatOptions {
     }
 }
 
+/// The runtime's own crates, as they appear in demangled Rust names (a user crate
+/// merely named `umbra_something` is not one of them).
+const RUNTIME_CRATES: [&str; 5] = ["umbra_ffi::", "umbra_shadow::", "umbra_clocks::", "umbra_report::", "umbra_sys::"];
+
+fn is_runtime_function(name: &str) -> bool {
+    // `<umbra_ffi::x::T>::f` and `<T as umbra_ffi::Trait>::f` too.
+    let inner = name.trim_start_matches('<');
+    let crate_at = |s: &str| RUNTIME_CRATES.iter().any(|c| s.starts_with(c));
+    crate_at(inner)
+        || name.split(" as ").skip(1).any(crate_at)
+        || name.starts_with("__umbra_")
+        || name.starts_with("umbra_export_")
+}
+
 /// A ready-made `hide_frame` predicate for the runtime's frames: anything in a module
-/// named `libumbra*`, and functions named `__tsan_*`, `__interceptor_*`, `umbra*`.
+/// named `libumbra*`, functions named `__tsan_*` or `__interceptor_*`, and the
+/// functions of umbra's own crates.
 pub fn hide_runtime_frames(f: &Frame) -> bool {
     if basename(&f.module).starts_with("libumbra") {
         return true;
@@ -61,7 +76,7 @@ pub fn hide_runtime_frames(f: &Frame) -> bool {
         Some(name) => {
             name.starts_with("__tsan_")
                 || name.starts_with("__interceptor_")
-                || name.starts_with("umbra")
+                || is_runtime_function(name)
                 // glibc's start code below `main`, which TSan does not show either.
                 || name == "__libc_start_call_main"
                 || name == "__libc_start_main_impl"
@@ -429,5 +444,36 @@ mod tests {
         assert_eq!(alloc::format!("{}", Ptr(0x7b0400000000)), "0x7b0400000000");
         assert_eq!(alloc::format!("{}", Ptr(0x404028)), "0x000000404028");
         assert_eq!(alloc::format!("{}", Ptr(0)), "0x000000000000");
+    }
+
+    #[test]
+    fn runtime_frames_are_hidden_but_user_crates_named_umbra_are_not() {
+        let frame = |module: &str, function: &str| Frame {
+            function: Some(String::from(function)),
+            file: None,
+            line: 0,
+            column: 0,
+            module: String::from(module),
+            module_offset: 0,
+        };
+        for f in [
+            frame("/bin/app", "umbra_ffi::entry::access_slow"),
+            frame("/bin/app", "<umbra_ffi::trace::DepotInner>::intern"),
+            frame("/bin/app", "<umbra_sys::SpinMutex<T> as core::ops::Drop>::drop"),
+            frame("/bin/app", "<T as umbra_report::Trait>::f"),
+            frame("/bin/app", "__tsan_write8"),
+            frame("/bin/app", "__umbra_rt_memcpy"),
+            frame("/opt/libumbra.so", "anything"),
+        ] {
+            assert!(hide_runtime_frames(&f), "{:?}", f.function);
+        }
+        for f in [
+            frame("/bin/app", "umbra_app::worker"),
+            frame("/bin/app", "<umbra_game::World>::tick"),
+            frame("/bin/app", "umbra"),
+            frame("/bin/app", "main"),
+        ] {
+            assert!(!hide_runtime_frames(&f), "{:?}", f.function);
+        }
     }
 }
