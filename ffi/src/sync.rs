@@ -149,10 +149,13 @@ pub fn reset_range(addr: usize, size: usize) {
                     // stale clock is harmless). Clear its clocks and leak the shell.
                     // SAFETY: published SyncVar.
                     let sv = unsafe { &*(p as *const SyncVar) };
+                    // The clocks' memory is given back too (assigning drops it):
+                    // a program creating and dropping many objects while thousands
+                    // of threads exist would otherwise keep a dense clock per object.
                     let mut g = sv.lock();
-                    g.clock.clear();
-                    g.read_clock.clear();
-                    g.seqs.clear();
+                    g.clock = VectorClock::new();
+                    g.read_clock = VectorClock::new();
+                    g.seqs = ReleaseSequences::default();
                 }
             }
         }
