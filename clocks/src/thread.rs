@@ -173,7 +173,15 @@ pub struct ReleaseSequences {
     sole: Option<Sid>,
     /// Otherwise, per thread, the clock its live sequences carry.
     live: alloc::vec::Vec<(Sid, VectorClock)>,
+    /// More than [`MAX_LIVE`] threads released by RMW since the last plain store:
+    /// their parts are no longer told apart, and the next plain store keeps all of
+    /// `S` (it may hide a race, never invent one).
+    overflow: bool,
 }
+
+/// Per-thread parts kept at most (a lock word RMW'd by a thousand threads would
+/// otherwise hold a thousand clocks).
+const MAX_LIVE: usize = 4;
 
 impl ReleaseSequences {
     /// An RMW by `sid` adds `x` to `S`: every sequence continues, and `sid`'s own
@@ -192,9 +200,11 @@ impl ReleaseSequences {
                 self.live.push((o, s.clone()));
             }
         }
+        let full = self.live.len() >= MAX_LIVE;
         match self.live.iter_mut().find(|e| e.0 == sid) {
             Some(e) => e.1.join(x),
-            None => self.live.push((sid, x.clone())),
+            None if !full => self.live.push((sid, x.clone())),
+            None => self.overflow = true,
         }
         s.join(x);
     }
@@ -202,7 +212,11 @@ impl ReleaseSequences {
     /// A plain store by `sid` carrying `x`: only `sid`'s own sequences continue,
     /// `S := S_sid ⊔ x`.
     pub fn store(&mut self, sid: Sid, s: &mut VectorClock, x: &VectorClock) {
-        if self.live.is_empty() {
+        if self.overflow {
+            // Keep all of `S`: an over-approximation of `S_sid`.
+            self.overflow = false;
+            self.live.clear();
+        } else if self.live.is_empty() {
             if self.sole != Some(sid) {
                 s.clear();
             }
@@ -224,6 +238,7 @@ impl ReleaseSequences {
     pub fn clear(&mut self) {
         self.sole = None;
         self.live.clear();
+        self.overflow = false;
     }
 }
 
@@ -308,5 +323,29 @@ mod tests {
         thief.acquire(&bottom);
         assert!(thief.clock.knows(job_written));
         assert!(!thief.clock.knows(other_ev), "the owner's store ends the other thread's sequence");
+    }
+
+    #[test]
+    fn many_rmw_threads_stay_bounded_and_keep_their_edges() {
+        let mut x = VectorClock::new();
+        let mut seqs = ReleaseSequences::default();
+        let mut evs = Vec::new();
+        for sid in 0..10u16 {
+            let mut t = ThreadClock::start(sid, 1, None);
+            evs.push(t.now());
+            t.release_rmw(&mut x, &mut seqs);
+        }
+        assert!(seqs.live.len() <= MAX_LIVE);
+        let owner = ThreadClock::start(3, 5, None);
+        owner.relaxed_store(&mut x, &mut seqs);
+        let mut reader = ThreadClock::start(20, 1, None);
+        reader.acquire(&x);
+        // Overflowed: the store keeps every part (conservative), then tracking is exact again.
+        assert!(evs.iter().all(|&e| reader.clock.knows(e)));
+        let other = ThreadClock::start(11, 1, None);
+        other.relaxed_store(&mut x, &mut seqs);
+        let mut reader2 = ThreadClock::start(21, 1, None);
+        reader2.acquire(&x);
+        assert!(evs.iter().all(|&e| !reader2.clock.knows(e)));
     }
 }
