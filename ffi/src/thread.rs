@@ -69,7 +69,13 @@ pub struct Caches {
     /// direct-mapped by word: the fast path cannot see a spilled word's records,
     /// so repeats are caught here instead (see `entry::record_and_check`).
     pub spilled_seen: [(usize, u64, u64); SPILLED_SEEN],
+    /// Call-tree nodes this thread interned, `(pc, parent, id)`, direct-mapped by
+    /// `(parent, pc)`: a stack popped and pushed again is re-interned without the
+    /// depot's global lock. Cleared when the depot's generation turns.
+    pub interned: [(u64, u32, u32); INTERN_CACHE],
 }
+
+pub const INTERN_CACHE: usize = 256;
 
 pub const ACQ_CACHE: usize = 8;
 pub const SPILLED_SEEN: usize = 64;
@@ -184,7 +190,7 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         held: Vec::new(),
         mutexes: 0,
         sleep: None,
-        caches: Some(Box::new(Caches { acquired: [(0, 0, false); ACQ_CACHE], spilled_seen: [(0, 0, 0); SPILLED_SEEN] })),
+        caches: Some(Box::new(Caches { acquired: [(0, 0, false); ACQ_CACHE], spilled_seen: [(0, 0, 0); SPILLED_SEEN], interned: [(0, 0, 0); INTERN_CACHE] })),
         generation: 1,
     });
     {
@@ -358,12 +364,29 @@ pub fn current_stack_id() -> u32 {
     if gen != c.nodes_gen {
         c.nodes_gen = gen;
         t.interned = 0;
+        if let Some(caches) = c.caches.as_deref_mut() {
+            caches.interned = [(0, 0, 0); INTERN_CACHE];
+        }
     }
     while t.interned < t.depth {
         let parent = if t.interned == 0 { 0 } else { c.nodes[t.interned - 1] };
         // SAFETY: interned < depth <= stack_cap, inside the shadow stack mapping.
         let pc = unsafe { *t.stack.add(t.interned) };
-        c.nodes[t.interned] = DEPOT.intern(parent, pc);
+        let slot = ((pc ^ (parent as u64) << 7).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize;
+        let id = match c.caches.as_deref_mut() {
+            Some(caches) => {
+                let e = &mut caches.interned[slot % INTERN_CACHE];
+                if e.2 != 0 && e.0 == pc && e.1 == parent {
+                    e.2
+                } else {
+                    let id = DEPOT.intern(parent, pc);
+                    *e = (pc, parent, id);
+                    id
+                }
+            }
+            None => DEPOT.intern(parent, pc),
+        };
+        c.nodes[t.interned] = id;
         t.interned += 1;
     }
     if t.depth == 0 {

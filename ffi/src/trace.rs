@@ -168,9 +168,14 @@ const INDEX_MASK: u32 = (1 << GEN_SHIFT) - 1;
 pub struct StackDepot {
     inner: SpinMutex<DepotInner>,
     /// The current generation (read without the lock by threads checking whether
-    /// their interned prefix is still current).
-    generation: core::sync::atomic::AtomicU32,
+    /// their interned prefix is still current), on its own cache line: the lock
+    /// next to it is written by every interning thread.
+    generation: Padded,
 }
+
+/// A value alone on its cache lines (128 bytes: adjacent-line prefetch).
+#[repr(align(128))]
+struct Padded(core::sync::atomic::AtomicU32);
 
 #[derive(Default)]
 struct Generation {
@@ -224,7 +229,7 @@ pub static DEPOT: StackDepot = StackDepot {
         cur: Generation { nodes: Vec::new(), table: Vec::new() },
         prev: Generation { nodes: Vec::new(), table: Vec::new() },
     }),
-    generation: core::sync::atomic::AtomicU32::new(0),
+    generation: Padded(core::sync::atomic::AtomicU32::new(0)),
 };
 
 fn gen_of(id: u32) -> u32 {
@@ -276,7 +281,7 @@ impl DepotInner {
         if self.cur.nodes.len() >= GEN_NODES {
             self.prev = core::mem::take(&mut self.cur);
             self.gen += 1;
-            DEPOT.generation.store(self.gen, core::sync::atomic::Ordering::Relaxed);
+            DEPOT.generation.0.store(self.gen, core::sync::atomic::Ordering::Relaxed);
             // The parent now belongs to the previous generation: `intern` copies
             // its path into the new one.
             return self.intern(parent, pc);
@@ -305,7 +310,7 @@ impl StackDepot {
     /// The current generation; ids interned in an older one should be re-interned.
     pub fn generation(&self) -> u32 {
         // Relaxed: a hint; `intern` copes with parents of the previous generation.
-        self.generation.load(core::sync::atomic::Ordering::Relaxed)
+        self.generation.0.load(core::sync::atomic::Ordering::Relaxed)
     }
 
     /// Number of call-tree nodes kept (for `verbosity` statistics).
