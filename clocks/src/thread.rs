@@ -1,4 +1,4 @@
-//! A thread's clocks and the happens-before rules of the C++20 / Rust memory model,
+//! A thread's clocks and the happens-before rules of the C/C++ (and Rust) memory model,
 //! including standalone fences (after Lidbury & Donaldson, POPL 2017, as in Miri).
 //!
 //! A thread `T` carries three clocks:
