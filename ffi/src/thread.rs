@@ -76,6 +76,7 @@ pub struct Caches {
 }
 
 pub const INTERN_CACHE: usize = 256;
+const _: () = assert!(INTERN_CACHE.is_power_of_two());
 
 pub const ACQ_CACHE: usize = 8;
 pub const SPILLED_SEEN: usize = 64;
@@ -372,10 +373,12 @@ pub fn current_stack_id() -> u32 {
         let parent = if t.interned == 0 { 0 } else { c.nodes[t.interned - 1] };
         // SAFETY: interned < depth <= stack_cap, inside the shadow stack mapping.
         let pc = unsafe { *t.stack.add(t.interned) };
-        let slot = ((pc ^ (parent as u64) << 7).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize;
+        // Fibonacci hashing into INTERN_CACHE (a power of two) slots.
+        let slot = ((pc ^ (parent as u64) << 7).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            >> (64 - INTERN_CACHE.trailing_zeros())) as usize;
         let id = match c.caches.as_deref_mut() {
             Some(caches) => {
-                let e = &mut caches.interned[slot % INTERN_CACHE];
+                let e = &mut caches.interned[slot];
                 if e.2 != 0 && e.0 == pc && e.1 == parent {
                     e.2
                 } else {
