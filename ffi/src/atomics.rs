@@ -93,7 +93,7 @@ fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl FnMut() 
         ctx();
     }
     let c = ctx();
-    if c.ignore_depth > 0 {
+    if c.ignore_depth > 0 || c.ignore_sync > 0 {
         op();
         return;
     }
@@ -439,6 +439,9 @@ pub extern "C" fn __tsan_atomic_thread_fence(mo: i32) {
     atomic::fence(Ordering::SeqCst);
     if thr().ctx.is_null() {
         ctx();
+    }
+    if ctx().ignore_sync > 0 {
+        return;
     }
     crate::thread::in_runtime(|| {
         let c = ctx();

@@ -298,13 +298,15 @@ pub extern "C" fn __tsan_func_entry(pc: u64) {
         unsafe { *t.stack.add(t.depth) = pc };
         t.depth += 1;
     } else {
-        func_entry_slow(pc);
+        func_entry_slow(pc, caller_pc());
     }
 }
 
+/// `site` is an address inside the function being entered (the return address of
+/// its call to `__tsan_func_entry`).
 #[cold]
 #[inline(never)]
-fn func_entry_slow(pc: u64) {
+fn func_entry_slow(pc: u64, site: u64) {
     if thr().ctx.is_null() {
         ctx();
         let t = thr();
@@ -312,6 +314,18 @@ fn func_entry_slow(pc: u64) {
             // SAFETY: as in __tsan_func_entry.
             unsafe { *t.stack.add(t.depth) = pc };
             t.depth += 1;
+        }
+        return;
+    }
+    let t = thr();
+    if !t.stack.is_null() && t.depth < crate::thread::STACK_CAP {
+        // SAFETY: a Rust thread starting up (the capacity is hidden, not smaller):
+        // the shadow stack mapping holds STACK_CAP frames.
+        if unsafe { (*t.ctx).startup.is_some() } {
+            // SAFETY: depth < STACK_CAP, inside the mapping.
+            unsafe { *t.stack.add(t.depth) = pc };
+            t.depth += 1;
+            crate::thread::std_startup_entry(site);
         }
     }
     // Otherwise the shadow stack is full (recursion deeper than 65,536 frames):

@@ -22,6 +22,7 @@ mod passthrough;
 mod real;
 mod report;
 mod rt;
+mod rust_startup;
 mod sync;
 mod thread;
 mod trace;

@@ -165,6 +165,9 @@ pub fn reset_range(addr: usize, size: usize) {
 
 /// Release (join) the current thread's clock into the object at `addr`.
 pub fn release(addr: usize) {
+    if crate::thread::ctx().ignore_sync > 0 {
+        return;
+    }
     let s = get_or_create(addr);
     let mut g = s.lock();
     let c = crate::thread::ctx();
@@ -175,6 +178,9 @@ pub fn release(addr: usize) {
 
 /// Release-store (overwrite) the current thread's clock into the object at `addr`.
 pub fn release_store(addr: usize) {
+    if crate::thread::ctx().ignore_sync > 0 {
+        return;
+    }
     let s = get_or_create(addr);
     let mut g = s.lock();
     let c = crate::thread::ctx();
@@ -195,6 +201,9 @@ pub fn note_creation(addr: usize, pc: u64) {
 
 /// Acquire the clock of the object at `addr`, if it exists.
 pub fn acquire(addr: usize) {
+    if crate::thread::ctx().ignore_sync > 0 {
+        return;
+    }
     if let Some(s) = find(addr) {
         let g = s.lock();
         crate::thread::ctx().clock.acquire(&g.clock);

@@ -43,6 +43,10 @@ pub struct ThreadCtx {
     pub tid: u32,
     pub clock: ThreadClock,
     pub ignore_depth: u32,
+    /// Synchronization is ignored while non-zero (compiler-rt's `ignore_sync`).
+    pub ignore_sync: u32,
+    /// Set while a Rust thread runs std's start-up code (see `crate::rust_startup`).
+    pub startup: Option<&'static crate::rust_startup::StdStartup>,
     pub scratch: Vec<ShadowCell>,
     /// Depot node of each shadow stack frame (valid below `THR.interned`).
     pub nodes: Vec<u32>,
@@ -184,6 +188,8 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         tid,
         clock: ThreadClock::start(grant.sid, grant.epoch, inherited),
         ignore_depth: 0,
+        ignore_sync: 0,
+        startup: None,
         scratch: Vec::with_capacity(8),
         nodes: Vec::new(),
         nodes_gen: 0,
@@ -296,6 +302,36 @@ pub fn refresh_fast_state() {
     let ignore = if c.ignore_depth > 0 { IGNORE } else { 0 };
     t.fast_state = ShadowCell::fast_state(c.clock.sid, c.clock.epoch()) | ignore;
     crate::intercept::sleep::publish_epoch(c.clock.sid, c.clock.epoch());
+}
+
+/// Starts ignoring the calling thread's accesses and synchronization until it
+/// enters the user's closure (see `crate::rust_startup`): the shadow stack's
+/// capacity is hidden so that every function entry takes the slow path, which
+/// looks for the end.
+pub fn begin_std_startup(startup: &'static crate::rust_startup::StdStartup) {
+    let c = ctx();
+    c.startup = Some(startup);
+    c.ignore_depth += 1;
+    c.ignore_sync += 1;
+    thr().stack_cap = 0;
+    refresh_fast_state();
+}
+
+/// Called from the function-entry slow path of a starting Rust thread, after
+/// `pc` was pushed, with `site` an address inside the function being entered.
+pub fn std_startup_entry(site: u64) {
+    let c = ctx();
+    let Some(startup) = c.startup else { return };
+    // The first function std's start routine enters is itself; any other first
+    // entry means std is not instrumented (its start-up is invisible anyway).
+    let first = thr().depth == 1;
+    if startup.enters_user_code(site) || (first && !startup.in_thread_start(site)) {
+        c.startup = None;
+        c.ignore_depth -= 1;
+        c.ignore_sync -= 1;
+        thr().stack_cap = STACK_CAP;
+        refresh_fast_state();
+    }
 }
 
 /// Called when the thread is about to end (after TLS destructors): publishes its

@@ -326,6 +326,31 @@ fn finish_symbols(v: &mut Vec<Sym>) {
     v.dedup_by(|later, earlier| later.addr == earlier.addr);
 }
 
+/// The function symbols of the ELF file at `path` (its `.symtab` and `.dynsym`) that
+/// `classify` picks, as `(class, [lo, hi))` virtual address ranges sorted by `lo`;
+/// symbols without a size are skipped. Reads symbol tables only, no DWARF: cheap
+/// enough to run when a program starts its first thread. `None` when the file
+/// cannot be mapped or parsed.
+pub fn function_ranges(path: &str, mut classify: impl FnMut(&str) -> Option<u8>) -> Option<Vec<(u8, u64, u64)>> {
+    let map = FileMap::open(path.as_bytes())?;
+    let file = parse_elf(map.bytes())?;
+    let (mut funcs, mut data) = (Vec::new(), Vec::new());
+    collect_symbols(&file, &mut funcs, &mut data);
+    let mut out: Vec<(u8, u64, u64)> = funcs
+        .iter()
+        .filter(|s| s.size != 0)
+        .filter_map(|s| classify(s.name).map(|class| (class, s.addr, s.addr.saturating_add(s.size))))
+        .collect();
+    // `funcs` borrows the mapping; the ranges copied out do not.
+    drop(funcs);
+    drop(data);
+    drop(file);
+    drop(map);
+    out.sort_unstable_by_key(|r| r.1);
+    out.dedup();
+    Some(out)
+}
+
 impl ModuleDebug {
     /// Maps and parses the ELF file at `path` (plus its separate debug file, if the
     /// file has no DWARF of its own). `None` when the file cannot be mapped or is not

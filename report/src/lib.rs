@@ -22,6 +22,7 @@ pub mod suppress;
 pub mod text;
 
 pub use demangle::demangle;
+pub use elf::function_ranges;
 pub use json::format_json;
 pub use model::{Access, AccessKind, Location, MutexDesc, RaceReport, ReportKind, ThreadDesc};
 pub use symbolize::{symbolize_in_file, Frame, GlobalSymbol, Symbolizer};

@@ -3,7 +3,7 @@
 //! thread, each release publishes the thread's clock into the object.
 
 use alloc::boxed::Box;
-use core::ffi::{c_int, c_void};
+use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use umbra_clocks::{SlotGrant, VectorClock};
@@ -20,6 +20,47 @@ struct StartArgs {
     tid: u32,
     grant: SlotGrant,
     clock: VectorClock,
+    /// The creating thread's [`StartHandshake`], on its stack: it waits in
+    /// `pthread_create` until the new thread has reached [`STARTED`], so the word
+    /// outlives every use the new thread makes of it.
+    handshake: *const AtomicU32,
+    /// Set when `start` is Rust std's start routine (see `crate::rust_startup`).
+    std_startup: Option<&'static crate::rust_startup::StdStartup>,
+}
+
+/// States of the creation handshake (compiler-rt's `created`/`started` pair).
+/// The creator registers the new thread's handle, moves the word to [`CREATED`]
+/// and waits; the new thread waits for [`CREATED`] (so a `pthread_detach(
+/// pthread_self())` finds its handle registered), attaches itself to the runtime,
+/// moves the word to [`STARTED`] and only then runs the program's routine.
+///
+/// Waiting for the start keeps thread start-up in program order, as under stock
+/// TSan: a thread created earlier is running before a later one is created.
+/// Without it, a thread that the scheduler starts late runs its start-up code
+/// (Rust's std creates the key of its thread-local destructors lazily, with a
+/// release CAS that every later thread's start-up acquires) after threads
+/// created after it, and acquires their clocks: a real happens-before edge in
+/// that execution, through which accesses of the creator made between the two
+/// creations look ordered before the late thread (issue 13).
+const CREATING: u32 = 0;
+const CREATED: u32 = 1;
+const STARTED: u32 = 2;
+
+/// Blocks while `word` holds `state` (futex; wake-ups and signals recheck).
+fn wait_while(word: &AtomicU32, state: u32) {
+    // Acquire: pairs with the Release store of the next state, so what the other
+    // side wrote before moving the state (the registered handle, the attached
+    // thread) is visible after the wait.
+    while word.load(Ordering::Acquire) == state {
+        umbra_sys::futex_wait(word, state);
+    }
+}
+
+/// Moves `word` to `state` and wakes the other side.
+fn advance(word: &AtomicU32, state: u32) {
+    // Release: publishes this side's work to the waiter's Acquire load.
+    word.store(state, Ordering::Release);
+    umbra_sys::futex_wake(word, 1);
 }
 
 static FINISH_KEY: AtomicU32 = AtomicU32::new(u32::MAX);
@@ -54,12 +95,20 @@ fn finish_key() -> u32 {
 extern "C" fn thread_start(p: Ptr) -> Ptr {
     // SAFETY: `p` is the StartArgs boxed by pthread_create for this thread.
     let a = unsafe { Box::from_raw(p as *mut StartArgs) };
+    // SAFETY: the creator waits in pthread_create until we reach STARTED below, so
+    // its handshake word is alive until then; we do not touch it afterwards.
+    let handshake = unsafe { &*a.handshake };
+    wait_while(handshake, CREATING);
     in_runtime(|| {
         thread::attach(a.tid, a.grant, Some(&a.clock));
         // SAFETY: our key; the value counts the destructor rounds left.
         unsafe { real::pthread_setspecific(finish_key(), 3 as Ptr) };
+        if let Some(startup) = a.std_startup {
+            thread::begin_std_startup(startup);
+        }
     });
     thread::note_stack_and_tls();
+    advance(handshake, STARTED);
     let (start, arg) = (a.start, a.arg);
     in_runtime(|| drop(a));
     start(arg)
@@ -70,6 +119,7 @@ pub unsafe extern "C" fn pthread_create(th: *mut usize, attr: Ptr, start: StartF
     crate::rt::ensure_init();
     let pc = caller_pc();
     let c = ctx();
+    let handshake = AtomicU32::new(CREATING);
     let (args, tid) = in_runtime(|| {
         let stack = thread::current_stack_id();
         let (tid, grant) = thread::register(c.tid, stack, pc, Some(&c.clock.clock));
@@ -77,7 +127,8 @@ pub unsafe extern "C" fn pthread_create(th: *mut usize, attr: Ptr, start: StartF
         c.clock.tick();
         refresh_fast_state();
         finish_key();
-        (Box::into_raw(Box::new(StartArgs { start, arg, tid, grant, clock })), tid)
+        let std_startup = crate::rust_startup::for_start_routine(start as usize);
+        (Box::into_raw(Box::new(StartArgs { start, arg, tid, grant, clock, handshake: &handshake, std_startup })), tid)
     });
     // SAFETY: forwarding the caller's arguments with our start routine.
     let r = unsafe { real::pthread_create(th, attr, thread_start, args as Ptr) };
@@ -95,6 +146,12 @@ pub unsafe extern "C" fn pthread_create(th: *mut usize, attr: Ptr, start: StartF
             drop(unsafe { Box::from_raw(args) });
         }
     });
+    if r == 0 {
+        // Outside the runtime scope: a blocking wait, during which signals are
+        // delivered as anywhere else in the program.
+        advance(&handshake, CREATED);
+        wait_while(&handshake, CREATED);
+    }
     r
 }
 
