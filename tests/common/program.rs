@@ -42,7 +42,7 @@ impl Lang {
         }
     }
 
-    fn extension(self) -> &'static str {
+    pub fn extension(self) -> &'static str {
         match self {
             Lang::C => "c",
             Lang::Cpp => "cpp",
