@@ -71,7 +71,10 @@ static void wait_link(void) {
     while (atomic_load_explicit(&go, memory_order_relaxed) == 0) sched_yield();
     atomic_thread_fence(memory_order_acquire);
   } else if (is("rmw-chain") || is("other-thread-store")) {
-    while (atomic_load_explicit(&go, memory_order_acquire) != 2) sched_yield();
+    /* Relaxed while waiting: an acquire load that read main's own release store
+     * (the value 1) would synchronize with it whatever follows. */
+    while (atomic_load_explicit(&go, memory_order_relaxed) != 2) sched_yield();
+    (void)atomic_load_explicit(&go, memory_order_acquire);
   } else if (is("mutex")) {
     for (;;) {
       pthread_mutex_lock(&flag_lock);

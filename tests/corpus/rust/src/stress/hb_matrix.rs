@@ -68,7 +68,12 @@ fn wait(link: &str, rx: &mpsc::Receiver<()>, token: &mut Arc<()>) {
             spin_until(|| GO.load(Ordering::Relaxed) != 0);
             fence(Ordering::Acquire);
         }
-        "rmw-chain" | "other-thread-store" => spin_until(|| GO.load(Ordering::Acquire) == 2),
+        // Relaxed while waiting: an acquire load that read main's own release store
+        // (the value 1) would synchronize with it whatever follows.
+        "rmw-chain" | "other-thread-store" => {
+            spin_until(|| GO.load(Ordering::Relaxed) == 2);
+            GO.load(Ordering::Acquire);
+        }
         "mutex" => spin_until(|| *FLAG.lock().unwrap()),
         "condvar" => {
             let mut flag = FLAG.lock().unwrap();
