@@ -61,7 +61,9 @@ struct Program {
 
 impl Program {
     fn load(name: &str) -> Program {
-        let source = workspace_dir().join("tests/passthrough").join(format!("{name}.c"));
+        let source = workspace_dir()
+            .join("tests/passthrough")
+            .join(format!("{name}.c"));
         let text = fs::read_to_string(&source)
             .unwrap_or_else(|e| panic!("reading {}: {e}", source.display()));
         let mut expected_stdout = String::new();
@@ -79,7 +81,12 @@ impl Program {
             "{} has no `// expect:` line",
             source.display()
         );
-        Program { name: name.to_owned(), source, cflags, expected_stdout }
+        Program {
+            name: name.to_owned(),
+            source,
+            cflags,
+            expected_stdout,
+        }
     }
 
     /// Compiles the program for `build` into `target/passthrough-<build>/`; `None`
@@ -141,12 +148,20 @@ impl Program {
             ));
         }
         if !out.stderr.is_empty() {
-            problems.push(format!("unexpected stderr:\n{}", exec::tail(&out.stderr, 40)));
+            problems.push(format!(
+                "unexpected stderr:\n{}",
+                exec::tail(&out.stderr, 40)
+            ));
         }
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(format!("{} ({}): {}", self.name, build.name(), problems.join("\n")))
+            Err(format!(
+                "{} ({}): {}",
+                self.name,
+                build.name(),
+                problems.join("\n")
+            ))
         }
     }
 }
@@ -155,9 +170,65 @@ impl Program {
 fn check_program(name: &str) {
     let runtime = umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
     let program = Program::load(name);
-    let failures: Vec<String> =
-        Build::ALL.iter().filter_map(|&b| program.check(b, runtime).err()).collect();
+    let failures: Vec<String> = Build::ALL
+        .iter()
+        .filter_map(|&b| program.check(b, runtime).err())
+        .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+/// Every pass-through libumbra.so exports (one per line of
+/// `ffi/src/passthrough.txt`) starts with a single indirect jump through its slot,
+/// `jmp QWORD PTR [rip+...]`: the fast path touches no register, flag or stack
+/// (whether `%al` is right after a register-clobbering fast path would depend on
+/// where libc happens to put each function, which no program can control).
+#[test]
+fn trampolines_jump_through_their_slot_untouched() {
+    let runtime = umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
+    let so = runtime.join("libumbra.so");
+    let mut cmd = Command::new("objdump");
+    cmd.args(["-d", "--no-show-raw-insn", "-M", "intel"])
+        .arg(&so);
+    let dump = run_checked(&mut cmd, COMPILE_TIMEOUT, "disassembling libumbra.so")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .stdout;
+    // `<name>:` -> the first instruction after it.
+    let mut first = std::collections::HashMap::new();
+    let mut lines = dump.lines();
+    while let Some(line) = lines.next() {
+        if let Some(name) = line
+            .strip_suffix(">:")
+            .and_then(|l| l.split_once(" <"))
+            .map(|p| p.1)
+        {
+            if let Some(insn) = lines.next() {
+                first.insert(
+                    name.to_owned(),
+                    insn.split_once(':').map_or("", |p| p.1).trim().to_owned(),
+                );
+            }
+        }
+    }
+    let list = fs::read_to_string(workspace_dir().join("ffi/src/passthrough.txt")).unwrap();
+    let mut wrong = Vec::new();
+    for name in list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        match first.get(name) {
+            Some(insn)
+                if insn.starts_with("jmp    QWORD PTR [rip+")
+                    && insn.contains("<umbra_passthrough_slots") => {}
+            Some(insn) => wrong.push(format!("{name}: {insn}")),
+            None => wrong.push(format!("{name}: not in {}", so.display())),
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "pass-throughs not starting with `jmp [slot]`:\n{}",
+        wrong.join("\n")
+    );
 }
 
 macro_rules! passthrough_tests {
@@ -206,4 +277,7 @@ passthrough_tests! {
     execlp_path,
     syslog_perror,
     ulimit_arg,
+    misaligned_stack,
+    sem_open_mode,
+    clone_args,
 }
