@@ -32,13 +32,13 @@ fn compile(name: &str) -> PathBuf {
     out
 }
 
-/// Runs `name` under umbra (with `verbosity=1`, so the exit statistics show up in
-/// the output) and returns its output after checking it exited 0 without a report.
-fn run_umbra(name: &str, timeout: Duration) -> Output {
+/// Runs `name` under umbra (with `options` in UMBRA_OPTIONS) and returns its output
+/// after checking it exited 0 without a report.
+fn run_umbra(name: &str, options: &str, timeout: Duration) -> Output {
     let rt = umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
     let binary = compile(name);
     let mut cmd = Command::new(&binary);
-    cmd.env("LD_PRELOAD", rt.join("libumbra.so")).env("UMBRA_OPTIONS", "verbosity=1").env_remove("TSAN_OPTIONS");
+    cmd.env("LD_PRELOAD", rt.join("libumbra.so")).env("UMBRA_OPTIONS", options).env_remove("TSAN_OPTIONS");
     let start = Instant::now();
     let out = run(&mut cmd, timeout).unwrap();
     println!("{name}: {:?} wall under umbra", start.elapsed());
@@ -60,7 +60,7 @@ fn value(text: &str, key: &str) -> u64 {
 
 #[test]
 fn huge_reservations_cost_what_they_touch() {
-    let out = run_umbra("reserve_64g", Duration::from_secs(20));
+    let out = run_umbra("reserve_64g", "", Duration::from_secs(20));
     let hwm = value(&out.stdout, "VmHWM_kB");
     println!("wall {} ms, peak RSS {} MiB", value(&out.stdout, "wall_ms"), hwm >> 10);
     assert!(hwm < 200 << 10, "peak RSS {} MiB: shadow was committed for untouched memory", hwm >> 10);
@@ -68,7 +68,8 @@ fn huge_reservations_cost_what_they_touch() {
 
 #[test]
 fn freed_memory_gives_its_shadow_back() {
-    let out = run_umbra("churn", Duration::from_secs(60));
+    // verbosity=1: the exit statistics say how much shadow went back.
+    let out = run_umbra("churn", "verbosity=1", Duration::from_secs(60));
     let rss = value(&out.stdout, "VmRSS_kB");
     let hwm = value(&out.stdout, "VmHWM_kB");
     println!("final RSS {} MiB, peak RSS {} MiB", rss >> 10, hwm >> 10);

@@ -14,7 +14,9 @@
 
 #define THREADS 4
 #define KEEP 4
+#ifndef SECONDS
 #define SECONDS 1.5
+#endif
 
 static double now(void) {
   struct timespec ts;
