@@ -264,6 +264,8 @@ real_fns! {
     fn socketpair(d: c_int, t: c_int, p: c_int, fds: *mut c_int) -> c_int;
     fn mmap(a: Ptr, n: usize, p: c_int, f: c_int, fd: c_int, off: i64) -> Ptr;
     fn munmap(a: Ptr, n: usize) -> c_int;
+    fn mremap(a: Ptr, old: usize, new: usize, f: c_int, to: Ptr) -> Ptr;
+    fn madvise(a: Ptr, n: usize, advice: c_int) -> c_int;
     fn strdup(s: *const c_char) -> *mut c_char;
     fn fork() -> c_int;
     fn sleep(s: u32) -> u32;

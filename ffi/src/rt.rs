@@ -33,6 +33,27 @@ pub fn reset_shadow(addr: usize, size: usize, first: u64) {
     umbra_shadow::reset_range_with(addr, size, first, |lo, hi| SPILL.forget_range(lo, hi));
 }
 
+/// Application bytes at the start of a freed block whose shadow holds freed markers
+/// (so an access there after the free, unordered with it, is a use after free). The
+/// shadow of the rest of a larger block goes back to the kernel instead: marking it
+/// would commit twice the block's size in shadow for memory nobody may touch, and
+/// keep it until the address is reused. compiler-rt marks only the first 1 KiB.
+pub const FREED_MARKED: usize = 64 * 1024;
+
+/// Resets the shadow of a freed block to freed markers `marker` (the first
+/// [`FREED_MARKED`] bytes) and empty shadow handed back to the kernel (the rest).
+pub fn reset_shadow_freed(addr: usize, size: usize, marker: u64) {
+    umbra_shadow::reset_range_marking(addr, size, marker, FREED_MARKED, |lo, hi| SPILL.forget_range(lo, hi));
+}
+
+/// Forgets everything known about `[addr, addr+size)`, whose old contents are gone
+/// (unmapped, mapped over, discarded): shadow and sync objects. Costs what exists in
+/// the range, not its size.
+pub fn forget_memory(addr: usize, size: usize) {
+    reset_shadow(addr, size, 0);
+    crate::sync::reset_range(addr, size);
+}
+
 /// History events kept per thread (`history_size` doubles it per step).
 pub fn history_events() -> usize {
     (1 << 15) << OPTIONS.lock().history_size.min(7)
@@ -163,6 +184,9 @@ fn parse_options() {
         crate::report::write_text(&options::help_text());
     }
     VERBOSITY.store(o.verbosity, Ordering::Relaxed);
+    // Relaxed: a flag read on its own; counting what is released costs a `mincore`
+    // per release, paid only when the statistics are printed.
+    umbra_shadow::map::COUNT_RELEASED.store(o.verbosity >= 1, Ordering::Relaxed);
     *OPTIONS.lock() = o;
 }
 
@@ -202,14 +226,15 @@ extern "C" fn finalize(_: *mut core::ffi::c_void) {
     if verbosity() >= 1 {
         let (slots, unsafe_reuses, threads) = crate::thread::slot_stats();
         crate::report::write_out(format_args!(
-            "umbra: {} threads, {} thread slots ({} reused unordered), {} sync objects, {} call-tree nodes, {} spilled words, {} MiB runtime memory\n",
+            "umbra: {} threads, {} thread slots ({} reused unordered), {} sync objects, {} call-tree nodes, {} spilled words, {} MiB runtime memory, {} MiB shadow released\n",
             threads,
             slots,
             unsafe_reuses,
             crate::sync::created(),
             crate::trace::DEPOT.len(),
             SPILL.len(),
-            crate::heap::MAPPED.load(Ordering::Relaxed) >> 20
+            crate::heap::MAPPED.load(Ordering::Relaxed) >> 20,
+            umbra_shadow::map::RELEASED.load(Ordering::Relaxed) >> 20
         ));
     }
     let n = REPORTS.load(Ordering::Relaxed);

@@ -108,7 +108,7 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
     }));
     // Release: the SyncVar is initialized before its index becomes reachable.
     slot(i).store(sv as usize, Ordering::Release);
-    let m = umbra_shadow::meta_word(addr);
+    let m = umbra_shadow::meta_word_for_create(addr);
     match m.compare_exchange(0, i, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => {
             // SAFETY: just published, never freed while reachable.
@@ -132,35 +132,26 @@ impl SyncVar {
 }
 
 /// Forgets the sync objects in `[addr, addr+size)` (memory freed or unmapped, or a
-/// mutex re-initialized).
+/// mutex re-initialized). Visits only the meta pages that ever held a sync object,
+/// so unmapping a 64 GiB reservation costs what was synchronized on inside it.
 pub fn reset_range(addr: usize, size: usize) {
-    let mut a = addr & !7;
-    let end = addr.saturating_add(size);
-    while a < end {
-        let m = umbra_shadow::meta_word(a);
-        // Relaxed load first: most words have no sync object.
-        if m.load(Ordering::Relaxed) != 0 {
-            let i = m.swap(0, Ordering::AcqRel);
-            if i != 0 {
-                let p = slot(i).swap(0, Ordering::AcqRel);
-                if p != 0 {
-                    // Not freed: a racing thread may still hold a reference (freeing
-                    // a sync object in use is a bug of the program, and reading a
-                    // stale clock is harmless). Clear its clocks and leak the shell.
-                    // SAFETY: published SyncVar.
-                    let sv = unsafe { &*(p as *const SyncVar) };
-                    // The clocks' memory is given back too (assigning drops it):
-                    // a program creating and dropping many objects while thousands
-                    // of threads exist would otherwise keep a dense clock per object.
-                    let mut g = sv.lock();
-                    g.clock = VectorClock::new();
-                    g.read_clock = VectorClock::new();
-                    g.seqs = ReleaseSequences::default();
-                }
-            }
+    umbra_shadow::take_meta_range(addr, size, |i| {
+        let p = slot(i).swap(0, Ordering::AcqRel);
+        if p != 0 {
+            // Not freed: a racing thread may still hold a reference (freeing a sync
+            // object in use is a bug of the program, and reading a stale clock is
+            // harmless). Clear its clocks and leak the shell.
+            // SAFETY: published SyncVar.
+            let sv = unsafe { &*(p as *const SyncVar) };
+            // The clocks' memory is given back too (assigning drops it): a program
+            // creating and dropping many objects while thousands of threads exist
+            // would otherwise keep a dense clock per object.
+            let mut g = sv.lock();
+            g.clock = VectorClock::new();
+            g.read_clock = VectorClock::new();
+            g.seqs = ReleaseSequences::default();
         }
-        a += 8;
-    }
+    });
 }
 
 /// Release (join) the current thread's clock into the object at `addr`.

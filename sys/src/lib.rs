@@ -20,6 +20,7 @@ pub mod nr {
     pub const MPROTECT: usize = 10;
     pub const MUNMAP: usize = 11;
     pub const SCHED_YIELD: usize = 24;
+    pub const MINCORE: usize = 27;
     pub const MADVISE: usize = 28;
     pub const NANOSLEEP: usize = 35;
     pub const GETPID: usize = 39;
@@ -163,6 +164,16 @@ pub unsafe fn munmap(addr: *mut u8, len: usize) {
 /// be discarded.
 pub unsafe fn madvise_dontneed(addr: *mut u8, len: usize) {
     syscall3(nr::MADVISE, addr as usize, len, MADV_DONTNEED);
+}
+
+/// Which pages of `[addr, addr+len)` are resident: one byte per page in `vec` (bit 0
+/// set = resident), `len` at most `vec.len()` pages. Returns the raw kernel result
+/// (0, or a negative errno such as -ENOMEM for a range that is not mapped).
+pub fn mincore(addr: usize, len: usize, vec: &mut [u8]) -> isize {
+    if len.div_ceil(4096) > vec.len() {
+        return -22; // EINVAL: would overflow `vec`
+    }
+    syscall3(nr::MINCORE, addr, len, vec.as_mut_ptr() as usize)
 }
 
 /// Writes all of `bytes` to `fd`, retrying on short writes and EINTR.

@@ -100,7 +100,7 @@ fn on_free(p: *mut c_void, pc: u64) {
         crate::entry::free_access(p as usize, b.size, pc);
         let c = ctx();
         let marker = ShadowCell::freed(c.clock.sid, c.clock.epoch());
-        crate::rt::reset_shadow(p as usize, b.size, marker.0);
+        crate::rt::reset_shadow_freed(p as usize, b.size, marker.0);
         crate::sync::reset_range(p as usize, b.size);
         c.generation += 1;
     });
@@ -224,24 +224,71 @@ pub unsafe extern "C" fn mmap(a: real::Ptr, n: usize, prot: i32, flags: i32, fd:
     // SAFETY: forwarded.
     let p = unsafe { real::mmap(a, n, prot, flags, fd, off) };
     if p as isize != -1 && thr().in_rt == 0 {
-        in_runtime(|| {
-            crate::rt::reset_shadow(p as usize, n, 0);
-            crate::sync::reset_range(p as usize, n);
-        });
+        // New memory, or MAP_FIXED over old memory: nothing recorded there holds.
+        in_runtime(|| crate::rt::forget_memory(p as usize, n));
     }
     p
+}
+
+/// The same function as `mmap` on x86_64 (64-bit offsets either way).
+#[no_mangle]
+pub unsafe extern "C" fn mmap64(a: real::Ptr, n: usize, prot: i32, flags: i32, fd: i32, off: i64) -> real::Ptr {
+    // SAFETY: forwarded.
+    unsafe { mmap(a, n, prot, flags, fd, off) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn munmap(a: real::Ptr, n: usize) -> i32 {
     if thr().in_rt == 0 {
-        in_runtime(|| {
-            crate::rt::reset_shadow(a as usize, n, 0);
-            crate::sync::reset_range(a as usize, n);
-        });
+        in_runtime(|| crate::rt::forget_memory(a as usize, n));
     }
     // SAFETY: forwarded.
     unsafe { real::munmap(a, n) }
+}
+
+/// `mremap(old, old_size, new_size, flags, new_address)` (variadic in C; the fifth
+/// argument is read only with MREMAP_FIXED, and passing it always is harmless on
+/// x86_64). Moved contents start with no records at their new address (the records
+/// of the old one are dropped, not moved); memory staying in place keeps its own.
+#[no_mangle]
+pub unsafe extern "C" fn mremap(
+    old: real::Ptr,
+    old_size: usize,
+    new_size: usize,
+    flags: i32,
+    to: real::Ptr,
+) -> real::Ptr {
+    // SAFETY: forwarded.
+    let p = unsafe { real::mremap(old, old_size, new_size, flags, to) };
+    if p as isize != -1 && thr().in_rt == 0 {
+        let (old, p) = (old as usize, p as usize);
+        in_runtime(|| {
+            if p == old {
+                // Resized in place: only the part that appeared or vanished changes.
+                let (lo, hi) = if new_size > old_size { (old_size, new_size) } else { (new_size, old_size) };
+                crate::rt::forget_memory(old + lo, hi - lo);
+            } else {
+                crate::rt::forget_memory(old, old_size);
+                crate::rt::forget_memory(p, new_size);
+            }
+        });
+    }
+    p as real::Ptr
+}
+
+const MADV_DONTNEED: i32 = 4;
+const MADV_FREE: i32 = 8;
+
+/// `madvise`: MADV_DONTNEED and MADV_FREE discard the contents of the range (what
+/// allocators do with freed memory), so its shadow and sync objects go too.
+#[no_mangle]
+pub unsafe extern "C" fn madvise(a: real::Ptr, n: usize, advice: i32) -> i32 {
+    // SAFETY: forwarded.
+    let r = unsafe { real::madvise(a, n, advice) };
+    if r == 0 && (advice == MADV_DONTNEED || advice == MADV_FREE) && thr().in_rt == 0 {
+        in_runtime(|| crate::rt::forget_memory(a as usize, n));
+    }
+    r
 }
 
 pub fn fork_lock() {
