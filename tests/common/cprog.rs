@@ -1,0 +1,64 @@
+//! Building and running the small C test programs of the end-to-end tests: one
+//! compile helper for gcc, clang-16 (`-shared-libsan`, where installed) and plain
+//! gcc, and a command that runs a binary under umbra's preloaded runtime with a
+//! clean option environment.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::exec::run_checked;
+use super::toolchain::{clang_runtime_dir, target_dir, umbra_runtime};
+
+const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Compiler {
+    /// `gcc -fsanitize=thread`.
+    Gcc,
+    /// `clang-16 -fsanitize=thread -shared-libsan`.
+    Clang,
+}
+
+impl Compiler {
+    pub fn name(self) -> &'static str {
+        match self {
+            Compiler::Gcc => "gcc",
+            Compiler::Clang => "clang",
+        }
+    }
+}
+
+/// Compiles `source` with `-g -O1 -pthread` and `extra` into `target/<dir>/`;
+/// `Ok(None)` for clang where clang-16 is not installed.
+pub fn compile(source: &Path, dir: &str, compiler: Compiler, extra: &[&str]) -> Result<Option<PathBuf>, String> {
+    let out_dir = target_dir().join(dir);
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
+    let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("program");
+    let binary = out_dir.join(format!("{stem}-{}", compiler.name()));
+    let mut cmd = match compiler {
+        Compiler::Gcc => Command::new("gcc"),
+        Compiler::Clang => {
+            let Some(rt) = clang_runtime_dir() else { return Ok(None) };
+            let mut c = Command::new("clang-16");
+            c.args(["-shared-libsan", "-mcx16"]).arg(format!("-Wl,-rpath,{}", rt.display()));
+            c
+        }
+    };
+    cmd.args(["-fsanitize=thread", "-g", "-O1", "-pthread"])
+        .args(extra)
+        .arg(source)
+        .arg("-o")
+        .arg(&binary)
+        .env_remove("LD_PRELOAD");
+    run_checked(&mut cmd, COMPILE_TIMEOUT, &format!("compiling {} with {}", source.display(), compiler.name()))?;
+    Ok(Some(binary))
+}
+
+/// A command running `binary` with umbra preloaded and no TSan/umbra options.
+pub fn preloaded(binary: &Path) -> Command {
+    let rt = umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
+    let mut cmd = Command::new(binary);
+    cmd.env("LD_PRELOAD", rt.join("libumbra.so")).env_remove("TSAN_OPTIONS").env_remove("UMBRA_OPTIONS");
+    cmd
+}
