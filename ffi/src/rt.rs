@@ -5,7 +5,9 @@
 //! Options come, in order, from the program's `__tsan_default_options()`,
 //! `TSAN_OPTIONS` and `UMBRA_OPTIONS` (later wins); suppressions from the file named
 //! by `suppressions=`, the program's `__tsan_default_suppressions()` and TSan's
-//! built-in list. A bad option or suppression is a one-line message and exit code 1.
+//! built-in list. A bad option or suppression is a one-line message and exit code 1,
+//! except an unknown flag name in `TSAN_OPTIONS` or `__tsan_default_options()`: a
+//! one-line warning, as in TSan.
 //!
 //! Every way out of the process ([`finish`]: `exit`, return from `main`,
 //! `quick_exit`, `_exit`; `abort` and fatal signals wait only) first waits for the
@@ -63,7 +65,7 @@ pub fn ensure_init() {
         return;
     }
     check_cpu();
-    parse_options();
+    parse_options(false);
     // The main thread: T0, knowing nothing.
     if crate::thread::thr().ctx.is_null() {
         let (tid, grant) = crate::thread::register(0, 0, 0, None);
@@ -85,7 +87,7 @@ pub fn late_init() {
     note_pid();
     // `environ` may not have been set up yet when `__tsan_init` ran from
     // `.preinit_array`: read the options again now that it is.
-    parse_options();
+    parse_options(true);
     crate::thread::note_stack_and_tls();
     crate::thread::in_runtime(|| {
         load_suppressions();
@@ -171,7 +173,8 @@ fn hook_string(f: Option<unsafe extern "C" fn() -> *const c_char>) -> Option<&'s
     core::str::from_utf8(unsafe { core::ffi::CStr::from_ptr(p) }.to_bytes()).ok()
 }
 
-fn parse_options() {
+/// Parses the option sources into [`OPTIONS`]; `warn`: print the warnings too.
+fn parse_options(warn: bool) {
     let mut o = Options::new();
     // SAFETY: reading a weak symbol's address (null when the program defines none).
     let defaults = hook_string(unsafe { __tsan_default_options });
@@ -180,12 +183,28 @@ fn parse_options() {
         ("TSAN_OPTIONS", env(b"TSAN_OPTIONS")),
         ("UMBRA_OPTIONS", env(b"UMBRA_OPTIONS")),
     ];
+    let mut warnings = alloc::vec::Vec::new();
     for (name, text) in sources {
         let Some(text) = text else { continue };
         let text = core::str::from_utf8(text).unwrap_or("");
-        if let Err(e) = options::parse_into(&mut o, name, text) {
-            umbra_sys::eprint_fmt(format_args!("umbra: {}\n", e));
-            umbra_sys::exit_group(1);
+        // The strings TSan also reads may hold flags this umbra does not know
+        // (CI shares one TSAN_OPTIONS across runtimes): a warning, as in TSan.
+        // umbra's own UMBRA_OPTIONS stays strict.
+        let unknown = if name == "UMBRA_OPTIONS" { options::Unknown::Error } else { options::Unknown::Warn };
+        match options::parse_into_with(&mut o, name, text, unknown) {
+            Ok(w) => warnings.extend(w),
+            Err(e) => {
+                umbra_sys::eprint_fmt(format_args!("umbra: {}\n", e));
+                umbra_sys::exit_group(1);
+            }
+        }
+    }
+    // Options are parsed twice (`ensure_init`, then `late_init` once `environ` is
+    // certainly set up): warn once, from the last pass, after every source parsed,
+    // so an error elsewhere stays the only line.
+    if warn {
+        for w in &warnings {
+            umbra_sys::eprint_fmt(format_args!("umbra: {}, ignored\n", w));
         }
     }
     if o.help {
