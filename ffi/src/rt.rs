@@ -190,7 +190,11 @@ fn parse_options(warn: bool) {
         // The strings TSan also reads may hold flags this umbra does not know
         // (CI shares one TSAN_OPTIONS across runtimes): a warning, as in TSan.
         // umbra's own UMBRA_OPTIONS stays strict.
-        let unknown = if name == "UMBRA_OPTIONS" { options::Unknown::Error } else { options::Unknown::Warn };
+        let unknown = if name == "UMBRA_OPTIONS" {
+            options::Unknown::Error
+        } else {
+            options::Unknown::Warn
+        };
         match options::parse_into_with(&mut o, name, text, unknown) {
             Ok(w) => warnings.extend(w),
             Err(e) => {
