@@ -3,9 +3,11 @@
 //! Exit: no report is lost when the program leaves (`exit`, return from `main`,
 //! `_exit`, `quick_exit`, `abort`, a fatal signal) while another thread is still
 //! building a report. Each C program in `tests/exit/` makes two threads race on a
-//! global and ends the process the moment the second thread is about to make the
-//! racy write; it runs [`RUNS`] times (in parallel, `exec::jobs()` at a time) and every
-//! run must print the whole report and end as the program's header says.
+//! global and ends the process while the second thread is building its report
+//! (main waits until that thread has spent 2 ms of CPU time after announcing its
+//! racy write, which takes microseconds); it runs [`RUNS`] or [`FEWER_RUNS`] times
+//! (in parallel, `exec::jobs()` at a time) and every run must print the whole report
+//! and end as the program's header says.
 //!
 //! Options: an unknown flag in `TSAN_OPTIONS` or `__tsan_default_options()` is a
 //! one-line warning and the program runs (CI shares one `TSAN_OPTIONS` across runtime
@@ -27,8 +29,11 @@ use std::time::{Duration, Instant};
 use common::exec::{self, parallel_map, run_checked, Output, Status};
 use common::toolchain::{target_dir, umbra_runtime, workspace_dir};
 
-/// Runs of each exit program.
+/// Runs of the programs that leave through `exit`, return from `main` and `_exit`.
 const RUNS: usize = 200;
+/// Runs of the others (`quick_exit`, `abort`, SIGSEGV), which take the same path
+/// through the runtime (`rt::finish`, `report::wait_for_reports`).
+const FEWER_RUNS: usize = 100;
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
 const RACE_WARNING: &str = "WARNING: ThreadSanitizer: data race";
@@ -70,16 +75,18 @@ fn program(name: &str) -> PathBuf {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Runs `binary` under umbra with `env` on a scrubbed environment, without core dumps.
+/// Runs `binary` under umbra with `env` on a scrubbed environment, without core dumps
+/// (a shell sets the limit and preloads umbra into the program only).
 fn run(binary: &Path, env: &[(&str, &str)]) -> Output {
     let rt = umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
-        .arg("ulimit -c 0; exec \"$0\"")
+        .arg("ulimit -c 0; LD_PRELOAD=\"$1\" exec \"$0\"")
         .arg(binary)
+        .arg(rt.join("libumbra.so"))
         .env_remove("TSAN_OPTIONS")
         .env_remove("UMBRA_OPTIONS")
-        .env("LD_PRELOAD", rt.join("libumbra.so"));
+        .env_remove("LD_PRELOAD");
     for (key, value) in env {
         cmd.env(key, value);
     }
@@ -103,18 +110,19 @@ fn one_whole_report(stderr: &str) -> bool {
         && stderr.find(RACE_WARNING) < stderr.find(RACE_SUMMARY)
 }
 
-/// Runs `name` [`RUNS`] times; each run must show one whole report, end with
+/// Runs `name` `runs` times; each run must show one whole report, end with
 /// `status`, and satisfy `extra` on its stderr.
 fn expect_every_run(
     name: &str,
+    runs: usize,
     status: Status,
     extra: &(dyn Fn(&str) -> bool + Sync),
     extra_what: &str,
 ) {
     let binary = program(name);
     let start = Instant::now();
-    let runs: Vec<usize> = (0..RUNS).collect();
-    let outputs = parallel_map(&runs, |_| run(&binary, &[]));
+    let items: Vec<usize> = (0..runs).collect();
+    let outputs = parallel_map(&items, |_| run(&binary, &[]));
     let reported = outputs
         .iter()
         .filter(|o| one_whole_report(&o.stderr))
@@ -122,7 +130,7 @@ fn expect_every_run(
     let right_status = outputs.iter().filter(|o| o.status == status).count();
     let right_extra = outputs.iter().filter(|o| extra(&o.stderr)).count();
     eprintln!(
-        "{name}: {reported}/{RUNS} reported, {right_status}/{RUNS} {status}, {right_extra}/{RUNS} {extra_what} ({:.1} s)",
+        "{name}: {reported}/{runs} reported, {right_status}/{runs} {status}, {right_extra}/{runs} {extra_what} ({:.1} s)",
         start.elapsed().as_secs_f64()
     );
     if let Some(bad) = outputs
@@ -130,8 +138,8 @@ fn expect_every_run(
         .find(|o| !one_whole_report(&o.stderr) || o.status != status || !extra(&o.stderr))
     {
         panic!(
-            "{name}: {reported}/{RUNS} runs printed the report, {right_status}/{RUNS} ended with {status}, \
-             {right_extra}/{RUNS} {extra_what}; a failing run {}",
+            "{name}: {reported}/{runs} runs printed the report, {right_status}/{runs} ended with {status}, \
+             {right_extra}/{runs} {extra_what}; a failing run {}",
             describe(bad)
         );
     }
@@ -150,6 +158,7 @@ fn no_summary_line(stderr: &str) -> bool {
 fn exit_waits_for_a_report_in_flight() {
     expect_every_run(
         "race_then_exit",
+        RUNS,
         Status::Exited(66),
         &summary_line,
         "with the summary line",
@@ -160,6 +169,7 @@ fn exit_waits_for_a_report_in_flight() {
 fn return_from_main_waits_for_a_report_in_flight() {
     expect_every_run(
         "race_then_return",
+        RUNS,
         Status::Exited(66),
         &summary_line,
         "with the summary line",
@@ -170,6 +180,7 @@ fn return_from_main_waits_for_a_report_in_flight() {
 fn underscore_exit_waits_for_a_report_in_flight() {
     expect_every_run(
         "race_then__exit",
+        RUNS,
         Status::Exited(66),
         &summary_line,
         "with the summary line",
@@ -180,6 +191,7 @@ fn underscore_exit_waits_for_a_report_in_flight() {
 fn quick_exit_waits_for_a_report_in_flight() {
     expect_every_run(
         "race_then_quick_exit",
+        FEWER_RUNS,
         Status::Exited(66),
         &summary_line,
         "with the summary line",
@@ -190,6 +202,7 @@ fn quick_exit_waits_for_a_report_in_flight() {
 fn abort_waits_for_a_report_in_flight() {
     expect_every_run(
         "race_then_abort",
+        FEWER_RUNS,
         Status::Signalled(SIGABRT),
         &no_summary_line,
         "without a summary line",
@@ -204,6 +217,7 @@ fn fatal_signal_waits_for_a_report_in_flight() {
     };
     expect_every_run(
         "race_then_segv",
+        FEWER_RUNS,
         Status::Signalled(SIGSEGV),
         &segv_after_report,
         "with the SEGV line after it",
