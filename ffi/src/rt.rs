@@ -239,9 +239,9 @@ fn load_suppressions() {
     *SUPPRESSIONS.lock() = s;
 }
 
-/// Summary lines printed so far, or `u32::MAX` before the first [`finish`]: a
-/// second exit path (an `_exit` from a late destructor) prints the count again only
-/// if it changed.
+/// The report count the last summary line gave (0: none printed), or `u32::MAX`
+/// before the first [`finish`]: a second exit path (an `_exit` from a late
+/// destructor) prints the count again only if it changed.
 static SUMMARIZED: AtomicU32 = AtomicU32::new(u32::MAX);
 
 /// The end of the process, whichever way the program leaves: waits for the reports

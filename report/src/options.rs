@@ -8,12 +8,13 @@
 //! `yes`/`no` (umbra also accepts them in any case). Integers are decimal and
 //! range-checked.
 //!
-//! Unknown flag names: TSan warns ("found N unrecognized flag(s)") and runs. umbra
-//! does the same for the strings shared with TSan (`TSAN_OPTIONS`,
-//! `__tsan_default_options()`: CI configurations pass one `TSAN_OPTIONS` to every
-//! runtime version, so a flag one version lacks must not stop the program), with one
-//! warning per flag naming the closest known flag ([`Unknown::Warn`]); in
-//! `UMBRA_OPTIONS`, umbra's own, an unknown flag is an error ([`Unknown::Error`]).
+//! Unknown flag names: TSan runs on (it lists them, "found N unrecognized flag(s)",
+//! only with `verbosity=1`). umbra runs on too for the strings shared with TSan
+//! (`TSAN_OPTIONS`, `__tsan_default_options()`: CI configurations pass one
+//! `TSAN_OPTIONS` to every runtime version, so a flag one version lacks must not stop
+//! the program), with one warning per flag naming the closest known flag
+//! ([`Unknown::Warn`]); in `UMBRA_OPTIONS`, umbra's own, an unknown flag is an
+//! error ([`Unknown::Error`]).
 //! Malformed syntax and bad values are errors in every source, and [`parse_into`] is
 //! all-or-nothing: when one pair of a string is bad, nothing from that string is
 //! applied. The TSan and sanitizer_common flags that a CI setup may plausibly pass
