@@ -1273,11 +1273,16 @@ fn expect_startup_error(run: &Run, needles: &[&str]) {
 
 #[test]
 fn option_unknown_flag_is_an_error() {
+    // Only in UMBRA_OPTIONS: in TSAN_OPTIONS an unknown flag is a warning, as in TSan
+    // (tests/exit_and_options.rs).
     let binary = c_program("mutexes", Build::Debug);
-    let run = run_umbra(&binary, &[], &[("TSAN_OPTIONS", "halt_on_eror=1")]);
-    expect_startup_error(&run, &["umbra: TSAN_OPTIONS: unknown flag 'halt_on_eror'"]);
     let run = run_umbra(&binary, &[], &[("UMBRA_OPTIONS", "exitcod=3")]);
     expect_startup_error(&run, &["umbra: UMBRA_OPTIONS: unknown flag 'exitcod'"]);
+    let run = run_umbra(&binary, &[], &[("UMBRA_OPTIONS", "halt_on_eror=1")]);
+    expect_startup_error(
+        &run,
+        &["umbra: UMBRA_OPTIONS: unknown flag 'halt_on_eror' (did you mean 'halt_on_error'?)"],
+    );
 }
 
 #[test]

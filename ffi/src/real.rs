@@ -206,7 +206,10 @@ pub type StartFn = extern "C" fn(Ptr) -> Ptr;
 
 real_fns! {
     fn __cxa_atexit(f: extern "C" fn(Ptr), arg: Ptr, dso: Ptr) -> c_int;
+    fn __cxa_at_quick_exit(f: extern "C" fn(Ptr), dso: Ptr) -> c_int;
     fn fflush(f: Ptr) -> c_int;
+    fn _exit(status: c_int) -> ();
+    fn abort() -> ();
     fn pthread_create(t: *mut usize, attr: Ptr, start: StartFn, arg: Ptr) -> c_int;
     fn pthread_join(t: usize, ret: *mut Ptr) -> c_int;
     fn pthread_tryjoin_np(t: usize, ret: *mut Ptr) -> c_int;
@@ -284,6 +287,11 @@ real_fns! {
 pub unsafe fn cxa_atexit(f: extern "C" fn(Ptr), arg: Ptr, dso: Ptr) -> c_int {
     // SAFETY: forwarded.
     unsafe { __cxa_atexit(f, arg, dso) }
+}
+
+pub unsafe fn cxa_at_quick_exit(f: extern "C" fn(Ptr), dso: Ptr) -> c_int {
+    // SAFETY: forwarded.
+    unsafe { __cxa_at_quick_exit(f, dso) }
 }
 
 pub unsafe fn fflush_all() {

@@ -6,7 +6,7 @@
 use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use umbra_report::options::OutputTarget;
 use umbra_report::{format_json, Frame};
@@ -190,10 +190,90 @@ fn suppressed(r: &RaceReport, sym: &mut Symbolizer) -> bool {
     sup.match_report(umbra_report::suppress::SuppressionKind::Race, &[&cur, &prev], &location).is_some()
 }
 
+/// Reports begun and not yet finished (written out, counted, or dropped as
+/// duplicate or suppressed). The exit paths wait for it to drop to zero, so a
+/// thread that exits while another is still symbolizing its report does not end
+/// the process under it.
+static IN_FLIGHT: AtomicU32 = AtomicU32::new(0);
+/// Reports finished so far: what the exit paths watch to tell a slow report (one
+/// that still finishes now and then) from a stuck one.
+static FINISHED: AtomicU32 = AtomicU32::new(0);
+
+/// Whether this thread is inside [`report_race`]: an exit from a signal handler
+/// that interrupted its own report must not wait for that report.
+#[thread_local]
+static mut REPORTING: bool = false;
+
+/// Marks one report in flight for as long as it lives.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> InFlight {
+        // Relaxed: only the decrement publishes anything (see `drop`).
+        IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: a thread-local only this thread touches (a signal handler on it
+        // only reads it).
+        unsafe { REPORTING = true };
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        // SAFETY: as in `enter`.
+        unsafe { REPORTING = false };
+        // Release: a waiter that sees the count go down (Acquire in
+        // `wait_for_reports`) also sees the report's writes and its `REPORTS`
+        // increment.
+        FINISHED.fetch_add(1, Ordering::Release);
+        IN_FLIGHT.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// How long the exit paths wait for reports in flight while none of them finishes.
+/// A report normally takes milliseconds (the first one symbolizes, loading DWARF:
+/// up to a second or two for a large binary); only a reporter that is itself stuck
+/// (a deadlock, a stopped thread) takes this long, and it must not hang the exit.
+const STUCK_NS: u64 = 20_000_000_000;
+
+/// Waits until no other thread is in the middle of a report, so that everything
+/// reported is written out (stderr, `log_path`, `json_path`) and counted in
+/// [`REPORTS`] before the process ends. Bounded: when no report finishes for
+/// [`STUCK_NS`], it says so and returns.
+pub fn wait_for_reports() {
+    // SAFETY: this thread's own flag (see `InFlight`).
+    let own = unsafe { REPORTING } as u32;
+    // Acquire: pairs with the Release decrement in `InFlight::drop`.
+    if IN_FLIGHT.load(Ordering::Acquire) <= own {
+        return;
+    }
+    let mut finished = FINISHED.load(Ordering::Relaxed);
+    let mut deadline = umbra_sys::monotonic_ns() + STUCK_NS;
+    // Acquire: as above.
+    while IN_FLIGHT.load(Ordering::Acquire) > own {
+        // Relaxed: only a progress signal; what it counts is published by IN_FLIGHT.
+        let now_finished = FINISHED.load(Ordering::Relaxed);
+        let now = umbra_sys::monotonic_ns();
+        if now_finished != finished {
+            finished = now_finished;
+            deadline = now + STUCK_NS;
+        } else if now > deadline {
+            umbra_sys::eprint_fmt(format_args!(
+                "umbra: exiting while {} report(s) made no progress for {} s; they are lost\n",
+                IN_FLIGHT.load(Ordering::Relaxed) - own,
+                STUCK_NS / 1_000_000_000
+            ));
+            return;
+        }
+        umbra_sys::sleep_ns(200_000);
+    }
+}
+
 /// Reports a race of the current access with `prev`.
 #[cold]
 #[inline(never)]
 pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, word: usize, prev: ShadowCell) {
+    let _in_flight = InFlight::enter();
     let (report_bugs, halt_on_error, exitcode, equal_stacks, strip) = {
         let o = OPTIONS.lock();
         (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, o.strip_path_prefix.clone())
@@ -307,6 +387,8 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         let text = format_text(&r, &mut st.symbolizer, &opts);
         write_text(&text);
         write_json(&r, &mut st.symbolizer, &opts);
+        // Relaxed: read at exit only after `wait_for_reports`, whose Acquire pairs
+        // with this report's Release in `InFlight::drop`.
         REPORTS.fetch_add(1, Ordering::Relaxed);
         drop(st);
         if halt_on_error {

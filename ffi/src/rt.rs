@@ -5,7 +5,13 @@
 //! Options come, in order, from the program's `__tsan_default_options()`,
 //! `TSAN_OPTIONS` and `UMBRA_OPTIONS` (later wins); suppressions from the file named
 //! by `suppressions=`, the program's `__tsan_default_suppressions()` and TSan's
-//! built-in list. A bad option or suppression is a one-line message and exit code 1.
+//! built-in list. A bad option or suppression is a one-line message and exit code 1,
+//! except an unknown flag name in `TSAN_OPTIONS` or `__tsan_default_options()`: a
+//! one-line warning, as in TSan.
+//!
+//! Every way out of the process ([`finish`]: `exit`, return from `main`,
+//! `quick_exit`, `_exit`; `abort` and fatal signals wait only) first waits for the
+//! reports other threads are still writing.
 
 use core::ffi::c_char;
 use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
@@ -20,6 +26,8 @@ pub static SPILL: SpillTable = SpillTable::new();
 
 static INIT: AtomicU8 = AtomicU8::new(0); // 0 = no, 1 = running, 2 = done
 pub static REPORTS: AtomicU32 = AtomicU32::new(0);
+/// The pid of the process the runtime state belongs to (updated in a fork child).
+static PID: AtomicU32 = AtomicU32::new(0);
 
 /// The options in force (set during initialization, read by reports and exit).
 pub static OPTIONS: SpinMutex<Options> = SpinMutex::new(Options::new());
@@ -78,7 +86,7 @@ pub fn ensure_init() {
         return;
     }
     check_cpu();
-    parse_options();
+    parse_options(false);
     // The main thread: T0, knowing nothing.
     if crate::thread::thr().ctx.is_null() {
         let (tid, grant) = crate::thread::register(0, 0, 0, None);
@@ -97,9 +105,10 @@ pub fn late_init() {
     if LATE.swap(1, Ordering::AcqRel) != 0 {
         return;
     }
+    note_pid();
     // `environ` may not have been set up yet when `__tsan_init` ran from
     // `.preinit_array`: read the options again now that it is.
-    parse_options();
+    parse_options(true);
     crate::thread::note_stack_and_tls();
     crate::thread::in_runtime(|| {
         load_suppressions();
@@ -108,7 +117,29 @@ pub fn late_init() {
         // forever; registered before the program's constructors and main, it runs
         // after the program's own exit handlers.
         unsafe { crate::real::cxa_atexit(finalize, core::ptr::null_mut(), core::ptr::null_mut()) };
+        // SAFETY: the same for quick_exit's handlers, which exit() does not run.
+        unsafe { crate::real::cxa_at_quick_exit(finalize_quick, core::ptr::null_mut()) };
     });
+}
+
+/// Whether initialization has completed.
+pub fn initialized() -> bool {
+    // Acquire: as in `ensure_init`.
+    INIT.load(Ordering::Acquire) == 2
+}
+
+/// Records the current pid as the runtime's own (at start, and in a fork child).
+pub fn note_pid() {
+    // Relaxed: read back only by this process's own threads after it, through
+    // the thread creation or fork that orders them.
+    PID.store(umbra_sys::getpid(), Ordering::Relaxed);
+}
+
+/// Whether the caller runs in the process the runtime state belongs to: false in
+/// the child of a `vfork` (or a raw `clone`), which shares the parent's memory.
+pub fn is_own_process() -> bool {
+    // Relaxed: see `note_pid`.
+    PID.load(Ordering::Relaxed) == umbra_sys::getpid()
 }
 
 fn check_cpu() {
@@ -163,7 +194,8 @@ fn hook_string(f: Option<unsafe extern "C" fn() -> *const c_char>) -> Option<&'s
     core::str::from_utf8(unsafe { core::ffi::CStr::from_ptr(p) }.to_bytes()).ok()
 }
 
-fn parse_options() {
+/// Parses the option sources into [`OPTIONS`]; `warn`: print the warnings too.
+fn parse_options(warn: bool) {
     let mut o = Options::new();
     // SAFETY: reading a weak symbol's address (null when the program defines none).
     let defaults = hook_string(unsafe { __tsan_default_options });
@@ -172,12 +204,32 @@ fn parse_options() {
         ("TSAN_OPTIONS", env(b"TSAN_OPTIONS")),
         ("UMBRA_OPTIONS", env(b"UMBRA_OPTIONS")),
     ];
+    let mut warnings = alloc::vec::Vec::new();
     for (name, text) in sources {
         let Some(text) = text else { continue };
         let text = core::str::from_utf8(text).unwrap_or("");
-        if let Err(e) = options::parse_into(&mut o, name, text) {
-            umbra_sys::eprint_fmt(format_args!("umbra: {}\n", e));
-            umbra_sys::exit_group(1);
+        // The strings TSan also reads may hold flags this umbra does not know
+        // (CI shares one TSAN_OPTIONS across runtimes): a warning, as in TSan.
+        // umbra's own UMBRA_OPTIONS stays strict.
+        let unknown = if name == "UMBRA_OPTIONS" {
+            options::Unknown::Error
+        } else {
+            options::Unknown::Warn
+        };
+        match options::parse_into_with(&mut o, name, text, unknown) {
+            Ok(w) => warnings.extend(w),
+            Err(e) => {
+                umbra_sys::eprint_fmt(format_args!("umbra: {}\n", e));
+                umbra_sys::exit_group(1);
+            }
+        }
+    }
+    // Options are parsed twice (`ensure_init`, then `late_init` once `environ` is
+    // certainly set up): warn once, from the last pass, after every source parsed,
+    // so an error elsewhere stays the only line.
+    if warn {
+        for w in &warnings {
+            umbra_sys::eprint_fmt(format_args!("umbra: {}, ignored\n", w));
         }
     }
     if o.help {
@@ -211,41 +263,75 @@ fn load_suppressions() {
     *SUPPRESSIONS.lock() = s;
 }
 
-/// Runs at exit (registered first with `__cxa_atexit`, so last): prints the
-/// suppression hits and the report count, and exits with `exitcode` if anything
-/// was reported.
-extern "C" fn finalize(_: *mut core::ffi::c_void) {
+/// The report count the last summary line gave (0: none printed), or `u32::MAX`
+/// before the first [`finish`]: a second exit path (an `_exit` from a late
+/// destructor) prints the count again only if it changed.
+static SUMMARIZED: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// The end of the process, whichever way the program leaves: waits for the reports
+/// other threads are still writing (so none is lost), prints the suppression hits
+/// and statistics (once), then `ThreadSanitizer: reported N warnings`, and returns
+/// `exitcode` when anything was reported (`None`: nothing reported, or
+/// `exitcode=0`).
+pub fn finish() -> Option<i32> {
+    crate::report::wait_for_reports();
     let (print_suppressions, code) = {
         let o = OPTIONS.lock();
         (o.print_suppressions, o.exitcode)
     };
-    if print_suppressions {
-        let text = SUPPRESSIONS.lock().hits_report(umbra_sys::getpid());
-        crate::report::write_text(&text);
-    }
-    if verbosity() >= 1 {
-        let (slots, unsafe_reuses, threads) = crate::thread::slot_stats();
-        crate::report::write_out(format_args!(
-            "umbra: {} threads, {} thread slots ({} reused unordered), {} sync objects, {} call-tree nodes, {} spilled words, {} MiB runtime memory, {} MiB shadow released\n",
-            threads,
-            slots,
-            unsafe_reuses,
-            crate::sync::created(),
-            crate::trace::DEPOT.len(),
-            SPILL.len(),
-            crate::heap::MAPPED.load(Ordering::Relaxed) >> 20,
-            umbra_shadow::map::RELEASED.load(Ordering::Relaxed) >> 20
-        ));
-    }
+    // Relaxed: the Acquire in `wait_for_reports` already made every finished
+    // report's increment visible here.
     let n = REPORTS.load(Ordering::Relaxed);
-    if n > 0 {
-        crate::report::write_out(format_args!("ThreadSanitizer: reported {} warnings\n", n));
-        if code != 0 {
-            crate::thread::in_runtime(|| {
-                // SAFETY: fflush(NULL) flushes all stdio streams; safe at exit.
-                unsafe { crate::real::fflush_all() };
-            });
-            umbra_sys::exit_group(code);
+    // Relaxed: the exit paths of one process do not race in practice (libc
+    // serializes exit handlers); the worst a race could do is print the count twice.
+    let before = SUMMARIZED.swap(n, Ordering::Relaxed);
+    if before == u32::MAX {
+        if print_suppressions {
+            let text = SUPPRESSIONS.lock().hits_report(umbra_sys::getpid());
+            crate::report::write_text(&text);
         }
+        if verbosity() >= 1 {
+            print_stats();
+        }
+    }
+    if n > 0 && n != before {
+        crate::report::write_out(format_args!("ThreadSanitizer: reported {} warnings\n", n));
+    }
+    (n > 0 && code != 0).then_some(code)
+}
+
+fn print_stats() {
+    let (slots, unsafe_reuses, threads) = crate::thread::slot_stats();
+    crate::report::write_out(format_args!(
+        "umbra: {} threads, {} thread slots ({} reused unordered), {} sync objects, {} call-tree nodes, {} spilled words, {} MiB runtime memory, {} MiB shadow released\n",
+        threads,
+        slots,
+        unsafe_reuses,
+        crate::sync::created(),
+        crate::trace::DEPOT.len(),
+        SPILL.len(),
+        crate::heap::MAPPED.load(Ordering::Relaxed) >> 20,
+        umbra_shadow::map::RELEASED.load(Ordering::Relaxed) >> 20
+    ));
+}
+
+/// Runs at exit (registered first with `__cxa_atexit`, so last): [`finish`], and
+/// if anything was reported, flushes stdio and ends the process with `exitcode`.
+extern "C" fn finalize(_: *mut core::ffi::c_void) {
+    if let Some(code) = finish() {
+        crate::thread::in_runtime(|| {
+            // SAFETY: fflush(NULL) flushes all stdio streams; safe at exit.
+            unsafe { crate::real::fflush_all() };
+        });
+        umbra_sys::exit_group(code);
+    }
+}
+
+/// Runs at `quick_exit` (registered first with `__cxa_at_quick_exit`, so last):
+/// [`finish`], and `exitcode` if anything was reported. stdio is left unflushed,
+/// as quick_exit leaves it.
+extern "C" fn finalize_quick(_: *mut core::ffi::c_void) {
+    if let Some(code) = finish() {
+        umbra_sys::exit_group(code);
     }
 }

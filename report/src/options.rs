@@ -8,11 +8,16 @@
 //! `yes`/`no` (umbra also accepts them in any case). Integers are decimal and
 //! range-checked.
 //!
-//! Two deliberate differences from TSan, both towards catching mistakes early:
-//! an unknown flag name is an error (TSan only warns "found N unrecognized
-//! flag(s)" at exit), and [`parse_into`] is all-or-nothing: when one pair of a string
-//! is bad, nothing from that string is applied. To stay a drop-in replacement,
-//! the TSan and sanitizer_common flags that a CI setup may plausibly pass
+//! Unknown flag names: TSan runs on (it lists them, "found N unrecognized flag(s)",
+//! only with `verbosity=1`). umbra runs on too for the strings shared with TSan
+//! (`TSAN_OPTIONS`, `__tsan_default_options()`: CI configurations pass one
+//! `TSAN_OPTIONS` to every runtime version, so a flag one version lacks must not stop
+//! the program), with one warning per flag naming the closest known flag
+//! ([`Unknown::Warn`]); in `UMBRA_OPTIONS`, umbra's own, an unknown flag is an
+//! error ([`Unknown::Error`]).
+//! Malformed syntax and bad values are errors in every source, and [`parse_into`] is
+//! all-or-nothing: when one pair of a string is bad, nothing from that string is
+//! applied. The TSan and sanitizer_common flags that a CI setup may plausibly pass
 //! (`abort_on_error`, `handle_segv`, `enable_annotations`, ...) are known names:
 //! accepted, type-checked, and ignored. [`flags`] lists every accepted flag and
 //! whether umbra honours it; [`help_text`] renders that list for `help=1`.
@@ -463,12 +468,36 @@ pub fn flag_info(name: &str) -> Option<&'static FlagInfo> {
     FLAGS.iter().find(|f| f.name == name)
 }
 
+/// What an unknown flag name is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unknown {
+    /// An error, like a bad value (`UMBRA_OPTIONS`).
+    Error,
+    /// Skipped, with a warning returned to the caller (`TSAN_OPTIONS`,
+    /// `__tsan_default_options()`).
+    Warn,
+}
+
 /// Applies one options string (TSan syntax: `key=value` pairs separated by `:`,
 /// `,` or whitespace; values may be quoted with `'` or `"`). Later pairs override
 /// earlier ones. On error nothing from `text` is applied and the error names
-/// `source` and the offending pair.
+/// `source` and the offending pair. An unknown flag name is an error.
 pub fn parse_into(opts: &mut Options, source: &str, text: &str) -> Result<(), OptionError> {
+    parse_into_with(opts, source, text, Unknown::Error).map(|_| ())
+}
+
+/// [`parse_into`], with unknown flag names handled as `unknown` says. Returns the
+/// warnings (one per unknown flag, in order, each naming `source`, the flag and the
+/// closest known flag) when the string applied; on error nothing is applied and
+/// no warning is returned.
+pub fn parse_into_with(
+    opts: &mut Options,
+    source: &str,
+    text: &str,
+    unknown: Unknown,
+) -> Result<Vec<OptionError>, OptionError> {
     let mut new = opts.clone();
+    let mut warnings = Vec::new();
     let err = |message: String| OptionError {
         source: String::from(source),
         message,
@@ -528,24 +557,39 @@ pub fn parse_into(opts: &mut Options, source: &str, text: &str) -> Result<(), Op
             }
             value = &text[start..i];
         }
+        if unknown == Unknown::Warn && flag_info(name).is_none() && !is_include(name) {
+            warnings.push(err(unknown_flag(name)));
+            continue;
+        }
         apply(&mut new, name, value).map_err(err)?;
     }
     *opts = new;
-    Ok(())
+    Ok(warnings)
+}
+
+/// sanitizer_common's `include=FILE` flags: known to TSan, not supported by umbra,
+/// and an error everywhere (ignoring them would silently drop the file's flags).
+fn is_include(name: &str) -> bool {
+    name == "include" || name == "include_if_exists"
+}
+
+/// The message for an unknown flag name, with the closest known one if any.
+fn unknown_flag(name: &str) -> String {
+    match suggest(name) {
+        Some(s) => format!("unknown flag '{}' (did you mean '{}'?)", name, s),
+        None => format!("unknown flag '{}'", name),
+    }
 }
 
 fn apply(opts: &mut Options, name: &str, value: &str) -> Result<(), String> {
     let Some(info) = flag_info(name) else {
-        if name == "include" || name == "include_if_exists" {
+        if is_include(name) {
             return Err(format!(
                 "'{}' is not supported by umbra: put the flags in the variable itself",
                 name
             ));
         }
-        return Err(match suggest(name) {
-            Some(s) => format!("unknown flag '{}' (did you mean '{}'?)", name, s),
-            None => format!("unknown flag '{}'", name),
-        });
+        return Err(unknown_flag(name));
     };
     match info.ty {
         FlagType::Bool => match parse_bool(value) {
@@ -721,6 +765,52 @@ mod tests {
                 Support::Ignored => assert_eq!(o.get(f.name), None, "{} is stored", f.name),
             }
         }
+    }
+
+    #[test]
+    fn unknown_flags_warn_or_fail() {
+        let mut o = Options::new();
+        let w = parse_into_with(
+            &mut o,
+            "TSAN_OPTIONS",
+            "halt_on_eror=1:exitcode=9 bogus='a b'",
+            Unknown::Warn,
+        )
+        .unwrap();
+        let w: Vec<String> = w.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            w,
+            [
+                "TSAN_OPTIONS: unknown flag 'halt_on_eror' (did you mean 'halt_on_error'?)",
+                "TSAN_OPTIONS: unknown flag 'bogus'"
+            ]
+        );
+        assert_eq!(o.exitcode, 9);
+        assert!(!o.halt_on_error);
+        // Syntax and values stay errors, and then nothing applies.
+        let mut o = Options::new();
+        assert!(parse_into_with(
+            &mut o,
+            "TSAN_OPTIONS",
+            "exitcode=9:bogus=1:halt_on_error",
+            Unknown::Warn
+        )
+        .is_err());
+        assert!(parse_into_with(
+            &mut o,
+            "TSAN_OPTIONS",
+            "exitcode=9:bogus=1:verbosity=x",
+            Unknown::Warn
+        )
+        .is_err());
+        assert!(parse_into_with(&mut o, "TSAN_OPTIONS", "include=/x", Unknown::Warn).is_err());
+        assert_eq!(o.exitcode, 66);
+        let e =
+            parse_into_with(&mut o, "UMBRA_OPTIONS", "halt_on_eror=1", Unknown::Error).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "UMBRA_OPTIONS: unknown flag 'halt_on_eror' (did you mean 'halt_on_error'?)"
+        );
     }
 
     #[test]

@@ -209,6 +209,12 @@ pub fn monotonic_ns() -> u64 {
     ts[0] as u64 * 1_000_000_000 + ts[1] as u64
 }
 
+/// Sleeps for `ns` nanoseconds (less if a signal interrupts the sleep).
+pub fn sleep_ns(ns: u64) {
+    let ts = [(ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64];
+    syscall3(nr::NANOSLEEP, ts.as_ptr() as usize, 0, 0);
+}
+
 /// Ends the whole process immediately, running no atexit handlers.
 pub fn exit_group(code: i32) -> ! {
     loop {

@@ -3,6 +3,13 @@
 //! inherits a lock held by a thread that no longer exists. Locks are taken in the
 //! order the runtime nests them: reports, thread registry, stack depot, mutex
 //! sets, heap blocks, sync-object table, spill table, and the allocator last.
+//!
+//! The exits that skip `atexit` handlers: `_exit`/`_Exit` run [`crate::rt::finish`]
+//! (wait for reports in flight, print the count) and turn a 0 status into
+//! `exitcode` when something was reported, as TSan's `_exit` interceptor does;
+//! `abort` waits for reports in flight before the real abort. (`exit`, return from
+//! `main` and `quick_exit` reach `finish` through the handlers `rt::late_init`
+//! registers; SIGSEGV/SIGBUS through `signals::on_fault`.)
 
 use core::ffi::c_int;
 
@@ -46,8 +53,56 @@ pub unsafe extern "C" fn fork() -> c_int {
         lock_all();
         // SAFETY: forwarded; the child continues with copies of the held locks.
         let pid = unsafe { real::fork() };
+        if pid == 0 {
+            crate::rt::note_pid();
+        }
         // SAFETY: lock_all ran in this (parent or child) process.
         unsafe { unlock_all() };
         pid
     })
+}
+
+/// Whether an exit interceptor may run the runtime's exit work here: the runtime is
+/// up, the caller is the program (not a signal handler that interrupted the
+/// runtime on this thread, which may hold its locks), and this is the process the
+/// runtime knows, not the child of a `vfork` sharing the parent's memory, where
+/// every write would land in the parent.
+fn may_finish() -> bool {
+    crate::rt::initialized() && thr().in_rt == 0 && crate::rt::is_own_process()
+}
+
+/// `_exit(status)`: no exit handlers run, so the report count and exit code are
+/// settled here. A nonzero status is the program's own and is kept.
+fn exit_now(status: c_int) -> ! {
+    let mut status = status;
+    if may_finish() {
+        if let Some(code) = in_runtime(crate::rt::finish) {
+            if status == 0 {
+                status = code;
+            }
+        }
+    }
+    // SAFETY: forwarded; _exit does not return.
+    unsafe { real::_exit(status) };
+    umbra_sys::exit_group(status)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn _exit(status: c_int) -> ! {
+    exit_now(status)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn _Exit(status: c_int) -> ! {
+    exit_now(status)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn abort() -> ! {
+    if may_finish() {
+        in_runtime(crate::report::wait_for_reports);
+    }
+    // SAFETY: forwarded; abort does not return.
+    unsafe { real::abort() };
+    umbra_sys::abort()
 }

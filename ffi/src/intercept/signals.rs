@@ -43,6 +43,9 @@ extern "C" fn on_fault(sig: c_int, info: *mut c_void, uctx: *mut c_void) {
     // SAFETY: the kernel passes valid siginfo and ucontext pointers to an
     // SA_SIGINFO handler.
     let (addr, pc) = unsafe { (*((info as *const u8).add(16) as *const usize), *((uctx as *const u8).add(168) as *const usize)) };
+    // The process is about to die: let reports other threads are writing finish
+    // first (bounded; only atomics and sleeps, so safe in a handler).
+    crate::report::wait_for_reports();
     umbra_sys::eprint_fmt(format_args!(
         "umbra: {} on address {:#x} (pc {:#x}, pid {})\n",
         if sig == SIGSEGV { "SEGV" } else { "BUS error" },
