@@ -263,10 +263,13 @@ pub fn note_stack_and_tls() {
             crate::rt::reset_shadow(tls.0, tls.1 - tls.0, 0);
         }
     }
-    let mut r = REGISTRY.lock();
-    let info = &mut r.threads[tid as usize];
-    info.stack = stack;
-    info.tls = tls;
+    // Inside the runtime: a signal handler must not find the registry locked.
+    in_runtime(|| {
+        let mut r = REGISTRY.lock();
+        let info = &mut r.threads[tid as usize];
+        info.stack = stack;
+        info.tls = tls;
+    });
 }
 
 /// Which thread's stack or TLS holds `addr`: `(tid, is_tls)`.

@@ -145,7 +145,8 @@ pub unsafe extern "C" fn realloc(old: *mut c_void, n: usize) -> *mut c_void {
         // size may still carry freed markers of an earlier, larger block there, so
         // only the requested bytes count as read (all usable bytes are copied, as
         // glibc's realloc does).
-        let asked = shard(old as usize).lock().get(&(old as usize)).map_or(keep, |b| b.size.min(n));
+        // Inside the runtime: a signal handler must not find the shard locked.
+        let asked = in_runtime(|| shard(old as usize).lock().get(&(old as usize)).map_or(keep, |b| b.size.min(n)));
         crate::entry::range_access(old as usize, asked, false, pc);
     }
     on_alloc(p, n, pc);
