@@ -22,6 +22,7 @@ mod passthrough;
 mod real;
 mod report;
 mod rt;
+mod signals;
 mod sync;
 mod thread;
 mod trace;

@@ -5,6 +5,7 @@
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::sync::atomic::{compiler_fence, Ordering};
 
 use umbra_clocks::{SlotGrant, SlotTable, ThreadClock, VectorClock};
 use umbra_shadow::cell::{ShadowCell, IGNORE};
@@ -417,12 +418,23 @@ pub fn current_stack(pc: u64) -> Vec<u64> {
 }
 
 /// Runs `f` with the runtime guard raised: interceptors reached from inside (the
-/// runtime's own memcpy, say) go straight to the real functions.
+/// runtime's own memcpy, say) go straight to the real functions, and signals that
+/// arrive meanwhile wait: their handlers run on the outermost exit.
 #[inline]
 pub fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
     let t = thr();
     t.in_rt += 1;
+    // SeqCst compiler fences: this thread's signal handler reads `in_rt` (see
+    // crate::signals); the raise must stay before `f`'s work, the drop after it,
+    // and the pending check after the drop.
+    compiler_fence(Ordering::SeqCst);
     let r = f();
-    thr().in_rt -= 1;
+    compiler_fence(Ordering::SeqCst);
+    let t = thr();
+    t.in_rt -= 1;
+    compiler_fence(Ordering::SeqCst);
+    if t.in_rt == 0 {
+        crate::signals::leave_runtime();
+    }
     r
 }
