@@ -53,6 +53,8 @@ const KERNEL_SIGSET: usize = 8;
 /// Offset of `uc_sigmask` in the ucontext the kernel passes (glibc's `ucontext_t`
 /// has it at the same place: after flags, link, stack and the 256-byte mcontext).
 const UC_SIGMASK: usize = 296;
+/// Offset of the interrupted RIP: `uc_mcontext.gregs[REG_RIP]` (40 + 16 * 8).
+const UC_RIP: usize = 168;
 /// `sizeof(siginfo_t)` and glibc's `sizeof(ucontext_t)` on x86_64, in words.
 const INFO_WORDS: usize = 16;
 const UCTX_WORDS: usize = 121;
@@ -340,13 +342,20 @@ pub extern "C" fn on_signal(sig: c_int, info: *mut c_void, uctx: *mut c_void) {
     }
     let t = thr();
     if sync || (t.in_rt == 0 && !t.ctx.is_null()) {
-        let interrupted = if uctx.is_null() {
-            0
+        let (mask, pc) = if uctx.is_null() {
+            (0, 0)
         } else {
-            // SAFETY: the kernel's ucontext, with the interrupted mask at UC_SIGMASK.
-            unsafe { *((uctx as *const u8).add(UC_SIGMASK) as *const u64) }
+            // SAFETY: the kernel's ucontext, with the interrupted mask at
+            // UC_SIGMASK and the interrupted instruction's address at UC_RIP.
+            unsafe {
+                let u = uctx as *const u8;
+                (
+                    *(u.add(UC_SIGMASK) as *const u64),
+                    *(u.add(UC_RIP) as *const u64),
+                )
+            }
         };
-        deliver(sig, info, uctx, action, interrupted, sync);
+        deliver(sig, info, uctx, action, mask, pc, sync);
     } else {
         defer(sig, info, uctx, action);
     }
@@ -440,8 +449,8 @@ pub fn deliver_pending() {
     loop {
         // SAFETY: this thread's table; signals are blocked, so no handler of
         // ours writes it during the scan.
-        let next =
-            (1..NSIG).find(|&s| unsafe { (*table).slots[s].armed } && base & bit(s as c_int) == 0);
+        let armed = |s: usize| unsafe { core::ptr::read_volatile(&(*table).slots[s].armed) };
+        let next = (1..NSIG).find(|&s| armed(s) && base & bit(s as c_int) == 0);
         let Some(sig) = next else { break };
         // Copied out before disarming: a nested arrival may reuse the slot
         // while this handler runs.
@@ -461,6 +470,7 @@ pub fn deliver_pending() {
             uctx.as_mut_ptr() as *mut c_void,
             action,
             base,
+            0,
             false,
         );
     }
@@ -480,7 +490,9 @@ pub fn has_pending() -> bool {
     }
     // SAFETY: this thread's table; a handler arming a slot meanwhile is found on
     // the next scan.
-    (1..NSIG).any(|s| unsafe { (*(table as *const PendingTable)).slots[s].armed })
+    (1..NSIG).any(|s| unsafe {
+        core::ptr::read_volatile(&(*(table as *const PendingTable)).slots[s].armed)
+    })
 }
 
 /// After the program changed its mask: delivers pending signals it unblocked.
@@ -506,13 +518,15 @@ fn rt_leave() {
 
 /// Calls the program's handler for `sig` with the mask `base` plus the action's,
 /// the happens-before edge from its senders, accesses not ignored, errno kept,
-/// and the shadow stack as the interrupted code left it.
+/// and the shadow stack as the interrupted code left it. `interrupted_pc` (0 if
+/// unknown) is where the signal stopped the thread: the handler's caller frame.
 fn deliver(
     sig: c_int,
     info: *mut c_void,
     uctx: *mut c_void,
     action: Handler,
     base: u64,
+    interrupted_pc: u64,
     sync: bool,
 ) {
     let t = thr();
@@ -523,8 +537,8 @@ fn deliver(
     // A handler that interrupted `__tsan_func_entry` between its store and its
     // increment would overwrite the frame being pushed: keep it.
     let depth = t.depth;
-    // SAFETY: depth < stack_cap is inside the shadow stack mapping.
     let top = if depth < t.stack_cap {
+        // SAFETY: depth < stack_cap is inside the shadow stack mapping.
         unsafe { *t.stack.add(depth) }
     } else {
         0
@@ -544,6 +558,14 @@ fn deliver(
     } else {
         None
     };
+    let t = thr();
+    if safe && interrupted_pc != 0 && depth < t.stack_cap {
+        // The interrupted instruction as a return address (symbolized at pc - 1),
+        // so the handler's stacks show where the signal stopped the thread.
+        // SAFETY: depth < stack_cap, inside the shadow stack mapping.
+        unsafe { *t.stack.add(depth) = interrupted_pc + 1 };
+        t.depth = depth + 1;
+    }
     let d = deliveries();
     if d.n < MAX_NESTED {
         d.stack[d.n] = Delivery {

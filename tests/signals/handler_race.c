@@ -1,7 +1,7 @@
 // exit: 66
 // stderr: WARNING: ThreadSanitizer: data race
 // stderr: #0 handler
-// stderr: #1 main
+// stderr: main /
 // stderr: SUMMARY: ThreadSanitizer: data race
 //
 // A handler's accesses are checked: the handler, run on the main thread by raise,

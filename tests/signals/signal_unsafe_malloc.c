@@ -2,7 +2,7 @@
 // reports: 2
 // stderr: WARNING: ThreadSanitizer: signal-unsafe call inside of a signal
 // stderr: #0 handler
-// stderr: #1 main
+// stderr: main /
 // stderr: SUMMARY: ThreadSanitizer: signal-unsafe call inside of a signal
 //
 // A handler of an asynchronous signal calls malloc and free, which are not
