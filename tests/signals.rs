@@ -225,6 +225,40 @@ fn malloc_in_async_handler_is_reported() {
 }
 
 #[test]
+fn report_signal_unsafe_0_turns_that_report_off() {
+    let out = run_program(
+        "signal_unsafe_malloc",
+        &[("TSAN_OPTIONS", "report_signal_unsafe=0")],
+    );
+    assert_eq!(out.status, Status::Exited(0), "{}", tail(&out.stderr, 40));
+    assert!(out.stderr.is_empty(), "{}", tail(&out.stderr, 40));
+}
+
+#[test]
+fn signal_suppression_silences_signal_reports() {
+    let dir = target_dir().join("signals-tmp");
+    fs::create_dir_all(&dir).expect("creating target/signals-tmp");
+    let supp = dir.join(format!("signal-{}.supp", std::process::id()));
+    fs::write(&supp, "signal:handler\n").expect("writing the suppressions file");
+    let opts = format!("suppressions={}", supp.display());
+    for name in ["signal_unsafe_malloc", "errno_spoiled"] {
+        let out = run_program(name, &[("TSAN_OPTIONS", &opts)]);
+        assert_eq!(
+            out.status,
+            Status::Exited(0),
+            "{name}: {}",
+            tail(&out.stderr, 40)
+        );
+        assert!(
+            !out.stderr.contains("WARNING"),
+            "{name}: {}",
+            tail(&out.stderr, 40)
+        );
+    }
+    let _ = fs::remove_file(&supp);
+}
+
+#[test]
 fn handler_spoiling_errno_is_reported() {
     check("errno_spoiled");
 }
