@@ -177,11 +177,12 @@ pub fn store_action(sig: c_int, h: Handler) {
 /// in the table and in the kernel. Returns whether this delivery won the reset
 /// (another thread's delivery may have taken it first).
 fn reset_to_default(sig: c_int, handler: usize) -> bool {
-    // AcqRel: one winner among concurrent deliveries; a lone handler field change
-    // keeps the entry consistent for seqlock readers (SIG_DFL ignores flags and mask).
+    // Relaxed: only atomicity matters (one winner among concurrent deliveries);
+    // no other data is published with it. A lone handler field change keeps the
+    // entry consistent for seqlock readers (SIG_DFL ignores flags and mask).
     let won = ACTIONS[sig as usize]
         .handler
-        .compare_exchange(handler, SIG_DFL, Ordering::AcqRel, Ordering::Relaxed)
+        .compare_exchange(handler, SIG_DFL, Ordering::Relaxed, Ordering::Relaxed)
         .is_ok();
     if won {
         kernel_default(sig);
@@ -398,6 +399,8 @@ fn defer(sig: c_int, info: *const c_void, uctx: *const c_void, action: Handler) 
         return;
     }
     slot.action = action;
+    // The copy's uc_mcontext.fpregs still points into the kernel's signal frame,
+    // gone by the time the handler runs (TSan's copy has the same limit).
     // SAFETY: siginfo_t is INFO_WORDS words; the kernel's signal frame holds the
     // ucontext followed by the siginfo and the FPU state, at least UCTX_WORDS
     // words readable from `uctx`.
@@ -512,6 +515,7 @@ fn rt_enter() {
 }
 
 fn rt_leave() {
+    // SeqCst compiler fence: the runtime work is done before the drop.
     compiler_fence(Ordering::SeqCst);
     thr().in_rt -= 1;
 }
@@ -642,15 +646,16 @@ pub fn longjmp_to(depth: usize) {
 
 /// The thread is finishing: its pending table goes back to the kernel.
 pub fn thread_finished() {
-    let old = set_mask(ALL);
-    // Relaxed: thread-local; signals are blocked.
+    // Relaxed: thread-local. The swap is one instruction, so this thread's signal
+    // handler sees either the table (before) or TABLE_GONE (after), never a
+    // table being unmapped.
     let p = TABLE.swap(TABLE_GONE, Ordering::Relaxed);
+    // Relaxed: thread-local flag.
     PENDING_ANY.store(false, Ordering::Relaxed);
     if p != 0 && p != TABLE_GONE {
         // SAFETY: the mapping made by pending_table, no longer reachable.
         unsafe { umbra_sys::munmap(p as *mut u8, core::mem::size_of::<PendingTable>()) };
     }
-    set_mask(old);
 }
 
 /// Called by the allocation interceptors: inside the handler of an asynchronous

@@ -197,6 +197,10 @@ pub unsafe extern "C" fn sigaction(s: c_int, act: *const SigAction, old: *mut Si
 
 /// `signal`/`bsd_signal` (BSD semantics, as glibc's: SA_RESTART, the signal
 /// blocked in its handler) and `sysv_signal` (SA_RESETHAND | SA_NODEFER).
+///
+/// # Safety
+/// `handler` is SIG_DFL, SIG_IGN or a function the program wants run as the
+/// handler of `s` (as for `sigaction`).
 unsafe fn signal_with(s: c_int, handler: usize, mask: u64, flags: c_int) -> usize {
     if s <= 0 || s as usize >= NSIG {
         sig::set_errno(EINVAL);
