@@ -189,8 +189,13 @@ fn load_suppressions() {
 
 /// Runs at exit (registered first with `__cxa_atexit`, so last): prints the
 /// suppression hits and the report count, and exits with `exitcode` if anything
-/// was reported.
+/// was reported. Inside the runtime: a signal handler must not find the option,
+/// suppression or registry lock held.
 extern "C" fn finalize(_: *mut core::ffi::c_void) {
+    crate::thread::in_runtime(finalize_in_rt);
+}
+
+fn finalize_in_rt() {
     let (print_suppressions, code) = {
         let o = OPTIONS.lock();
         (o.print_suppressions, o.exitcode)
