@@ -87,8 +87,15 @@ fn check(addr: usize, size: usize, is_write: bool, pc: u64) {
 /// writes value and clock under that lock). A relaxed RMW on a location without
 /// a sync object has no clock effect, except for a later acquire fence, and takes
 /// the clock if a sync object appeared meanwhile.
+///
+/// All of it runs inside the runtime: a signal arriving meanwhile waits, so its
+/// handler never finds a sync object locked or a clock half-updated by this thread.
 #[inline]
-fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl FnMut() -> bool) {
+fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, op: impl FnMut() -> bool) {
+    crate::thread::in_runtime(|| with_clocks_in_rt(addr, kind, mo, fmo, op));
+}
+
+fn with_clocks_in_rt(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl FnMut() -> bool) {
     if thr().ctx.is_null() {
         ctx();
     }
@@ -451,8 +458,8 @@ pub extern "C" fn __tsan_atomic_thread_fence(mo: i32) {
         if is_release(mo) {
             c.clock.fence_release();
         }
+        refresh_fast_state();
     });
-    refresh_fast_state();
 }
 
 /// A signal fence orders only against signal handlers on the same thread, which

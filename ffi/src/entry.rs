@@ -12,7 +12,7 @@ use core::sync::atomic::Ordering;
 use umbra_shadow::cell::{mask_of, ShadowCell, READ};
 use umbra_shadow::{check_and_update, pair_for, pair_if_mapped, AccessOutcome};
 
-use crate::thread::{ctx, thr, current_stack_id};
+use crate::thread::{ctx, thr, current_stack_id, in_runtime};
 use crate::trace::Event;
 
 /// The return address of the current exported function: the pc of the
@@ -50,8 +50,15 @@ fn access(addr: usize, size: usize, is_write: bool, pc: u64) {
     access_slow(addr, size, is_write, false, pc, ShadowCell(cur));
 }
 
+/// The slow path of an access. It runs inside the runtime (`in_runtime`): a signal
+/// arriving meanwhile waits, so its handler's accesses never land in the middle of
+/// this one's history and shadow update.
 #[inline(never)]
 pub fn access_slow(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, cur: ShadowCell) {
+    in_runtime(|| access_slow_in_rt(addr, size, is_write, is_atomic, pc, cur));
+}
+
+fn access_slow_in_rt(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, cur: ShadowCell) {
     let t = thr();
     if t.ctx.is_null() {
         ctx(); // registers the thread; then redo with its real fast state
@@ -68,7 +75,7 @@ fn access_slow_known(addr: usize, size: usize, is_write: bool, is_atomic: bool, 
     let t = thr();
     let mask = mask_of(addr, size) as u64;
     let cur = t.fast_state | mask | if is_write { 0 } else { READ };
-    access_slow(addr, size, is_write, is_atomic, pc, ShadowCell(cur));
+    access_slow_in_rt(addr, size, is_write, is_atomic, pc, ShadowCell(cur));
 }
 
 /// Logs the access into the thread's history and checks it against shadow.
@@ -117,10 +124,15 @@ pub fn access_any(addr: usize, size: usize, is_write: bool, pc: u64) {
 }
 
 /// Checks every word of `[addr, addr+size)`; one history event for the range.
+/// Runs inside the runtime, as `access_slow` does.
 pub fn range_access(addr: usize, size: usize, is_write: bool, pc: u64) {
     if size == 0 {
         return;
     }
+    in_runtime(|| range_access_in_rt(addr, size, is_write, pc));
+}
+
+fn range_access_in_rt(addr: usize, size: usize, is_write: bool, pc: u64) {
     let t = thr();
     if t.ctx.is_null() {
         ctx();

@@ -23,6 +23,7 @@ mod real;
 mod report;
 mod rt;
 mod rust_startup;
+mod signals;
 mod sync;
 mod thread;
 mod trace;

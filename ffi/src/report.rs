@@ -33,6 +33,8 @@ struct ReportState {
     /// of a `x += 1` after its read) is not reported again, as in TSan, which stops
     /// watching a word after reporting on it.
     seen_prev: BTreeSet<(usize, u64)>,
+    /// One-stack reports already made: (kind, stack) (`suppress_equal_stacks`).
+    seen_stacks: BTreeSet<(&'static str, Vec<u64>)>,
 }
 
 static STATE: SpinMutex<ReportState> =
@@ -41,6 +43,7 @@ static STATE: SpinMutex<ReportState> =
         seen_pcs: BTreeSet::new(),
         seen_lines: BTreeSet::new(),
         seen_prev: BTreeSet::new(),
+        seen_stacks: BTreeSet::new(),
     });
 
 /// `file:line` (or `module+offset`) of the innermost frame of return address `pc`.
@@ -392,6 +395,46 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         REPORTS.fetch_add(1, Ordering::Relaxed);
         drop(st);
         if halt_on_error {
+            write_out(format_args!("ThreadSanitizer: reported {} warnings\n", REPORTS.load(Ordering::Relaxed)));
+            umbra_sys::exit_group(exitcode);
+        }
+    });
+}
+
+/// Reports a one-stack warning of `kind` (the signal reports): `preface` goes
+/// between the header and the stack. Honours `report_bugs`, `signal:`
+/// suppressions, `suppress_equal_stacks` (same kind and stack: once) and
+/// `halt_on_error`.
+pub fn report_stack(kind: &'static str, preface: Option<String>, stack: Vec<u64>) {
+    let (report_bugs, halt_on_error, exitcode, equal_stacks, strip) = {
+        let o = OPTIONS.lock();
+        (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, o.strip_path_prefix.clone())
+    };
+    if !report_bugs {
+        return;
+    }
+    in_runtime(|| {
+        let mut st = STATE.lock();
+        if !st.seen_stacks.insert((kind, stack.clone())) && equal_stacks {
+            return;
+        }
+        let opts = FormatOptions { strip_path_prefix: strip, hide_frame: hide_runtime_frames };
+        {
+            let sup = SUPPRESSIONS.lock();
+            if !sup.is_empty() {
+                let frames = umbra_report::text::resolve_stack(&stack, &mut st.symbolizer, &opts);
+                if sup.match_report(umbra_report::suppress::SuppressionKind::Signal, &[&frames], &[]).is_some() {
+                    return;
+                }
+            }
+        }
+        let text = umbra_report::format_stack_report(kind, umbra_sys::getpid(), preface.as_deref(), &stack, &mut st.symbolizer, &opts);
+        write_text(&text);
+        // Relaxed: a count, read at exit (as for races).
+        REPORTS.fetch_add(1, Ordering::Relaxed);
+        drop(st);
+        if halt_on_error {
+            // Relaxed: as above.
             write_out(format_args!("ThreadSanitizer: reported {} warnings\n", REPORTS.load(Ordering::Relaxed)));
             umbra_sys::exit_group(exitcode);
         }

@@ -273,8 +273,16 @@ static SUMMARIZED: AtomicU32 = AtomicU32::new(u32::MAX);
 /// and statistics (once), then `ThreadSanitizer: reported N warnings`, and returns
 /// `exitcode` when anything was reported (`None`: nothing reported, or
 /// `exitcode=0`).
+///
+/// The wait runs outside the runtime scope (a signal may still be delivered while
+/// it sleeps); the rest inside it: a signal handler must not find the option,
+/// suppression or registry lock held.
 pub fn finish() -> Option<i32> {
     crate::report::wait_for_reports();
+    crate::thread::in_runtime(summarize)
+}
+
+fn summarize() -> Option<i32> {
     let (print_suppressions, code) = {
         let o = OPTIONS.lock();
         (o.print_suppressions, o.exitcode)

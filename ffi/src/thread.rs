@@ -5,6 +5,7 @@
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::sync::atomic::{compiler_fence, Ordering};
 
 use umbra_clocks::{SlotGrant, SlotTable, ThreadClock, VectorClock};
 use umbra_shadow::cell::{ShadowCell, IGNORE};
@@ -269,10 +270,13 @@ pub fn note_stack_and_tls() {
             crate::rt::reset_shadow(tls.0, tls.1 - tls.0, 0);
         }
     }
-    let mut r = REGISTRY.lock();
-    let info = &mut r.threads[tid as usize];
-    info.stack = stack;
-    info.tls = tls;
+    // Inside the runtime: a signal handler must not find the registry locked.
+    in_runtime(|| {
+        let mut r = REGISTRY.lock();
+        let info = &mut r.threads[tid as usize];
+        info.stack = stack;
+        info.tls = tls;
+    });
 }
 
 /// Which thread's stack or TLS holds `addr`: `(tid, is_tls)`.
@@ -450,12 +454,23 @@ pub fn current_stack(pc: u64) -> Vec<u64> {
 }
 
 /// Runs `f` with the runtime guard raised: interceptors reached from inside (the
-/// runtime's own memcpy, say) go straight to the real functions.
+/// runtime's own memcpy, say) go straight to the real functions, and signals that
+/// arrive meanwhile wait: their handlers run on the outermost exit.
 #[inline]
 pub fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
     let t = thr();
     t.in_rt += 1;
+    // SeqCst compiler fences: this thread's signal handler reads `in_rt` (see
+    // crate::signals); the raise must stay before `f`'s work, the drop after it,
+    // and the pending check after the drop.
+    compiler_fence(Ordering::SeqCst);
     let r = f();
-    thr().in_rt -= 1;
+    compiler_fence(Ordering::SeqCst);
+    let t = thr();
+    t.in_rt -= 1;
+    compiler_fence(Ordering::SeqCst);
+    if t.in_rt == 0 {
+        crate::signals::leave_runtime();
+    }
     r
 }

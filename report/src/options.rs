@@ -82,7 +82,8 @@ pub struct Options {
     pub report_thread_leaks: bool,
     /// Accepted, ignored: lock-order-inversion detection.
     pub detect_deadlocks: bool,
-    /// Accepted, ignored: async-signal-safety violations.
+    /// Report calls that are not async-signal-safe (the malloc family) made by
+    /// the handler of an asynchronous signal.
     pub report_signal_unsafe: bool,
     /// Accepted, ignored: die when a multi-threaded process forks and the child
     /// creates threads.
@@ -392,11 +393,11 @@ static FLAGS: &[FlagInfo] = &[
     flag("json_path", Str, "", Honoured,
         "umbra: also write reports as JSON lines to PATH.PID, or to PATH itself if it ends in .jsonl."),
     flag("help", Bool, "0", Honoured, "Print this list of flags."),
+    flag("report_signal_unsafe", Bool, "1", Honoured,
+        "Report async-signal-unsafe calls (malloc, free, ...) inside signal handlers."),
     // Stored with TSan's defaults, not acted upon.
     flag("report_thread_leaks", Bool, "1", Stored, "Report threads never joined or detached."),
     flag("detect_deadlocks", Bool, "1", Stored, "Detect lock-order inversions."),
-    flag("report_signal_unsafe", Bool, "1", Stored,
-        "Report async-signal-unsafe calls inside signal handlers."),
     flag("die_after_fork", Bool, "1", Stored,
         "Die if a child of a multi-threaded fork creates threads."),
     flag("io_sync", FlagType::Int { min: 0, max: 2 }, "1", Stored,

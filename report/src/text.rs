@@ -349,9 +349,15 @@ pub fn summary_line(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) 
     };
     let mut out = String::new();
     let _ = write!(out, "SUMMARY: ThreadSanitizer: {} ", r.kind.as_str());
+    summary_location(&mut out, &f, opts);
+    out
+}
+
+/// The SUMMARY line's `%L %F` part for frame `f`.
+fn summary_location(out: &mut String, f: &Frame, opts: &FormatOptions) {
     // sanitizer_common's "%L %F".
     if f.file.is_some() {
-        source_location(&mut out, &f, SUMMARY_WITH_COLUMN, opts);
+        source_location(out, f, SUMMARY_WITH_COLUMN, opts);
     } else if !f.module.is_empty() {
         let _ = write!(
             out,
@@ -367,6 +373,34 @@ pub fn summary_line(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) 
         out.push_str("in ");
         out.push_str(strip_function_name(func));
     }
+}
+
+/// Formats a report that is one stack (TSan's signal reports: `signal-unsafe call
+/// inside of a signal`, `signal handler spoils errno`): the header, `preface` (a
+/// line such as `  Signal 10 handler invoked at:`), the stack, and the SUMMARY
+/// naming the stack's first shown frame, between the `==================` lines.
+pub fn format_stack_report(
+    kind: &str,
+    pid: u32,
+    preface: Option<&str>,
+    stack: &[u64],
+    sym: &mut Symbolizer,
+    opts: &FormatOptions,
+) -> String {
+    let mut out = String::with_capacity(512);
+    out.push_str("==================\n");
+    let _ = writeln!(out, "WARNING: ThreadSanitizer: {} (pid={})", kind, pid);
+    if let Some(p) = preface {
+        out.push_str(p);
+    }
+    let frames = resolve_stack(stack, sym, opts);
+    print_frames(&mut out, &frames, opts);
+    if let Some(f) = frames.first() {
+        let _ = write!(out, "SUMMARY: ThreadSanitizer: {} ", kind);
+        summary_location(&mut out, f, opts);
+        out.push('\n');
+    }
+    out.push_str("==================\n");
     out
 }
 

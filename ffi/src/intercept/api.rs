@@ -35,19 +35,23 @@ pub extern "C" fn __tsan_release(addr: *mut c_void) {
 
 #[no_mangle]
 pub extern "C" fn __tsan_ignore_thread_begin() {
-    ctx().ignore_depth += 1;
-    refresh_fast_state();
+    in_runtime(|| {
+        ctx().ignore_depth += 1;
+        refresh_fast_state();
+    });
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_ignore_thread_end() {
-    let c = ctx();
-    if c.ignore_depth == 0 {
-        umbra_sys::eprint_fmt(format_args!("umbra: __tsan_ignore_thread_end without a matching begin; ignored\n"));
-        return;
-    }
-    c.ignore_depth -= 1;
-    refresh_fast_state();
+    in_runtime(|| {
+        let c = ctx();
+        if c.ignore_depth == 0 {
+            umbra_sys::eprint_fmt(format_args!("umbra: __tsan_ignore_thread_end without a matching begin; ignored\n"));
+            return;
+        }
+        c.ignore_depth -= 1;
+        refresh_fast_state();
+    });
 }
 
 /// `__tsan_testonly_barrier_init(b, count)`: compiler-rt's test barrier, on the

@@ -108,20 +108,25 @@ fn on_free(p: *mut c_void, pc: u64) {
 
 #[no_mangle]
 pub unsafe extern "C" fn malloc(n: usize) -> *mut c_void {
+    let pc = caller_pc();
+    crate::signals::unsafe_call(pc);
     // SAFETY: glibc's allocator.
-    on_alloc(unsafe { real::__libc_malloc(n) }, n, caller_pc())
+    on_alloc(unsafe { real::__libc_malloc(n) }, n, pc)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn calloc(n: usize, m: usize) -> *mut c_void {
+    let pc = caller_pc();
+    crate::signals::unsafe_call(pc);
     // SAFETY: glibc's allocator (checks the multiplication).
     let p = unsafe { real::__libc_calloc(n, m) };
-    on_alloc(p, n.wrapping_mul(m), caller_pc())
+    on_alloc(p, n.wrapping_mul(m), pc)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn realloc(old: *mut c_void, n: usize) -> *mut c_void {
     let pc = caller_pc();
+    crate::signals::unsafe_call(pc);
     if old.is_null() {
         // SAFETY: realloc(NULL, n) is malloc(n).
         return on_alloc(unsafe { real::__libc_malloc(n) }, n, pc);
@@ -145,7 +150,8 @@ pub unsafe extern "C" fn realloc(old: *mut c_void, n: usize) -> *mut c_void {
         // size may still carry freed markers of an earlier, larger block there, so
         // only the requested bytes count as read (all usable bytes are copied, as
         // glibc's realloc does).
-        let asked = shard(old as usize).lock().get(&(old as usize)).map_or(keep, |b| b.size.min(n));
+        // Inside the runtime: a signal handler must not find the shard locked.
+        let asked = in_runtime(|| shard(old as usize).lock().get(&(old as usize)).map_or(keep, |b| b.size.min(n)));
         crate::entry::range_access(old as usize, asked, false, pc);
     }
     on_alloc(p, n, pc);
@@ -168,7 +174,9 @@ pub unsafe extern "C" fn reallocarray(old: *mut c_void, n: usize, m: usize) -> *
 
 #[no_mangle]
 pub unsafe extern "C" fn free(p: *mut c_void) {
-    on_free(p, caller_pc());
+    let pc = caller_pc();
+    crate::signals::unsafe_call(pc);
+    on_free(p, pc);
     // SAFETY: the program frees a block it got from this allocator.
     unsafe { real::__libc_free(p) }
 }
@@ -181,20 +189,26 @@ pub unsafe extern "C" fn cfree(p: *mut c_void) {
 
 #[no_mangle]
 pub unsafe extern "C" fn memalign(align: usize, n: usize) -> *mut c_void {
+    let pc = caller_pc();
+    crate::signals::unsafe_call(pc);
     // SAFETY: glibc's allocator.
-    on_alloc(unsafe { real::__libc_memalign(align, n) }, n, caller_pc())
+    on_alloc(unsafe { real::__libc_memalign(align, n) }, n, pc)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn aligned_alloc(align: usize, n: usize) -> *mut c_void {
+    let pc = caller_pc();
+    crate::signals::unsafe_call(pc);
     // SAFETY: glibc's allocator.
-    on_alloc(unsafe { real::__libc_memalign(align, n) }, n, caller_pc())
+    on_alloc(unsafe { real::__libc_memalign(align, n) }, n, pc)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn valloc(n: usize) -> *mut c_void {
+    let pc = caller_pc();
+    crate::signals::unsafe_call(pc);
     // SAFETY: glibc's allocator.
-    on_alloc(unsafe { real::__libc_memalign(4096, n) }, n, caller_pc())
+    on_alloc(unsafe { real::__libc_memalign(4096, n) }, n, pc)
 }
 
 #[no_mangle]

@@ -61,6 +61,8 @@ fn on_longjmp(env: usize) {
                 s.interned = depth;
             }
         }
+        // A longjmp out of a signal handler leaves it for good.
+        crate::signals::longjmp_to(depth);
     }
 }
 

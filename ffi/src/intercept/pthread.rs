@@ -76,6 +76,7 @@ extern "C" fn thread_finish_dtor(v: Ptr) {
         return;
     }
     in_runtime(thread::finish_current);
+    crate::signals::thread_finished();
 }
 
 fn finish_key() -> u32 {
