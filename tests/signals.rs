@@ -185,13 +185,13 @@ fn storm(name: &str, seconds: &str) {
 
 #[test]
 fn storm_of_pthread_kill_at_busy_threads() {
-    storm("storm_pthread_kill", "2");
+    storm("storm_pthread_kill", "5");
 }
 
 #[test]
 fn storm_of_itimer_prof_at_busy_threads() {
     // 1 kHz makes far fewer signals than the pthread_kill storm: a longer storm.
-    storm("storm_itimer_prof", "3");
+    storm("storm_itimer_prof", "5");
 }
 
 #[test]
