@@ -5,8 +5,9 @@
 //! ```
 //!
 //! What it does, in order:
-//! 1. Checks for a nightly toolchain with `rust-src` (`-Zsanitizer` and `-Zbuild-std`
-//!    need both) and says exactly what to run when one is missing. The toolchain is
+//! 1. Checks for a nightly toolchain (`-Zsanitizer` and `-Zbuild-std` need one) and
+//!    says exactly what to run when it is missing; installs its `rust-src` (which
+//!    `-Zbuild-std` needs) with rustup when that is missing. The toolchain is
 //!    `RUSTUP_TOOLCHAIN` when that names a nightly (`cargo +nightly-2026-05-01 umbra
 //!    test`), otherwise `nightly`.
 //! 2. Builds the runtime once per umbra version and toolchain (`rustc -vV` commit
@@ -48,6 +49,9 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::UNIX_EPOCH;
+
+#[path = "../rust_src.rs"]
+mod rust_src;
 
 const SUBCOMMANDS: &[&str] = &["test", "run", "build", "bench"];
 const WARNING: &[u8] = b"WARNING: ThreadSanitizer:";
@@ -102,11 +106,9 @@ fn main() -> ExitCode {
 }
 
 fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCode, String> {
-    let toolchain = toolchain.unwrap_or_else(|| match std::env::var("RUSTUP_TOOLCHAIN") {
-        Ok(tc) if tc.starts_with("nightly") => tc,
-        _ => "nightly".to_owned(),
-    });
+    let toolchain = toolchain.unwrap_or_else(rust_src::nightly_toolchain);
     let rustc = Rustc::probe(&toolchain)?;
+    rust_src::ensure(&toolchain)?;
     let cache = cache_dir()?.join(format!("{}-{}", env!("CARGO_PKG_VERSION"), rustc.short_hash()));
     let archive = ensure_runtime(&cache, &toolchain)?;
     let abi_marker = cache.join("needs-abi-mismatch-flag");
@@ -224,19 +226,6 @@ impl Rustc {
         if !release.contains("nightly") && !release.contains("-dev") {
             return Err(format!(
                 "rustc {release} is not a nightly; -Zsanitizer=thread and -Zbuild-std need one: {install}"
-            ));
-        }
-        let sysroot = Command::new("rustc")
-            .args(["--print", "sysroot"])
-            .env("RUSTUP_TOOLCHAIN", toolchain)
-            .env_remove("RUSTC")
-            .output()
-            .map_err(|e| format!("rustc --print sysroot: {e}"))?;
-        let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
-        if !sysroot.join("lib/rustlib/src/rust/library/std/src/lib.rs").is_file() {
-            return Err(format!(
-                "the `{toolchain}` toolchain has no rust-src (needed by -Zbuild-std); run: \
-                 rustup component add rust-src --toolchain {toolchain}"
             ));
         }
         let host = field("host:");
