@@ -39,8 +39,18 @@ pub enum Outcome {
 /// nightly (`cargo +nightly-2026-05-01 ...`, or the one `rust-toolchain.toml`
 /// selected), else `nightly`.
 pub fn nightly_toolchain() -> String {
-    match std::env::var("RUSTUP_TOOLCHAIN") {
-        Ok(tc) if tc.starts_with("nightly") => tc,
+    nightly_toolchain_from(std::env::var("RUSTUP_TOOLCHAIN").ok())
+}
+
+/// [`nightly_toolchain`] for a given `RUSTUP_TOOLCHAIN`. The host triple rustup
+/// appends (`nightly-x86_64-unknown-linux-gnu`) is dropped: the short name means the
+/// same toolchain and reads better in messages and commands.
+pub fn nightly_toolchain_from(rustup_toolchain: Option<String>) -> String {
+    match rustup_toolchain {
+        Some(tc) if tc.starts_with("nightly") => {
+            let host = ["-x86_64-", "-aarch64-", "-i686-", "-riscv64gc-"].iter().find_map(|a| tc.find(a));
+            tc[..host.unwrap_or(tc.len())].to_owned()
+        }
         _ => "nightly".to_owned(),
     }
 }

@@ -10,7 +10,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use rust_src::{ensure_with, Outcome, Tools, SENTINEL};
+use rust_src::{ensure_with, nightly_toolchain_from, Outcome, Tools, SENTINEL};
 
 /// A scratch directory with `sysroot/`, a fake `rustc` printing it, and the files the
 /// fakes write: `rustc-toolchain` (the RUSTUP_TOOLCHAIN rustc saw) and `rustup-args`.
@@ -148,4 +148,16 @@ fn uninstalled_toolchain_names_the_install_command() {
     assert!(e.contains("toolchain 'nightly' is not installed"), "{e}");
     assert!(e.ends_with("run: rustup toolchain install nightly --component rust-src"), "{e}");
     assert_eq!(fake.rustup_args(), None, "rustup must not run");
+}
+
+#[test]
+fn toolchain_from_rustup_toolchain() {
+    let tc = |v: Option<&str>| nightly_toolchain_from(v.map(str::to_owned));
+    assert_eq!(tc(None), "nightly");
+    assert_eq!(tc(Some("stable")), "nightly");
+    assert_eq!(tc(Some("1.95.0-x86_64-unknown-linux-gnu")), "nightly");
+    // What rustup exports under rust-toolchain.toml's `channel = "nightly"`.
+    assert_eq!(tc(Some("nightly-x86_64-unknown-linux-gnu")), "nightly");
+    assert_eq!(tc(Some("nightly-2026-05-01")), "nightly-2026-05-01");
+    assert_eq!(tc(Some("nightly-2026-05-01-aarch64-unknown-linux-gnu")), "nightly-2026-05-01");
 }
