@@ -95,7 +95,11 @@ pub fn ensure_with(tools: &Tools, toolchain: &str, say: &mut dyn FnMut(&str)) ->
     if sysroot.join(SENTINEL).is_file() {
         return Ok(Outcome::Installed);
     }
-    let why = if failure.is_empty() { format!("rustup did not create {}", sysroot.join(SENTINEL).display()) } else { failure };
+    let why = if failure.is_empty() {
+        format!("rustup did not create {}", sysroot.join(SENTINEL).display())
+    } else {
+        failure
+    };
     Err(format!("installing rust-src for the {toolchain} toolchain failed: {why}; run: {add}"))
 }
 

@@ -117,7 +117,9 @@ fn std_frame_lines(stderr: &str) -> usize {
     stderr
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix('#')?.split_once(' ').map(|(_, rest)| rest))
-        .filter(|rest| ["std::", "core::", "alloc::", "test::", "<std::", "<core::", "<alloc::"].iter().any(|p| rest.starts_with(p)))
+        .filter(|rest| {
+            ["std::", "core::", "alloc::", "test::", "<std::", "<core::", "<alloc::"].iter().any(|p| rest.starts_with(p))
+        })
         .count()
 }
 

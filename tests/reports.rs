@@ -2096,7 +2096,9 @@ fn rust_report_folds_std_frames_on_request() {
     full.expect_exit(RACE_EXIT);
     let full_report = full.single_report();
     full.check(!full.stderr().contains("frames in std"), "folding is off by default");
-    let count = |r: &Report| r.sections.iter().map(|s| s.frames.len() + s.folds.iter().map(|f| f.1).sum::<usize>()).sum::<usize>();
+    let count = |r: &Report| {
+        r.sections.iter().map(|s| s.frames.len() + s.folds.iter().map(|f| f.1).sum::<usize>()).sum::<usize>()
+    };
 
     let run = run_linked(&binary, &[("UMBRA_OPTIONS", "fold_std_frames=1")]);
     run.expect_exit(RACE_EXIT);

@@ -112,7 +112,8 @@ fn the_named_toolchain_gets_the_component() {
 #[test]
 fn failing_rustup_names_the_command() {
     let fake = Fake::new("fail");
-    let rustup = fake.rustup("echo 'info: downloading component' >&2\necho 'error: could not download file' >&2\nexit 1");
+    let rustup =
+        fake.rustup("echo 'info: downloading component' >&2\necho 'error: could not download file' >&2\nexit 1");
     let (r, said) = fake.ensure(&rustup, "nightly");
     let e = r.unwrap_err();
     assert_eq!(said.len(), 1, "{said:?}");

@@ -196,7 +196,8 @@ fn suppressed(r: &RaceReport, sym: &mut Symbolizer) -> bool {
 pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, word: usize, prev: ShadowCell) {
     let (report_bugs, halt_on_error, exitcode, equal_stacks, strip, fold_std_frames) = {
         let o = OPTIONS.lock();
-        (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, o.strip_path_prefix.clone(), o.fold_std_frames)
+        let strip = o.strip_path_prefix.clone();
+        (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, strip, o.fold_std_frames)
     };
     if !report_bugs {
         return;

@@ -95,7 +95,8 @@ pub fn hide_runtime_frames(f: &Frame) -> bool {
 
 /// How the functions of Rust's standard library (and libtest, which runs `cargo test`
 /// binaries) demangle: `std::thread::...`, `<alloc::boxed::Box<F> as ...>::call_once`.
-const STD_PREFIXES: [&str; 9] = ["std::", "core::", "alloc::", "test::", "<std::", "<core::", "<alloc::", "<test::", "__rust_try"];
+const STD_PREFIXES: [&str; 9] =
+    ["std::", "core::", "alloc::", "test::", "<std::", "<core::", "<alloc::", "<test::", "__rust_try"];
 
 /// Whether `f` is a frame of Rust's standard library for `fold_std_frames`: a
 /// function of std, core, alloc or libtest (by its demangled name), `__rust_try`, the
@@ -512,7 +513,7 @@ mod tests {
         let names: [(Option<&str>, Option<&str>); 11] = [
             (Some("app::worker"), Some("/src/app/src/main.rs")),
             (Some("app::main::{{closure}}"), Some("/src/app/src/main.rs")),
-            (Some("std::sys::backtrace::__rust_begin_short_backtrace"), Some("/rustc/library/std/src/sys/backtrace.rs")),
+            (Some("std::sys::backtrace::__rust_begin_short_backtrace"), Some("/rustc/x/library/std/src/sys/backtrace.rs")),
             (Some("<core::panic::unwind_safe::AssertUnwindSafe<F> as core::ops::function::FnOnce<()>>::call_once"), None),
             (Some("__rust_try"), None),
             (Some("std::panic::catch_unwind"), Some("/rustc/library/std/src/panic.rs")),
@@ -564,7 +565,7 @@ mod tests {
         // Shims named after the user's type but compiled from std's sources.
         let shim = Some("<fn() as core::ops::function::FnOnce<()>>::call_once");
         for file in [
-            "/root/.rustup/toolchains/nightly-x86_64-unknown-linux-gnu/lib/rustlib/src/rust/library/core/src/ops/function.rs",
+            "/root/.rustup/toolchains/nightly/lib/rustlib/src/rust/library/core/src/ops/function.rs",
             "/rustc/e50aa6fba4e6/library/core/src/ops/function.rs",
         ] {
             assert!(is_std_frame(&frame_at(shim, Some(file), 0)), "{file}");
@@ -601,7 +602,8 @@ mod tests {
     fn folding_at_the_top_and_bottom_of_a_stack() {
         let std_frame = |i: u64| frame_at(Some("core::ptr::write"), None, i);
         let user = frame_at(Some("app::f"), Some("/a.rs"), 9);
-        let frames = [std_frame(0), std_frame(1), std_frame(2), user.clone(), std_frame(4), frame_at(Some("main"), None, 5)];
+        let main = frame_at(Some("main"), None, 5);
+        let frames = [std_frame(0), std_frame(1), std_frame(2), user.clone(), std_frame(4), main];
         assert_eq!(
             printed(&frames, true),
             "    ... 3 frames in std\n    #3 app::f /a.rs:7 (app+0x9)\n    ... 2 frames in std\n\n"
