@@ -15,6 +15,7 @@ use super::program::{Lang, Program};
 
 /// The rust-src check and install that `-Zbuild-std` needs, shared with `umbra` and
 /// `cargo umbra`.
+#[allow(dead_code)] // the harness names its toolchain (`+nightly`) itself
 #[path = "../../src/rust_src.rs"]
 pub mod rust_src;
 
