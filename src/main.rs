@@ -11,6 +11,7 @@ mod bench;
 mod build;
 mod demo;
 mod detect;
+mod rust_src;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -91,7 +92,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Cmd::Demo { rt } => match demo::demo(&rt) {
+        Cmd::Demo { rt } => match rust_src::ensure(&rust_src::nightly_toolchain()).and_then(|_| demo::demo(&rt)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("umbra demo: {e}");
@@ -107,6 +108,11 @@ fn main() -> ExitCode {
                 no_build,
                 timeout: std::time::Duration::from_secs(timeout),
             };
+            // The Rust workloads are built with `cargo +nightly ... -Zbuild-std`.
+            if let Err(e) = (!micro && !leaf).then(|| rust_src::ensure("nightly")).transpose() {
+                eprintln!("umbra bench: {e}");
+                return ExitCode::FAILURE;
+            }
             let r = if micro {
                 bench::micro(&opts).map(|()| true)
             } else if leaf {

@@ -8,6 +8,9 @@
 //! - tests/cargo-umbra/clean: mutex, channel, scoped threads, release/acquire, and a
 //!   doctest. `cargo umbra test` must pass with no report, doctests included.
 //!
+//! Both are also run with `cargo umbra nextest run` (skipped where cargo-nextest is not
+//! installed): each test in its own process, the racy one failing with exit code 66.
+//!
 //! The crates are not named `umbra*`: reports hide frames of functions whose names
 //! start with `umbra` (the runtime's own).
 //!
@@ -40,6 +43,11 @@ fn crate_dir(name: &str) -> PathBuf {
 
 /// `cargo-umbra umbra ARGS...` (as `cargo umbra ARGS...` runs it) in `dir`.
 fn cargo_umbra(dir: &PathBuf, args: &[&str]) -> Output {
+    cargo_umbra_env(dir, args, &[])
+}
+
+/// [`cargo_umbra`] with `env` set on top of the scrubbed environment.
+fn cargo_umbra_env(dir: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-umbra"));
     cmd.arg("umbra")
         .args(args)
@@ -60,6 +68,7 @@ fn cargo_umbra(dir: &PathBuf, args: &[&str]) -> Output {
             cmd.env_remove(name);
         }
     }
+    cmd.envs(env.iter().copied());
     exec::run(&mut cmd, TIMEOUT).unwrap_or_else(|e| panic!("cannot run cargo-umbra: {e}"))
 }
 
@@ -89,7 +98,9 @@ fn access_lines(stderr: &str, file: &str) -> Vec<u32> {
         if header.starts_with(' ') || !header.contains(" of size ") || !header.ends_with(':') {
             continue;
         }
-        let frames = lines[i + 1..].iter().take_while(|l| l.trim_start().starts_with('#'));
+        let frames = lines[i + 1..]
+            .iter()
+            .take_while(|l| l.trim_start().starts_with('#') || l.trim_start().starts_with("... "));
         if let Some(n) = frames
             .filter_map(|f| report::frame_location(f.trim()))
             .find_map(|(path, n)| path.ends_with(file).then_some(n))
@@ -99,6 +110,22 @@ fn access_lines(stderr: &str, file: &str) -> Vec<u32> {
     }
     found.sort();
     found
+}
+
+/// How many printed frames (`    #N function ...`) are std's own functions.
+fn std_frame_lines(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix('#')?.split_once(' ').map(|(_, rest)| rest))
+        .filter(|rest| {
+            ["std::", "core::", "alloc::", "test::", "<std::", "<core::", "<alloc::"].iter().any(|p| rest.starts_with(p))
+        })
+        .count()
+}
+
+/// Whether cargo-nextest is installed (the nextest test is skipped otherwise).
+fn nextest_installed() -> bool {
+    Command::new("cargo").args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -120,6 +147,18 @@ fn racy_crate_fails_with_the_race_reported() {
     assert_eq!(parsed.reports[0].kind, "data race", "{all}");
     assert_eq!(access_lines(&output.stderr, "racy/src/lib.rs"), expected, "the report names the `// RACE` lines:\n{all}");
     assert!(output.stderr.contains("cargo umbra: umbra printed 1 report(s)"), "{all}");
+    // cargo umbra turns fold_std_frames on: std's thread start, libtest and
+    // lang_start are folded into `... N frames in std` lines.
+    assert!(output.stderr.contains(" frames in std\n"), "std frames are folded:\n{all}");
+    assert_eq!(std_frame_lines(&output.stderr), 0, "no std frame printed:\n{all}");
+
+    // The user's own fold_std_frames=0 wins: every frame printed (the binaries are
+    // already built; only the test runs again).
+    let output = cargo_umbra_env(&dir, &["test"], &[("UMBRA_OPTIONS", "fold_std_frames=0")]);
+    let all = show(&output);
+    assert!(output.stderr.contains("WARNING: ThreadSanitizer: data race"), "{all}");
+    assert!(!output.stderr.contains(" frames in std"), "fold_std_frames=0 is respected:\n{all}");
+    assert!(std_frame_lines(&output.stderr) > 5, "std frames printed:\n{all}");
 
     // `cargo umbra run`: the program's own exit status (66 after a report) passes through.
     let output = cargo_umbra(&dir, &["run", "--bin", "racy"]);
@@ -143,4 +182,39 @@ fn clean_crate_passes_without_reports() {
     // The build went to the given target dir, for the host target.
     let host_dir = target_dir().join("cargo-umbra-test/x86_64-unknown-linux-gnu/debug");
     assert!(host_dir.is_dir(), "{} exists", host_dir.display());
+}
+
+#[test]
+fn nextest_runs_tests_under_umbra() {
+    if !nextest_installed() {
+        println!("cargo-nextest is not installed (cargo install cargo-nextest): skipped");
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // The racy test fails in its own process, with umbra's exit code, and so does
+    // `cargo umbra nextest run`.
+    let dir = crate_dir("racy");
+    let expected = race_lines(&dir.join("src/lib.rs"));
+    let output = cargo_umbra(&dir, &["nextest", "run"]);
+    let all = show(&output);
+    assert!(matches!(output.status, Status::Exited(code) if code != 0), "cargo umbra nextest run must fail:\n{all}");
+    assert!(output.stderr.contains("FAIL ") && output.stderr.contains("racing_increments"), "{all}");
+    assert!(output.stderr.contains("test failed with exit code 66"), "the test process exits with 66:\n{all}");
+    // nextest indents a failed test's output by four spaces.
+    let dedented: Vec<&str> = output.stderr.lines().map(|l| l.strip_prefix("    ").unwrap_or(l)).collect();
+    let report = dedented.join("\n");
+    assert_eq!(access_lines(&report, "racy/src/lib.rs"), expected, "the report names the `// RACE` lines:\n{all}");
+    assert!(output.stderr.contains("cargo umbra: umbra printed 1 report(s)"), "{all}");
+    assert!(output.stderr.contains(" frames in std\n"), "std frames are folded:\n{all}");
+
+    let output = cargo_umbra(&crate_dir("clean"), &["nextest", "run"]);
+    let all = show(&output);
+    assert_eq!(output.status, Status::Exited(0), "cargo umbra nextest run must pass:\n{all}");
+    assert!(!output.stderr.contains("WARNING: ThreadSanitizer"), "no report:\n{all}");
+    assert!(output.stderr.contains("PASS ") && output.stderr.contains("sharing_without_races"), "the test ran:\n{all}");
+
+    // A nextest subcommand that builds nothing is refused before anything runs.
+    let output = cargo_umbra(&crate_dir("clean"), &["nextest", "show-config"]);
+    assert_eq!(output.status, Status::Exited(2), "{}", show(&output));
+    assert!(output.stderr.contains("`cargo umbra nextest` needs one of: run"), "{}", show(&output));
 }

@@ -441,6 +441,8 @@ fn hex_digits(digits: &str) -> Option<u64> {
 struct Section {
     title: String,
     frames: Vec<Frame>,
+    /// `fold_std_frames`' `    ... N frames in std` lines: (frames printed before it, N).
+    folds: Vec<(usize, usize)>,
 }
 
 #[derive(Clone, Debug)]
@@ -541,10 +543,20 @@ fn parse_reports(stderr: &str) -> Result<Vec<Report>, String> {
                     Some(section) if !expect_title => section.frames.push(frame),
                     _ => return Err(format!("frame `{body}` outside a section")),
                 }
+            } else if let Some(n) = body
+                .strip_prefix("    ... ")
+                .and_then(|r| r.strip_suffix(" frames in std"))
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                match sections.last_mut() {
+                    Some(section) if !expect_title => section.folds.push((section.frames.len(), n)),
+                    _ => return Err(format!("`{body}` outside a section")),
+                }
             } else if body.starts_with("  ") && !body[2..].starts_with(' ') && expect_title {
                 sections.push(Section {
                     title: body[2..].to_owned(),
                     frames: Vec::new(),
+                    folds: Vec::new(),
                 });
                 expect_title = false;
             } else {
@@ -2072,6 +2084,57 @@ fn rust_report_is_demangled_with_lines() {
             && report
                 .summary
                 .starts_with(&format!("data race {file}:{race_line}:")),
+        "SUMMARY should name static_mut_race::bump at the RACE line",
+    );
+}
+
+#[test]
+fn rust_report_folds_std_frames_on_request() {
+    let dir = rust_binaries(Runtime::Umbra).unwrap_or_else(|e| panic!("{e}"));
+    let src = Source::load(workspace_dir().join("tests/corpus/rust/src/bin/static_mut_race.rs"));
+    let race_line = src.line_containing("// RACE");
+    let file = src.path_str();
+    let binary = dir.join("static_mut_race");
+
+    // Default (TSan's format): every frame printed.
+    let full = run_linked(&binary, &[]);
+    full.expect_exit(RACE_EXIT);
+    let full_report = full.single_report();
+    full.check(!full.stderr().contains("frames in std"), "folding is off by default");
+    let count = |r: &Report| {
+        r.sections.iter().map(|s| s.frames.len() + s.folds.iter().map(|f| f.1).sum::<usize>()).sum::<usize>()
+    };
+
+    let run = run_linked(&binary, &[("UMBRA_OPTIONS", "fold_std_frames=1")]);
+    run.expect_exit(RACE_EXIT);
+    let report = run.single_report();
+    let ((_, cur_section), (_, prev_section)) = run.accesses(&report);
+    for section in [cur_section, prev_section] {
+        run.expect_frame_at(section.frames.first(), "static_mut_race::bump", &file, race_line, "RACE");
+    }
+    run.check(report.sections.iter().any(|s| !s.folds.is_empty()), "no `... N frames in std` line");
+    run.check(count(&report) == count(&full_report), "the folds do not add up to the full stacks");
+    // Frame numbers are those of the full stack: a fold of N frames skips N numbers,
+    // and folds are never next to each other or of a single frame.
+    for section in &report.sections {
+        run.check(section.folds.iter().all(|f| f.1 >= 2), "a fold of fewer than two frames");
+        run.check(section.folds.windows(2).all(|w| w[0].0 != w[1].0), "two folds in a row");
+        let mut next = 0;
+        let mut folds = section.folds.iter().peekable();
+        for (i, frame) in section.frames.iter().enumerate() {
+            while let Some(&(_, n)) = folds.next_if(|f| f.0 == i) {
+                next += n;
+            }
+            run.check(frame.raw.starts_with(&format!("#{next} ")), format!("`{}` should be #{next}", frame.raw));
+            next += 1;
+        }
+    }
+    for frame in report.sections.iter().flat_map(|s| &s.frames) {
+        run.check(!frame.function.starts_with("std::rt::lang_start"), format!("`{}` is not folded", frame.raw));
+    }
+    run.check(
+        report.summary.ends_with(" in static_mut_race::bump")
+            && report.summary.starts_with(&format!("data race {file}:{race_line}:")),
         "SUMMARY should name static_mut_race::bump at the RACE line",
     );
 }

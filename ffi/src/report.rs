@@ -277,9 +277,10 @@ pub fn wait_for_reports() {
 #[inline(never)]
 pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, word: usize, prev: ShadowCell) {
     let _in_flight = InFlight::enter();
-    let (report_bugs, halt_on_error, exitcode, equal_stacks, strip) = {
+    let (report_bugs, halt_on_error, exitcode, equal_stacks, strip, fold_std_frames) = {
         let o = OPTIONS.lock();
-        (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, o.strip_path_prefix.clone())
+        let strip = o.strip_path_prefix.clone();
+        (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, strip, o.fold_std_frames)
     };
     if !report_bugs {
         return;
@@ -386,7 +387,7 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         if suppressed(&r, &mut st.symbolizer) {
             return;
         }
-        let opts = FormatOptions { strip_path_prefix: strip, hide_frame: hide_runtime_frames };
+        let opts = FormatOptions { strip_path_prefix: strip, hide_frame: hide_runtime_frames, fold_std_frames };
         let text = format_text(&r, &mut st.symbolizer, &opts);
         write_text(&text);
         write_json(&r, &mut st.symbolizer, &opts);

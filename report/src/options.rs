@@ -31,10 +31,10 @@ use alloc::vec::Vec;
 use core::fmt;
 
 /// The runtime's options, with TSan's names and defaults (and umbra's own
-/// `json_path`). Only these are acted upon by umbra: `exitcode`, `halt_on_error`,
-/// `report_bugs`, `log_path`, `verbosity`, `suppressions`, `print_suppressions`,
-/// `suppress_equal_stacks`, `history_size`, `strip_path_prefix`,
-/// `atexit_sleep_ms`, `json_path`. The other fields are parsed and stored with
+/// `json_path` and `fold_std_frames`). Only these are acted upon by umbra: `exitcode`,
+/// `halt_on_error`, `report_bugs`, `log_path`, `verbosity`, `suppressions`,
+/// `print_suppressions`, `suppress_equal_stacks`, `history_size`, `strip_path_prefix`,
+/// `atexit_sleep_ms`, `json_path`, `fold_std_frames`. The other fields are parsed and stored with
 /// TSan's defaults so that existing `TSAN_OPTIONS` keep working, but umbra does
 /// not act on them (yet).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +78,12 @@ pub struct Options {
     /// can share it); any other `PATH` writes to `PATH.PID`, like `log_path`.
     /// See [`Options::json_target`].
     pub json_path: Option<String>,
+    /// umbra's own: in text reports, fold each run of consecutive Rust standard
+    /// library frames (`std::`, `core::`, `alloc::`, libtest, `__rust_try`, the
+    /// Rust runtime's `main`) into one `... N frames in std` line; the SUMMARY names
+    /// the first other frame. Off by default (TSan's format); `cargo umbra` turns it
+    /// on unless the user set it. JSON reports keep every frame.
+    pub fold_std_frames: bool,
     /// Accepted, ignored: report threads never joined or detached.
     pub report_thread_leaks: bool,
     /// Accepted, ignored: lock-order-inversion detection.
@@ -118,7 +124,7 @@ pub struct Options {
 
 impl Options {
     /// TSan's defaults, except `atexit_sleep_ms` (0, see its doc) and umbra's own
-    /// `json_path` (off).
+    /// `json_path` and `fold_std_frames` (off).
     pub const fn new() -> Options {
         Options {
             exitcode: 66,
@@ -133,6 +139,7 @@ impl Options {
             strip_path_prefix: String::new(),
             atexit_sleep_ms: 0,
             json_path: None,
+            fold_std_frames: false,
             report_thread_leaks: true,
             detect_deadlocks: true,
             report_signal_unsafe: true,
@@ -191,6 +198,7 @@ impl Options {
             "strip_path_prefix" => Some(self.strip_path_prefix.clone()),
             "atexit_sleep_ms" => Some(self.atexit_sleep_ms.to_string()),
             "json_path" => s(&self.json_path),
+            "fold_std_frames" => b(self.fold_std_frames),
             "report_thread_leaks" => b(self.report_thread_leaks),
             "detect_deadlocks" => b(self.detect_deadlocks),
             "report_signal_unsafe" => b(self.report_signal_unsafe),
@@ -230,6 +238,7 @@ impl Options {
             "report_atomic_races" => self.report_atomic_races = v,
             "report_destroy_locked" => self.report_destroy_locked = v,
             "report_mutex_bugs" => self.report_mutex_bugs = v,
+            "fold_std_frames" => self.fold_std_frames = v,
             "help" => self.help = v,
             _ => {} // accepted, not stored
         }
@@ -392,6 +401,8 @@ static FLAGS: &[FlagInfo] = &[
         "Sleep this long at exit before the summary (TSan: 1000; umbra reports synchronously)."),
     flag("json_path", Str, "", Honoured,
         "umbra: also write reports as JSON lines to PATH.PID, or to PATH itself if it ends in .jsonl."),
+    flag("fold_std_frames", Bool, "0", Honoured,
+        "umbra: fold runs of Rust std/core/alloc frames into one '... N frames in std' line."),
     flag("help", Bool, "0", Honoured, "Print this list of flags."),
     flag("report_signal_unsafe", Bool, "1", Honoured,
         "Report async-signal-unsafe calls (malloc, free, ...) inside signal handlers."),
@@ -812,6 +823,19 @@ mod tests {
             e.to_string(),
             "UMBRA_OPTIONS: unknown flag 'halt_on_eror' (did you mean 'halt_on_error'?)"
         );
+    }
+
+    #[test]
+    fn fold_std_frames_is_an_umbra_flag_off_by_default() {
+        let mut o = Options::new();
+        assert!(!o.fold_std_frames);
+        parse_into(&mut o, "UMBRA_OPTIONS", "fold_std_frames=1").unwrap();
+        assert!(o.fold_std_frames);
+        assert_eq!(o.get("fold_std_frames").as_deref(), Some("1"));
+        parse_into(&mut o, "TSAN_OPTIONS", "fold_std_frames=false").unwrap();
+        assert!(!o.fold_std_frames);
+        assert_eq!(flag_info("fold_std_frames").map(|f| f.support), Some(Support::Honoured));
+        assert!(help_text().contains("fold_std_frames=0"));
     }
 
     #[test]

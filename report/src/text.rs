@@ -29,6 +29,11 @@ pub struct FormatOptions {
     /// Frames for which this returns true are dropped from printed stacks and skipped
     /// when choosing the SUMMARY frame (the runtime's own frames).
     pub hide_frame: fn(&Frame) -> bool,
+    /// umbra's `fold_std_frames`: each run of two or more consecutive Rust standard
+    /// library frames ([`is_std_frame`]) prints as one `    ... N frames in std` line
+    /// (the other frames keep their numbers in the full stack), and the SUMMARY names
+    /// the first other frame.
+    pub fold_std_frames: bool,
 }
 
 fn hide_nothing(_: &Frame) -> bool {
@@ -41,6 +46,7 @@ impl FormatOptions {
         FormatOptions {
             strip_path_prefix: String::new(),
             hide_frame: hide_nothing,
+            fold_std_frames: false,
         }
     }
 }
@@ -85,6 +91,34 @@ pub fn hide_runtime_frames(f: &Frame) -> bool {
         }
         None => false,
     }
+}
+
+/// How the functions of Rust's standard library (and libtest, which runs `cargo test`
+/// binaries) demangle: `std::thread::...`, `<alloc::boxed::Box<F> as ...>::call_once`.
+const STD_PREFIXES: [&str; 9] =
+    ["std::", "core::", "alloc::", "test::", "<std::", "<core::", "<alloc::", "<test::", "__rust_try"];
+
+/// Whether `f` is a frame of Rust's standard library for `fold_std_frames`: a
+/// function of std, core, alloc or libtest (by its demangled name), `__rust_try`, the
+/// `main` that rustc generates to call `std::rt::lang_start` (a `main` without a
+/// source file), or code in the standard library's sources (trait shims such as
+/// `<fn() as core::ops::function::FnOnce<()>>::call_once`, which the name does not
+/// give away).
+pub fn is_std_frame(f: &Frame) -> bool {
+    if f.file.as_deref().is_some_and(is_std_source) {
+        return true;
+    }
+    match f.function.as_deref() {
+        Some("main") => f.file.is_none(),
+        Some(name) => STD_PREFIXES.iter().any(|p| name.starts_with(p)),
+        None => false,
+    }
+}
+
+/// A file of the standard library: from rust-src (`-Zbuild-std`), or as rustc's
+/// prebuilt std records it (`/rustc/<commit>/library/...`).
+fn is_std_source(path: &str) -> bool {
+    path.contains("/lib/rustlib/src/rust/library/") || (path.starts_with("/rustc/") && path.contains("/library/"))
 }
 
 /// The last path component, as TSan's `StripModuleName`.
@@ -188,7 +222,17 @@ fn print_frames(out: &mut String, frames: &[Frame], opts: &FormatOptions) {
         out.push_str("    [failed to restore the stack]\n\n");
         return;
     }
-    for (i, f) in frames.iter().enumerate() {
+    let mut i = 0;
+    while i < frames.len() {
+        let f = &frames[i];
+        if opts.fold_std_frames && is_std_frame(f) {
+            let run = frames[i..].iter().take_while(|f| is_std_frame(f)).count();
+            if run >= 2 {
+                let _ = writeln!(out, "    ... {} frames in std", run);
+                i += run;
+                continue;
+            }
+        }
         let _ = write!(out, "    #{} ", i);
         out.push_str(
             f.function
@@ -201,6 +245,7 @@ fn print_frames(out: &mut String, frames: &[Frame], opts: &FormatOptions) {
         out.push(' ');
         module_location(out, f);
         out.push('\n');
+        i += 1;
     }
     out.push('\n');
 }
@@ -322,20 +367,24 @@ fn print_location(out: &mut String, loc: &Location, sym: &mut Symbolizer, opts: 
 }
 
 /// The frame the SUMMARY line names: the first non-hidden frame of the current
-/// access's stack (TSan's `ChooseSummaryStack` + `SkipTsanInternalFrames`).
+/// access's stack (TSan's `ChooseSummaryStack` + `SkipTsanInternalFrames`); with
+/// `fold_std_frames`, the first one that is not a std frame, if there is one.
 pub fn summary_frame(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -> Option<Frame> {
     let stack = r.current.stack.as_deref()?;
-    for &pc in stack {
-        if pc == 0 {
-            break;
+    let frames = stack.iter().take_while(|&&pc| pc != 0).flat_map(|&pc| symbolize_return_address(sym, pc));
+    choose_summary_frame(frames, opts)
+}
+
+/// [`summary_frame`]'s choice among the symbolized frames (innermost first).
+fn choose_summary_frame(frames: impl Iterator<Item = Frame>, opts: &FormatOptions) -> Option<Frame> {
+    let mut first = None;
+    for f in frames.filter(|f| !(opts.hide_frame)(f)) {
+        if !(opts.fold_std_frames && is_std_frame(&f)) {
+            return Some(f);
         }
-        for f in symbolize_return_address(sym, pc) {
-            if !(opts.hide_frame)(&f) {
-                return Some(f);
-            }
-        }
+        first.get_or_insert(f);
     }
-    None
+    first
 }
 
 /// The whole SUMMARY line without its newline:
@@ -478,6 +527,146 @@ mod tests {
         assert_eq!(alloc::format!("{}", Ptr(0x7b0400000000)), "0x7b0400000000");
         assert_eq!(alloc::format!("{}", Ptr(0x404028)), "0x000000404028");
         assert_eq!(alloc::format!("{}", Ptr(0)), "0x000000000000");
+    }
+
+    fn frame_at(function: Option<&str>, file: Option<&str>, offset: u64) -> Frame {
+        Frame {
+            function: function.map(String::from),
+            file: file.map(String::from),
+            line: if file.is_some() { 7 } else { 0 },
+            column: 0,
+            module: String::from("/bin/app"),
+            module_offset: offset,
+        }
+    }
+
+    /// A Rust thread's stack as umbra symbolizes it: the racing function, the
+    /// closure, std's thread start (with `__rust_try` and trait shims), an unnamed
+    /// frame, and a C-like tail.
+    fn rust_thread_stack() -> Vec<Frame> {
+        let names: [(Option<&str>, Option<&str>); 11] = [
+            (Some("app::worker"), Some("/src/app/src/main.rs")),
+            (Some("app::main::{{closure}}"), Some("/src/app/src/main.rs")),
+            (Some("std::sys::backtrace::__rust_begin_short_backtrace"), Some("/rustc/x/library/std/src/sys/backtrace.rs")),
+            (Some("<core::panic::unwind_safe::AssertUnwindSafe<F> as core::ops::function::FnOnce<()>>::call_once"), None),
+            (Some("__rust_try"), None),
+            (Some("std::panic::catch_unwind"), Some("/rustc/library/std/src/panic.rs")),
+            (Some("<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once"), None),
+            (None, None),
+            (Some("std::sys::pal::unix::thread::Thread::new::thread_start"), None),
+            (Some("app::after_std"), Some("/src/app/src/main.rs")),
+            (Some("main"), None),
+        ];
+        names.iter().enumerate().map(|(i, (f, file))| frame_at(*f, *file, 0x100 + i as u64)).collect()
+    }
+
+    fn printed(frames: &[Frame], fold: bool) -> String {
+        let mut out = String::new();
+        print_frames(&mut out, frames, &FormatOptions { fold_std_frames: fold, ..FormatOptions::new() });
+        out
+    }
+
+    #[test]
+    fn std_frames_by_name() {
+        for name in [
+            "std::rt::lang_start_internal",
+            "core::ops::function::FnOnce::call_once",
+            "alloc::sync::Arc<T>::drop_slow",
+            "<std::thread::Packet<T> as core::ops::drop::Drop>::drop",
+            "<core::panic::unwind_safe::AssertUnwindSafe<F> as core::ops::function::FnOnce<()>>::call_once",
+            "<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once",
+            "test::run_test_in_process",
+            "<test::Bencher>::iter",
+            "__rust_try",
+        ] {
+            assert!(is_std_frame(&frame_at(Some(name), None, 0)), "{name}");
+        }
+        // rustc's generated `main` has no source file; a C or user `main` has one.
+        assert!(is_std_frame(&frame_at(Some("main"), None, 0)));
+        assert!(!is_std_frame(&frame_at(Some("main"), Some("/src/app.c"), 0)));
+        for name in [
+            "app::worker",
+            "stdx::thing",
+            "core_affinity::set",
+            "<app::S as core::ops::drop::Drop>::drop",
+            "<F as core::ops::function::FnOnce<()>>::call_once",
+            "testing::helper",
+            "pthread_mutex_lock",
+        ] {
+            assert!(!is_std_frame(&frame_at(Some(name), None, 0)), "{name}");
+        }
+        assert!(!is_std_frame(&frame_at(None, None, 0)));
+        // Shims named after the user's type but compiled from std's sources.
+        let shim = Some("<fn() as core::ops::function::FnOnce<()>>::call_once");
+        for file in [
+            "/root/.rustup/toolchains/nightly/lib/rustlib/src/rust/library/core/src/ops/function.rs",
+            "/rustc/e50aa6fba4e6/library/core/src/ops/function.rs",
+        ] {
+            assert!(is_std_frame(&frame_at(shim, Some(file), 0)), "{file}");
+        }
+        assert!(!is_std_frame(&frame_at(shim, Some("/home/u/library/src/lib.rs"), 0)));
+        assert!(!is_std_frame(&frame_at(Some("app::f"), Some("/home/u/rustc/library/a.rs"), 0)));
+    }
+
+    #[test]
+    fn folding_keeps_user_frames_and_their_numbers() {
+        let frames = rust_thread_stack();
+        assert_eq!(
+            printed(&frames, true),
+            "    #0 app::worker /src/app/src/main.rs:7 (app+0x100)\n\
+             \x20   #1 app::main::{{closure}} /src/app/src/main.rs:7 (app+0x101)\n\
+             \x20   ... 5 frames in std\n\
+             \x20   #7 <null> <null> (app+0x107)\n\
+             \x20   #8 std::sys::pal::unix::thread::Thread::new::thread_start <null> (app+0x108)\n\
+             \x20   #9 app::after_std /src/app/src/main.rs:7 (app+0x109)\n\
+             \x20   #10 main <null> (app+0x10a)\n\
+             \n"
+        );
+    }
+
+    #[test]
+    fn folding_off_prints_every_frame() {
+        let frames = rust_thread_stack();
+        let text = printed(&frames, false);
+        assert!(!text.contains("frames in std"), "{text}");
+        assert_eq!(text.lines().filter(|l| l.starts_with("    #")).count(), frames.len(), "{text}");
+    }
+
+    #[test]
+    fn folding_at_the_top_and_bottom_of_a_stack() {
+        let std_frame = |i: u64| frame_at(Some("core::ptr::write"), None, i);
+        let user = frame_at(Some("app::f"), Some("/a.rs"), 9);
+        let main = frame_at(Some("main"), None, 5);
+        let frames = [std_frame(0), std_frame(1), std_frame(2), user.clone(), std_frame(4), main];
+        assert_eq!(
+            printed(&frames, true),
+            "    ... 3 frames in std\n    #3 app::f /a.rs:7 (app+0x9)\n    ... 2 frames in std\n\n"
+        );
+        // Only std frames: one line.
+        assert_eq!(printed(&frames[..3], true), "    ... 3 frames in std\n\n");
+        assert_eq!(printed(&[], true), "    [failed to restore the stack]\n\n");
+    }
+
+    #[test]
+    fn summary_frame_skips_std_frames_when_folding() {
+        let hide_runtime = |f: &Frame| f.function.as_deref() == Some("app::hidden");
+        let frames = || {
+            let mut v = alloc::vec![frame_at(Some("app::hidden"), None, 0)];
+            v.push(frame_at(Some("<alloc::vec::Vec<T>>::push"), None, 1));
+            v.push(frame_at(Some("core::ptr::write"), None, 2));
+            v.push(frame_at(Some("app::worker"), Some("/a.rs"), 3));
+            v.into_iter()
+        };
+        let opts = |fold| FormatOptions { hide_frame: hide_runtime, fold_std_frames: fold, ..FormatOptions::new() };
+        let pick = |fold| choose_summary_frame(frames(), &opts(fold)).and_then(|f| f.function);
+        assert_eq!(pick(false).as_deref(), Some("<alloc::vec::Vec<T>>::push"));
+        assert_eq!(pick(true).as_deref(), Some("app::worker"));
+        // A stack of std frames only: the first of them, as without folding.
+        let only_std = frames().take(3);
+        assert_eq!(
+            choose_summary_frame(only_std, &opts(true)).and_then(|f| f.function).as_deref(),
+            Some("<alloc::vec::Vec<T>>::push")
+        );
     }
 
     #[test]

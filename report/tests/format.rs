@@ -61,6 +61,7 @@ fn opts() -> FormatOptions {
     FormatOptions {
         strip_path_prefix: format!("{}/", env!("CARGO_MANIFEST_DIR")),
         hide_frame: hide,
+        fold_std_frames: false,
     }
 }
 

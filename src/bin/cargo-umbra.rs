@@ -2,11 +2,13 @@
 //!
 //! ```text
 //! cargo umbra test  [cargo test args...]     # also: run, build, bench
+//! cargo umbra nextest run [cargo-nextest args...]
 //! ```
 //!
 //! What it does, in order:
-//! 1. Checks for a nightly toolchain with `rust-src` (`-Zsanitizer` and `-Zbuild-std`
-//!    need both) and says exactly what to run when one is missing. The toolchain is
+//! 1. Checks for a nightly toolchain (`-Zsanitizer` and `-Zbuild-std` need one) and
+//!    says exactly what to run when it is missing; installs its `rust-src` (which
+//!    `-Zbuild-std` needs) with rustup when that is missing. The toolchain is
 //!    `RUSTUP_TOOLCHAIN` when that names a nightly (`cargo +nightly-2026-05-01 umbra
 //!    test`), otherwise `nightly`.
 //! 2. Builds the runtime once per umbra version and toolchain (`rustc -vV` commit
@@ -32,7 +34,9 @@
 //!    `cargo metadata`), so the user's normal builds are not invalidated. The
 //!    release and bench profiles get line tables (`CARGO_PROFILE_{RELEASE,BENCH}_DEBUG=
 //!    line-tables-only` unless set), so their reports have file:line too.
-//! 5. `UMBRA_OPTIONS` and `TSAN_OPTIONS` pass through to the programs. Cargo's stderr
+//! 5. `UMBRA_OPTIONS` and `TSAN_OPTIONS` pass through to the programs, with
+//!    `fold_std_frames=1` added to `UMBRA_OPTIONS` unless either sets it (reports fold
+//!    each run of Rust standard library frames into one line). Cargo's stderr
 //!    (where reports go) is copied through while the reports are counted. The exit
 //!    status is cargo's (a test binary with reports exits 66, which fails `cargo
 //!    test`); if cargo succeeded although umbra printed reports (say `exitcode=0`, or
@@ -49,7 +53,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::UNIX_EPOCH;
 
-const SUBCOMMANDS: &[&str] = &["test", "run", "build", "bench"];
+#[path = "../rust_src.rs"]
+mod rust_src;
+
+const SUBCOMMANDS: &[&str] = &["test", "run", "build", "bench", "nextest"];
+/// The cargo-nextest subcommands that build (and take cargo's build options).
+const NEXTEST_SUBCOMMANDS: &[&str] = &["run", "r", "list", "archive"];
 const WARNING: &[u8] = b"WARNING: ThreadSanitizer:";
 const ABI_MISMATCH: &[u8] = b"will cause an ABI mismatch";
 /// Exit code when reports were printed but cargo succeeded (TSan's default exitcode).
@@ -59,11 +68,13 @@ const USAGE: &str = "\
 cargo umbra: run a Rust project's tests (or binaries, benches) under the umbra race detector
 
 usage: cargo umbra <test|run|build|bench> [cargo args...]
+       cargo umbra nextest <run|list|archive> [cargo-nextest args...]
 
 Builds with -Zsanitizer=thread -Zbuild-std for the host target into <target dir>/umbra,
 linking the umbra runtime (built once per umbra version and toolchain, cached in
 $UMBRA_CACHE_DIR, $XDG_CACHE_HOME/umbra or ~/.cache/umbra). UMBRA_OPTIONS and
-TSAN_OPTIONS pass through to the programs. Fails when umbra reports a race.";
+TSAN_OPTIONS pass through to the programs (with fold_std_frames=1, which folds Rust
+standard library frames in reports, unless they set it). Fails when umbra reports a race.";
 
 fn main() -> ExitCode {
     let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
@@ -92,6 +103,14 @@ fn main() -> ExitCode {
         eprintln!("cargo umbra: unknown subcommand `{sub}` (expected one of: {})\n\n{USAGE}", SUBCOMMANDS.join(", "));
         return ExitCode::from(2);
     }
+    let nextest_sub = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
+    if sub == "nextest" && !NEXTEST_SUBCOMMANDS.contains(&nextest_sub) {
+        eprintln!(
+            "cargo umbra: `cargo umbra nextest` needs one of: {} (as in `cargo umbra nextest run`)",
+            NEXTEST_SUBCOMMANDS.join(", ")
+        );
+        return ExitCode::from(2);
+    }
     match run(toolchain, &sub, &args[1..]) {
         Ok(code) => code,
         Err(message) => {
@@ -102,20 +121,26 @@ fn main() -> ExitCode {
 }
 
 fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCode, String> {
-    let toolchain = toolchain.unwrap_or_else(|| match std::env::var("RUSTUP_TOOLCHAIN") {
-        Ok(tc) if tc.starts_with("nightly") => tc,
-        _ => "nightly".to_owned(),
-    });
+    let toolchain = toolchain.unwrap_or_else(rust_src::nightly_toolchain);
     let rustc = Rustc::probe(&toolchain)?;
+    rust_src::ensure(&toolchain)?;
     let cache = cache_dir()?.join(format!("{}-{}", env!("CARGO_PKG_VERSION"), rustc.short_hash()));
     let archive = ensure_runtime(&cache, &toolchain)?;
     let abi_marker = cache.join("needs-abi-mismatch-flag");
 
+    // `cargo nextest run ...`: our options go after nextest's own subcommand
+    // (cargo-nextest passes `-Z` flags and --target on to the cargo build it runs).
+    let mut command_args: Vec<OsString> = vec![sub.into()];
+    let rest = if sub == "nextest" {
+        command_args.push(rest[0].clone());
+        &rest[1..]
+    } else {
+        rest
+    };
     // Only the arguments for cargo itself (before `--`) are inspected.
     let cargo_args: Vec<&str> =
         rest.iter().take_while(|a| *a != "--").filter_map(|a| a.to_str()).collect();
     let has = |flag: &str| cargo_args.iter().any(|a| *a == flag || a.starts_with(&format!("{flag}=")));
-    let mut command_args: Vec<OsString> = vec![sub.into()];
     if !cargo_args.iter().any(|a| a.starts_with("-Zbuild-std") || *a == "build-std" || a.starts_with("build-std=")) {
         command_args.push("-Zbuild-std".into());
     }
@@ -152,6 +177,8 @@ fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCo
         if let Some(dir) = &target_dir {
             cmd.env("CARGO_TARGET_DIR", dir);
         }
+        let user_options = |k| std::env::var(k).ok();
+        cmd.env("UMBRA_OPTIONS", umbra_options(user_options("TSAN_OPTIONS"), user_options("UMBRA_OPTIONS")));
         // Reports need file:line; the release and bench profiles have no debug info
         // by default (an explicit CARGO_PROFILE_*_DEBUG wins).
         for var in ["CARGO_PROFILE_RELEASE_DEBUG", "CARGO_PROFILE_BENCH_DEBUG"] {
@@ -180,6 +207,21 @@ fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCo
             Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
             None => ExitCode::FAILURE,
         });
+    }
+}
+
+/// The `UMBRA_OPTIONS` the programs get: the user's, after `fold_std_frames=1`
+/// (reports fold the frames of Rust's standard library into one line each) unless
+/// the user's `TSAN_OPTIONS` or `UMBRA_OPTIONS` set that flag.
+fn umbra_options(tsan: Option<String>, umbra: Option<String>) -> String {
+    let umbra = umbra.unwrap_or_default();
+    let mentions = |o: &str| o.contains("fold_std_frames");
+    if tsan.as_deref().is_some_and(mentions) || mentions(&umbra) {
+        umbra
+    } else if umbra.trim().is_empty() {
+        "fold_std_frames=1".to_owned()
+    } else {
+        format!("fold_std_frames=1:{umbra}")
     }
 }
 
@@ -224,19 +266,6 @@ impl Rustc {
         if !release.contains("nightly") && !release.contains("-dev") {
             return Err(format!(
                 "rustc {release} is not a nightly; -Zsanitizer=thread and -Zbuild-std need one: {install}"
-            ));
-        }
-        let sysroot = Command::new("rustc")
-            .args(["--print", "sysroot"])
-            .env("RUSTUP_TOOLCHAIN", toolchain)
-            .env_remove("RUSTC")
-            .output()
-            .map_err(|e| format!("rustc --print sysroot: {e}"))?;
-        let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
-        if !sysroot.join("lib/rustlib/src/rust/library/std/src/lib.rs").is_file() {
-            return Err(format!(
-                "the `{toolchain}` toolchain has no rust-src (needed by -Zbuild-std); run: \
-                 rustup component add rust-src --toolchain {toolchain}"
             ));
         }
         let host = field("host:");
@@ -495,6 +524,17 @@ mod tests {
         let j = r#"{"packages":[],"target_directory":"/a b/t\"x\\y","version":1}"#;
         assert_eq!(json_string_field(j, "target_directory").as_deref(), Some("/a b/t\"x\\y"));
         assert_eq!(json_string_field(j, "nope"), None);
+    }
+
+    #[test]
+    fn std_frames_are_folded_unless_the_user_says() {
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(umbra_options(None, None), "fold_std_frames=1");
+        assert_eq!(umbra_options(s("halt_on_error=1"), s("")), "fold_std_frames=1");
+        assert_eq!(umbra_options(None, s("json_path=r.jsonl")), "fold_std_frames=1:json_path=r.jsonl");
+        assert_eq!(umbra_options(None, s("fold_std_frames=0")), "fold_std_frames=0");
+        assert_eq!(umbra_options(s("fold_std_frames=0"), s("exitcode=3")), "exitcode=3");
+        assert_eq!(umbra_options(s("fold_std_frames=0"), None), "");
     }
 
     #[test]

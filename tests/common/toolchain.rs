@@ -13,6 +13,12 @@ use std::time::Duration;
 use super::exec::run_checked;
 use super::program::{Lang, Program};
 
+/// The rust-src check and install that `-Zbuild-std` needs, shared with `umbra` and
+/// `cargo umbra`.
+#[allow(dead_code)] // the harness names its toolchain (`+nightly`) itself
+#[path = "../../src/rust_src.rs"]
+pub mod rust_src;
+
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
 const RUST_TARGET: &str = "x86_64-unknown-linux-gnu";
@@ -166,6 +172,8 @@ pub fn rust_binaries(runtime: Runtime) -> Result<&'static Path, String> {
 /// (`-Zexternal-clangrt -Clink-arg=.../libumbra.a`); the corpus build script reruns (and
 /// the binaries are relinked) whenever that archive changes.
 fn build_rust_corpus(runtime: Runtime) -> Result<PathBuf, String> {
+    // `cargo +nightly ... -Zbuild-std` needs rust-src: installed if missing.
+    rust_src::ensure("nightly")?;
     let target = target_dir().join(format!("rust-corpus-{}", runtime.name()));
     let mut flags = vec!["-Zsanitizer=thread".to_owned(), "-Cdebuginfo=2".to_owned()];
     let mut cmd = Command::new("cargo");
