@@ -407,19 +407,20 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
 /// suppressions, `suppress_equal_stacks` (same kind and stack: once) and
 /// `halt_on_error`.
 pub fn report_stack(kind: &'static str, preface: Option<String>, stack: Vec<u64>) {
-    let (report_bugs, halt_on_error, exitcode, equal_stacks, strip) = {
+    let (report_bugs, halt_on_error, exitcode, equal_stacks, strip, fold_std_frames) = {
         let o = OPTIONS.lock();
-        (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, o.strip_path_prefix.clone())
+        (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, o.strip_path_prefix.clone(), o.fold_std_frames)
     };
     if !report_bugs {
         return;
     }
+    let _in_flight = InFlight::enter();
     in_runtime(|| {
         let mut st = STATE.lock();
         if !st.seen_stacks.insert((kind, stack.clone())) && equal_stacks {
             return;
         }
-        let opts = FormatOptions { strip_path_prefix: strip, hide_frame: hide_runtime_frames };
+        let opts = FormatOptions { strip_path_prefix: strip, hide_frame: hide_runtime_frames, fold_std_frames };
         {
             let sup = SUPPRESSIONS.lock();
             if !sup.is_empty() {
