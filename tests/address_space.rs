@@ -8,7 +8,6 @@
 //! prints. There is no timing assert: the timeouts only catch the pathological
 //! case (a walk over every word of a 64 GiB range took 43-61 s).
 
-#[allow(dead_code)]
 mod common;
 
 use std::fs;

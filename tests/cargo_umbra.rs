@@ -18,7 +18,6 @@
 //! once for both), and the runtime is cached in target/cargo-umbra-cache
 //! (`UMBRA_CACHE_DIR`) instead of the user's ~/.cache/umbra.
 
-#[allow(dead_code)]
 mod common;
 
 use std::path::PathBuf;

@@ -16,7 +16,6 @@
 //! Programs are compiled with `gcc -fsanitize=thread -g -O1 -pthread` into
 //! `target/exit-c/` and run with `LD_PRELOAD=target/umbra-test-rt/libumbra.so`.
 
-#[allow(dead_code)]
 mod common;
 
 use std::collections::HashMap;

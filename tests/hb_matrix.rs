@@ -17,7 +17,7 @@
 //! `UMBRA_STRESS_FILTER=a,b` runs only scenarios whose `lang LINK NOISE` contains `a`
 //! or `b`.
 
-#[allow(dead_code)] // each test binary uses part of the shared support code
+
 mod common;
 
 use std::path::{Path, PathBuf};

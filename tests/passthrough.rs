@@ -17,7 +17,6 @@
 //! - `clang-16 -fsanitize=thread -shared-libsan` (where clang-16 and its runtime
 //!   are installed; skipped with a message otherwise).
 
-#[allow(dead_code)]
 mod common;
 
 use std::fs;

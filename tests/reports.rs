@@ -13,7 +13,6 @@
 //! sleep), which orders them in time without synchronizing them, so every run reports
 //! the same race with the same current/previous roles.
 
-#[allow(dead_code)]
 mod common;
 
 use std::collections::HashMap;

@@ -9,7 +9,6 @@
 //!
 //! The storm programs run many times, in parallel, each time clean.
 
-#[allow(dead_code)]
 mod common;
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! The test-harness ABI of compiler-rt's `test/tsan/test.h` (and rustc's sanitizer
 //! tests): the invisible barrier and the shadow-stack depth, on gcc and clang builds.
 
-#[allow(dead_code)] // each test binary uses part of the shared support code
+
 mod common;
 
 use std::path::PathBuf;

@@ -155,7 +155,7 @@ impl ThreadClock {
     /// Whether this thread has ever executed a release fence (relaxed stores then
     /// carry a clock and need their sync object).
     pub fn has_release_fence(&self) -> bool {
-        self.fence_release.len() != 0
+        !self.fence_release.is_empty()
     }
 }
 

@@ -60,7 +60,7 @@ unsafe fn elf_lookup(map: *const LinkMap, name: &[u8]) -> usize {
     const DT_SYMTAB: i64 = 6;
     const DT_GNU_HASH: i64 = 0x6fff_fef5;
     const DT_VERSYM: i64 = 0x6fff_fff0;
-    // SAFETY (whole body): reading the object's dynamic section and the tables it
+    // SAFETY: (whole body) reading the object's dynamic section and the tables it
     // points to, all mapped read-only for the life of the object.
     unsafe {
         let base = (*map).addr;
@@ -194,6 +194,8 @@ macro_rules! real_fns {
             // SAFETY: `f` is the address of the C function `$name`, whose C
             // signature is the one declared here.
             let f: unsafe extern "C" fn($($t),*) -> $ret = unsafe { core::mem::transmute(f) };
+            // SAFETY: the caller upholds `$name`'s contract (this wrapper is as
+            // unsafe as the C function it calls).
             unsafe { f($($arg),*) }
         }
     )*};
@@ -215,7 +217,6 @@ real_fns! {
     fn pthread_tryjoin_np(t: usize, ret: *mut Ptr) -> c_int;
     fn pthread_timedjoin_np(t: usize, ret: *mut Ptr, ts: Ptr) -> c_int;
     fn pthread_detach(t: usize) -> c_int;
-    fn pthread_exit(ret: Ptr) -> ();
     fn pthread_key_create(key: *mut u32, dtor: extern "C" fn(Ptr)) -> c_int;
     fn pthread_setspecific(key: u32, v: Ptr) -> c_int;
     fn pthread_mutex_init(m: Ptr, a: Ptr) -> c_int;
@@ -269,7 +270,6 @@ real_fns! {
     fn munmap(a: Ptr, n: usize) -> c_int;
     fn mremap(a: Ptr, old: usize, new: usize, f: c_int, to: Ptr) -> Ptr;
     fn madvise(a: Ptr, n: usize, advice: c_int) -> c_int;
-    fn strdup(s: *const c_char) -> *mut c_char;
     fn fork() -> c_int;
     fn sleep(s: u32) -> u32;
     fn usleep(us: u32) -> c_int;

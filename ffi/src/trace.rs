@@ -71,6 +71,8 @@ pub struct Trace {
 // thread is registered; torn reads of an event being updated can only produce a
 // mismatched (hence ignored) or slightly stale range.
 unsafe impl Send for Trace {}
+// SAFETY: as for Send: the only shared use is a reporter's read, which tolerates a
+// concurrent write by the owning thread (see above).
 unsafe impl Sync for Trace {}
 
 impl Trace {
@@ -128,7 +130,7 @@ impl Trace {
             if e.last < hi && e.last + e.size().max(1) > lo {
                 return Some(e);
             }
-            if best.map_or(true, |b| e.hi - e.lo < b.hi - b.lo) {
+            if best.is_none_or(|b| e.hi - e.lo < b.hi - b.lo) {
                 best = Some(e);
             }
         }

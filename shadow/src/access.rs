@@ -11,6 +11,7 @@
 //!    (FastTrack's argument, made byte-precise);
 //! 3. **is itself redundant** if a record of the same slot and epoch already covers
 //!    it in the same sense.
+//!
 //! The new set is the old one minus redundant records plus `cur`. Two records fit
 //! inline in the word's [`CellPair`] and are swapped in with one 16-byte CAS; larger
 //! sets (several concurrent readers, threads writing disjoint bytes of one word)
@@ -112,7 +113,7 @@ impl SpillTable {
     }
 
     fn shard(&self, word: usize) -> &SpinMutex<BTreeMap<usize, Vec<ShadowCell>>> {
-        &self.shards[(word >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) as usize >> 58]
+        &self.shards[(word >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58]
     }
 
     /// Number of words currently spilled (for statistics and tests).

@@ -1,4 +1,5 @@
-//! Support code for the end-to-end corpus test (tests/corpus.rs).
+//! Support code shared by the end-to-end tests (each test binary uses a part of it).
+#![allow(dead_code)]
 
 pub mod check;
 pub mod cprog;

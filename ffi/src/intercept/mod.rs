@@ -12,20 +12,3 @@ pub mod process;
 pub mod pthread;
 pub mod signals;
 pub mod sleep;
-
-use crate::thread::{ctx, in_runtime, thr};
-
-/// Runs the interceptor body `f` unless the runtime itself (or an ignored thread)
-/// is calling, in which case only `real` runs.
-#[inline]
-pub fn program_call<R>(real: impl FnOnce() -> R, f: impl FnOnce(&mut dyn FnMut() -> R) -> R) -> R {
-    let t = thr();
-    if t.in_rt > 0 {
-        return real();
-    }
-    if t.ctx.is_null() {
-        ctx();
-    }
-    let mut real = Some(real);
-    in_runtime(|| f(&mut || (real.take().unwrap())()))
-}
