@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use umbra_report::{
     format_json, format_text, summary_line, Access, AccessKind, FormatOptions, Frame, Location,
-    MutexDesc, RaceReport, ReportKind, Symbolizer, ThreadDesc,
+    MutexDesc, Report, ReportKind, Symbolizer, ThreadDesc,
 };
 
 // SAFETY (naked function): the body only loads the return address that the
@@ -109,17 +109,18 @@ fn data_race_full_text() {
     let c = caller_site();
     let g = &UMBRA_FMT_GLOBAL as *const AtomicU32 as u64;
     UMBRA_FMT_GLOBAL.store(1, Ordering::Relaxed);
-    let r = RaceReport {
+    let r = Report {
         kind: ReportKind::DataRace,
         pid: 19219,
-        current: access(
+        accesses: vec![access(
             AccessKind::Write,
             g,
             1,
             vec![(0, true), (1, false)],
             Some(vec![a.ra, c.ra]),
         ),
-        previous: access(AccessKind::Read, g, 0, vec![], None),
+access(AccessKind::Read, g, 0, vec![], None),
+        ],
         location: Location::Global { addr: g },
         mutexes: vec![
             MutexDesc {
@@ -160,6 +161,9 @@ fn data_race_full_text() {
             },
         ],
         sleep_stack: Some(vec![c.ra]),
+        stacks: vec![],
+        signal: None,
+        count: 1,
     };
     let mut sym = Symbolizer::new();
     let o = opts();
@@ -224,17 +228,17 @@ fn other_locations_kinds_and_frames() {
     let mut sym = Symbolizer::new();
     let o = opts();
     let inl_off = sym.module_of(inl.ra - 1).unwrap().1;
-    let mut r = RaceReport {
+    let mut r = Report {
         kind: ReportKind::HeapUseAfterFree,
         pid: 7,
-        current: access(
+        accesses: vec![access(
             AccessKind::AtomicWrite,
             0x7b0400000008,
             3,
             vec![],
             Some(vec![h.ra, inl.ra, 0x11, 0, c.ra]),
         ),
-        previous: Access {
+Access {
             size: 8,
             ..access(
                 AccessKind::Write,
@@ -244,6 +248,7 @@ fn other_locations_kinds_and_frames() {
                 Some(vec![c.ra]),
             )
         },
+        ],
         location: Location::Heap {
             block: 0x7b0400000000,
             size: 16,
@@ -253,6 +258,9 @@ fn other_locations_kinds_and_frames() {
         mutexes: vec![],
         threads: vec![],
         sleep_stack: None,
+        stacks: vec![],
+        signal: None,
+        count: 1,
     };
     let text = format_text(&r, &mut sym, &o);
     let lines: Vec<&str> = text.lines().collect();
@@ -330,8 +338,8 @@ fn other_locations_kinds_and_frames() {
         ),
     ];
     for (k, cur, prev) in kinds {
-        r.current.kind = k;
-        r.previous.kind = k;
+        r.accesses[0].kind = k;
+        r.accesses[1].kind = k;
         let t = format_text(&r, &mut sym, &o);
         assert!(
             t.contains(&format!(
@@ -392,7 +400,7 @@ fn other_locations_kinds_and_frames() {
     assert!(!t.contains("Location"), "{t}");
 
     // Current stack entirely hidden: failed-to-restore line and no SUMMARY.
-    r.current.stack = Some(vec![h.ra]);
+    r.accesses[0].stack = Some(vec![h.ra]);
     let t = format_text(&r, &mut sym, &o);
     assert!(
         t.contains("by thread T3:\n    [failed to restore the stack]\n\n"),
@@ -401,7 +409,7 @@ fn other_locations_kinds_and_frames() {
     assert!(!t.contains("SUMMARY"));
     assert_eq!(summary_line(&r, &mut sym, &o), "");
     // Unknown frame only: module location instead of file, no function.
-    r.current.stack = Some(vec![0x11]);
+    r.accesses[0].stack = Some(vec![0x11]);
     assert_eq!(
         summary_line(&r, &mut sym, &o),
         "SUMMARY: ThreadSanitizer: heap-use-after-free (<unknown module>) "
@@ -412,15 +420,19 @@ fn other_locations_kinds_and_frames() {
 fn default_options_keep_full_paths() {
     let a = access_site();
     let mut sym = Symbolizer::new();
-    let r = RaceReport {
+    let r = Report {
         kind: ReportKind::DataRace,
         pid: 1,
-        current: access(AccessKind::Write, 0x1000, 0, vec![], Some(vec![a.ra])),
-        previous: access(AccessKind::Write, 0x1000, 1, vec![], Some(vec![a.ra])),
+        accesses: vec![access(AccessKind::Write, 0x1000, 0, vec![], Some(vec![a.ra])),
+access(AccessKind::Write, 0x1000, 1, vec![], Some(vec![a.ra])),
+        ],
         location: Location::None,
         mutexes: vec![],
         threads: vec![],
         sleep_stack: None,
+        stacks: vec![],
+        signal: None,
+        count: 1,
     };
     let t = format_text(&r, &mut sym, &FormatOptions::default());
     let want = format!(
@@ -438,17 +450,18 @@ fn json_round_trip() {
     let a = access_site();
     let c = caller_site();
     let g = &UMBRA_FMT_GLOBAL as *const AtomicU32 as u64;
-    let r = RaceReport {
+    let r = Report {
         kind: ReportKind::DataRace,
         pid: 4242,
-        current: access(
+        accesses: vec![access(
             AccessKind::AtomicRead,
             g,
             1,
             vec![(0, true), (3, false)],
             Some(vec![a.ra, c.ra, 0x11]),
         ),
-        previous: access(AccessKind::Write, g, 0, vec![], None),
+access(AccessKind::Write, g, 0, vec![], None),
+        ],
         location: Location::Global { addr: g },
         mutexes: vec![MutexDesc {
             id: 0,
@@ -464,6 +477,9 @@ fn json_round_trip() {
             stack: vec![c.ra],
         }],
         sleep_stack: None,
+        stacks: vec![],
+        signal: None,
+        count: 1,
     };
     let mut sym = Symbolizer::new();
     let o = opts();
@@ -547,7 +563,7 @@ fn json_round_trip() {
         Location::Global { addr: 0x10 },
     ] {
         r2.location = loc.clone();
-        r2.current.stack = None;
+        r2.accesses[0].stack = None;
         r2.sleep_stack = Some(vec![]);
         let v: serde_json::Value = serde_json::from_str(&format_json(&r2, &mut sym, &o)).unwrap();
         match loc {
