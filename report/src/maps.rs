@@ -39,9 +39,12 @@ pub struct MapLine<'a> {
     pub path: &'a [u8],
 }
 
-/// Reads all of `/proc/self/maps` (proc files must be read until EOF in pieces).
+/// Reads all of `/proc/self/maps` (proc files must be read until EOF in pieces),
+/// through `/proc/thread-self`: once the main thread has called `pthread_exit`,
+/// `/proc/self/maps` (the thread group leader's) reads as empty.
 pub fn read_proc_maps() -> Option<Vec<u8>> {
-    let fd = umbra_sys::open_readonly(b"/proc/self/maps")?;
+    let fd = umbra_sys::open_readonly(b"/proc/thread-self/maps")
+        .or_else(|| umbra_sys::open_readonly(b"/proc/self/maps"))?;
     let mut out: Vec<u8> = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
