@@ -276,6 +276,11 @@ fn thread_ending_the_process_after_main_pthread_exit_is_no_leak() {
 }
 
 #[test]
+fn leak_is_reported_and_symbolized_after_main_pthread_exit() {
+    check("main_pthread_exit_leak");
+}
+
+#[test]
 fn report_thread_leaks_0_and_thread_suppressions_silence_leaks() {
     check_silenced("thread_leak", &[("TSAN_OPTIONS", "report_thread_leaks=0")]);
     check_silenced("thread_leak", &[("TSAN_OPTIONS", "report_bugs=0")]);
