@@ -112,14 +112,15 @@ fn data_race_full_text() {
     let r = Report {
         kind: ReportKind::DataRace,
         pid: 19219,
-        accesses: vec![access(
-            AccessKind::Write,
-            g,
-            1,
-            vec![(0, true), (1, false)],
-            Some(vec![a.ra, c.ra]),
-        ),
-access(AccessKind::Read, g, 0, vec![], None),
+        accesses: vec![
+            access(
+                AccessKind::Write,
+                g,
+                1,
+                vec![(0, true), (1, false)],
+                Some(vec![a.ra, c.ra]),
+            ),
+            access(AccessKind::Read, g, 0, vec![], None),
         ],
         location: Location::Global { addr: g },
         mutexes: vec![
@@ -231,23 +232,24 @@ fn other_locations_kinds_and_frames() {
     let mut r = Report {
         kind: ReportKind::HeapUseAfterFree,
         pid: 7,
-        accesses: vec![access(
-            AccessKind::AtomicWrite,
-            0x7b0400000008,
-            3,
-            vec![],
-            Some(vec![h.ra, inl.ra, 0x11, 0, c.ra]),
-        ),
-Access {
-            size: 8,
-            ..access(
-                AccessKind::Write,
-                0x7b0400000000,
-                2,
-                vec![(5, true)],
-                Some(vec![c.ra]),
-            )
-        },
+        accesses: vec![
+            access(
+                AccessKind::AtomicWrite,
+                0x7b0400000008,
+                3,
+                vec![],
+                Some(vec![h.ra, inl.ra, 0x11, 0, c.ra]),
+            ),
+            Access {
+                size: 8,
+                ..access(
+                    AccessKind::Write,
+                    0x7b0400000000,
+                    2,
+                    vec![(5, true)],
+                    Some(vec![c.ra]),
+                )
+            },
         ],
         location: Location::Heap {
             block: 0x7b0400000000,
@@ -423,8 +425,9 @@ fn default_options_keep_full_paths() {
     let r = Report {
         kind: ReportKind::DataRace,
         pid: 1,
-        accesses: vec![access(AccessKind::Write, 0x1000, 0, vec![], Some(vec![a.ra])),
-access(AccessKind::Write, 0x1000, 1, vec![], Some(vec![a.ra])),
+        accesses: vec![
+            access(AccessKind::Write, 0x1000, 0, vec![], Some(vec![a.ra])),
+            access(AccessKind::Write, 0x1000, 1, vec![], Some(vec![a.ra])),
         ],
         location: Location::None,
         mutexes: vec![],
@@ -453,14 +456,15 @@ fn json_round_trip() {
     let r = Report {
         kind: ReportKind::DataRace,
         pid: 4242,
-        accesses: vec![access(
-            AccessKind::AtomicRead,
-            g,
-            1,
-            vec![(0, true), (3, false)],
-            Some(vec![a.ra, c.ra, 0x11]),
-        ),
-access(AccessKind::Write, g, 0, vec![], None),
+        accesses: vec![
+            access(
+                AccessKind::AtomicRead,
+                g,
+                1,
+                vec![(0, true), (3, false)],
+                Some(vec![a.ra, c.ra, 0x11]),
+            ),
+            access(AccessKind::Write, g, 0, vec![], None),
         ],
         location: Location::Global { addr: g },
         mutexes: vec![MutexDesc {
@@ -585,4 +589,77 @@ access(AccessKind::Write, g, 0, vec![], None),
         assert!(v["summary"].is_null());
         assert_eq!(v["sleep"], serde_json::json!([]));
     }
+}
+
+#[test]
+fn thread_leak_and_mutex_misuse_text() {
+    let a = access_site();
+    let c = caller_site();
+    let mut sym = Symbolizer::new();
+    let o = opts();
+
+    let mut leak = Report::new(ReportKind::ThreadLeak, 11);
+    leak.threads.push(ThreadDesc {
+        id: 1,
+        os_tid: 12,
+        running: false,
+        name: None,
+        parent: 0,
+        stack: vec![a.ra, c.ra],
+    });
+    leak.count = 3;
+    let want = format!(
+        "==================\n\
+         WARNING: ThreadSanitizer: thread leak (pid=11)\n\
+         \x20 Thread T1 (tid=12, finished) created by main thread at:\n\
+         {}{}\n\
+         \x20 And 2 more similar thread leaks.\n\n\
+         SUMMARY: ThreadSanitizer: thread leak tests/format.rs:{}:{} in format::access_site\n\
+         ==================\n",
+        frame_line(&mut sym, 0, "access_site", &a),
+        frame_line(&mut sym, 1, "caller_site", &c),
+        a.line,
+        a.column
+    );
+    assert_eq!(format_text(&leak, &mut sym, &o), want);
+    leak.count = 1;
+    assert!(!format_text(&leak, &mut sym, &o).contains("more similar"));
+
+    let mut misuse = Report::new(ReportKind::MutexDestroyLocked, 13);
+    misuse.stacks = vec![vec![c.ra], vec![a.ra]];
+    misuse.location = Location::Stack { thread: 0 };
+    misuse.mutexes.push(MutexDesc {
+        id: 0,
+        addr: 0x7ffc00001000,
+        stack: vec![a.ra],
+    });
+    let want = format!(
+        "==================\n\
+         WARNING: ThreadSanitizer: destroy of a locked mutex (pid=13)\n\
+         {}\n\
+         \x20 and:\n\
+         {}\n\
+         \x20 Location is stack of main thread.\n\n\
+         \x20 Mutex M0 (0x7ffc00001000) created at:\n\
+         {}\n\
+         SUMMARY: ThreadSanitizer: destroy of a locked mutex tests/format.rs:{}:{} in format::caller_site\n\
+         ==================\n",
+        frame_line(&mut sym, 0, "caller_site", &c),
+        frame_line(&mut sym, 0, "access_site", &a),
+        frame_line(&mut sym, 0, "access_site", &a),
+        c.line,
+        c.column
+    );
+    assert_eq!(format_text(&misuse, &mut sym, &o), want);
+
+    let mut errno = Report::new(ReportKind::ErrnoInSignal, 14);
+    errno.signal = Some(10);
+    errno.stacks = vec![vec![a.ra]];
+    let text = format_text(&errno, &mut sym, &o);
+    assert!(
+        text.starts_with(
+            "==================\nWARNING: ThreadSanitizer: signal handler spoils errno (pid=14)\n  Signal 10 handler invoked at:\n    #0 format::access_site"
+        ),
+        "{text}"
+    );
 }
