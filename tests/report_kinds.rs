@@ -309,6 +309,11 @@ fn destroying_a_locked_mutex_is_reported_with_its_lock() {
 }
 
 #[test]
+fn destroying_a_locked_spinlock_is_reported() {
+    check("spinlock_destroy_locked");
+}
+
+#[test]
 fn unlocking_an_unlocked_mutex_is_reported() {
     check("mutex_unlock_unlocked");
 }
