@@ -281,6 +281,11 @@ fn leak_is_reported_and_symbolized_after_main_pthread_exit() {
 }
 
 #[test]
+fn child_of_a_multithreaded_fork_reports_no_leaks() {
+    check("fork_child_no_leaks");
+}
+
+#[test]
 fn report_thread_leaks_0_and_thread_suppressions_silence_leaks() {
     check_silenced("thread_leak", &[("TSAN_OPTIONS", "report_thread_leaks=0")]);
     check_silenced("thread_leak", &[("TSAN_OPTIONS", "report_bugs=0")]);
