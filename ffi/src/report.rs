@@ -2,9 +2,11 @@
 //! `tsan_rtl_report.cpp` does: a [`ReportBuilder`] (its `ScopedReport`) collects a
 //! report of any kind (accesses, stacks, location, mutexes, threads) as raw pcs and
 //! ids, and [`ReportBuilder::output`] is the one path every kind leaves through:
-//! `report_bugs`, the suppression type of the kind, `suppress_equal_stacks`, the
-//! text in ThreadSanitizer's format (`log_path`), `json_path`, the `REPORTS` count
-//! and `halt_on_error`. Reports are serialized by one lock.
+//! the suppression type of the kind, `suppress_equal_stacks`, the text in
+//! ThreadSanitizer's format (`log_path`), `json_path`, the `REPORTS` count and
+//! `halt_on_error` (`report_bugs` and a kind's own flag are checked before anything
+//! is collected, and every report counts as in flight for the exit paths from its
+//! start). Reports are serialized by one lock.
 //!
 //! The kinds: races and heap-use-after-free ([`report_race`]: the previous access
 //! is found in its thread's history; the same pair of racing source lines is
