@@ -1723,8 +1723,13 @@ fn validate_report(v: &Value) -> Checked {
         "report",
         &[
             "kind", "pid", "current", "previous", "sleep", "location", "mutexes", "threads",
-            "summary",
+            "summary", "stacks", "signal", "count",
         ],
+    )?;
+    // The fields of the other report kinds are there, empty, in a race report.
+    ensure(
+        r["stacks"] == serde_json::json!([]) && r["signal"].is_null() && r["count"] == 1,
+        || format!("stacks/signal/count of a race: {} {} {}", r["stacks"], r["signal"], r["count"]),
     )?;
     ensure(
         matches!(

@@ -278,6 +278,7 @@ real_fns! {
     fn pthread_getattr_np(t: usize, attr: Ptr) -> c_int;
     fn pthread_attr_getstack(attr: Ptr, addr: *mut Ptr, size: *mut usize) -> c_int;
     fn pthread_attr_destroy(attr: Ptr) -> c_int;
+    fn pthread_attr_getdetachstate(attr: Ptr, state: *mut c_int) -> c_int;
     fn _dl_get_tls_static_info(size: *mut usize, align: *mut usize) -> ();
     fn __cxa_guard_acquire(g: *mut u64) -> c_int;
     fn __cxa_guard_release(g: *mut u64) -> ();

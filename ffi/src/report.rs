@@ -1,7 +1,17 @@
-//! Turning a detected race into a report: the previous access is found in its
-//! thread's history, stacks are unwound from the depot, the location described, and
-//! the text printed in ThreadSanitizer's format. Reports are serialized by one lock;
-//! the same pair of racing pcs is reported once per run.
+//! Turning what the runtime detected into reports, as compiler-rt's
+//! `tsan_rtl_report.cpp` does: a [`ReportBuilder`] (its `ScopedReport`) collects a
+//! report of any kind (accesses, stacks, location, mutexes, threads) as raw pcs and
+//! ids, and [`ReportBuilder::output`] is the one path every kind leaves through:
+//! the suppression type of the kind, `suppress_equal_stacks`, the text in
+//! ThreadSanitizer's format (`log_path`), `json_path`, the `REPORTS` count and
+//! `halt_on_error` (`report_bugs` and a kind's own flag are checked before anything
+//! is collected, and every report counts as in flight for the exit paths from its
+//! start). Reports are serialized by one lock.
+//!
+//! The kinds: races and heap-use-after-free ([`report_race`]: the previous access
+//! is found in its thread's history; the same pair of racing source lines is
+//! reported once per run), thread leaks ([`report_thread_leaks`], at exit), mutex
+//! misuse ([`report_mutex_misuse`]) and the signal reports ([`report_stack`]).
 
 use alloc::collections::BTreeSet;
 use alloc::string::String;
@@ -9,14 +19,13 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use umbra_report::options::OutputTarget;
-use umbra_report::{format_json, Frame};
-
+use umbra_report::suppress::SuppressionKind;
 use umbra_report::{
-    format_text, hide_runtime_frames, Access, AccessKind, FormatOptions, Location, MutexDesc, RaceReport, ReportKind, Symbolizer,
-    ThreadDesc,
+    format_json, format_text, hide_runtime_frames, Access, AccessKind, FormatOptions, Frame, Location, MutexDesc, Report,
+    ReportKind, Symbolizer, ThreadDesc,
 };
 use umbra_shadow::cell::ShadowCell;
-use umbra_sys::SpinMutex;
+use umbra_sys::{SpinGuard, SpinMutex};
 
 use crate::rt::{OPTIONS, REPORTS, SUPPRESSIONS};
 use crate::thread::{ctx, current_stack, in_runtime, REGISTRY};
@@ -33,8 +42,8 @@ struct ReportState {
     /// of a `x += 1` after its read) is not reported again, as in TSan, which stops
     /// watching a word after reporting on it.
     seen_prev: BTreeSet<(usize, u64)>,
-    /// One-stack reports already made: (kind, stack) (`suppress_equal_stacks`).
-    seen_stacks: BTreeSet<(&'static str, Vec<u64>)>,
+    /// Stack reports already made: (kind, stacks) (`suppress_equal_stacks`).
+    seen_stacks: BTreeSet<(ReportKind, Vec<u64>)>,
 }
 
 static STATE: SpinMutex<ReportState> =
@@ -95,7 +104,7 @@ pub fn write_out(args: core::fmt::Arguments) {
 }
 
 /// Appends one JSON object per line to `json_path`, if set.
-fn write_json(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) {
+fn write_json(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) {
     static FD: AtomicUsize = AtomicUsize::new(usize::MAX);
     let mut fd = FD.load(Ordering::Relaxed);
     if fd == usize::MAX {
@@ -165,24 +174,51 @@ fn describe_thread(tid: u32) -> Option<ThreadDesc> {
     Some(ThreadDesc { id: tid, os_tid: os_tid as u64, running, name: None, parent, stack })
 }
 
-/// Whether a `race:`/`race_top:` suppression matches the report: any frame of the
-/// two access stacks, or the global it is about.
-fn suppressed(r: &RaceReport, sym: &mut Symbolizer) -> bool {
+/// The suppression type of a report kind (TSan's `conv` in `tsan_suppressions.cpp`).
+fn suppression_kind(kind: ReportKind) -> SuppressionKind {
+    match kind {
+        ReportKind::DataRace | ReportKind::HeapUseAfterFree => SuppressionKind::Race,
+        ReportKind::ThreadLeak => SuppressionKind::Thread,
+        ReportKind::MutexDestroyLocked
+        | ReportKind::MutexDoubleLock
+        | ReportKind::MutexBadUnlock
+        | ReportKind::MutexBadReadLock
+        | ReportKind::MutexBadReadUnlock => SuppressionKind::Mutex,
+        ReportKind::SignalUnsafe | ReportKind::ErrnoInSignal => SuppressionKind::Signal,
+    }
+}
+
+/// Whether a suppression of the report's type matches it: any frame of the
+/// accesses' stacks, then of the other stacks, then of the threads' creation
+/// stacks (TSan's order); for a race also the global it is about. (A race is
+/// matched against its accesses and global only, as umbra always has: TSan also
+/// looks at the creation stacks of the threads a race names.)
+fn suppressed(r: &Report, sym: &mut Symbolizer) -> bool {
     let sup = SUPPRESSIONS.lock();
     if sup.is_empty() {
         return false;
     }
-    let symbolize = |sym: &mut Symbolizer, stack: &Option<Vec<u64>>| -> Vec<Frame> {
+    let symbolize = |sym: &mut Symbolizer, stack: &[u64]| -> Vec<Frame> {
         let mut frames = Vec::new();
-        for &pc in stack.iter().flatten() {
+        for &pc in stack {
             frames.extend(sym.symbolize(pc.saturating_sub(1)).into_iter().filter(|f| !hide_runtime_frames(f)));
         }
         frames
     };
-    let cur = symbolize(sym, &r.current.stack);
-    let prev = symbolize(sym, &r.previous.stack);
+    let mut stacks: Vec<Vec<Frame>> = Vec::new();
+    for a in &r.accesses {
+        stacks.push(symbolize(sym, a.stack.as_deref().unwrap_or(&[])));
+    }
+    for s in &r.stacks {
+        stacks.push(symbolize(sym, s));
+    }
+    if !r.kind.is_race() {
+        for t in &r.threads {
+            stacks.push(symbolize(sym, &t.stack));
+        }
+    }
     let global = match r.location {
-        Location::Global { addr } => sym.global_symbol(addr),
+        Location::Global { addr } if r.kind.is_race() => sym.global_symbol(addr),
         _ => None,
     };
     let mut location: Vec<&str> = Vec::new();
@@ -190,7 +226,8 @@ fn suppressed(r: &RaceReport, sym: &mut Symbolizer) -> bool {
         location.push(&g.name);
         location.push(&g.module);
     }
-    sup.match_report(umbra_report::suppress::SuppressionKind::Race, &[&cur, &prev], &location).is_some()
+    let stacks: Vec<&[Frame]> = stacks.iter().map(|s| s.as_slice()).collect();
+    sup.match_report(suppression_kind(r.kind), &stacks, &location).is_some()
 }
 
 /// Reports begun and not yet finished (written out, counted, or dropped as
@@ -202,7 +239,7 @@ static IN_FLIGHT: AtomicU32 = AtomicU32::new(0);
 /// that still finishes now and then) from a stuck one.
 static FINISHED: AtomicU32 = AtomicU32::new(0);
 
-/// Whether this thread is inside [`report_race`]: an exit from a signal handler
+/// Whether this thread is inside a report: an exit from a signal handler
 /// that interrupted its own report must not wait for that report.
 #[thread_local]
 static mut REPORTING: bool = false;
@@ -272,15 +309,168 @@ pub fn wait_for_reports() {
     }
 }
 
+/// How a report is deduplicated on its way out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dedup {
+    /// Nothing more to check: races are deduplicated while they are collected (pc
+    /// and source-line pairs), thread leaks are collected once, and a misused mutex
+    /// is marked broken after its first report.
+    Done,
+    /// Once per kind and stacks while `suppress_equal_stacks` is on (signal reports).
+    EqualStacks,
+}
+
+/// A report being collected (compiler-rt's `ScopedReport`): raw pcs and ids. Mutexes
+/// get report-local ids `M0, M1, ...` in the order the report names them.
+pub struct ReportBuilder {
+    report: Report,
+    /// Address of each mutex named so far, by id.
+    named: Vec<usize>,
+}
+
+impl ReportBuilder {
+    pub fn new(kind: ReportKind) -> ReportBuilder {
+        ReportBuilder { report: Report::new(kind, umbra_sys::getpid()), named: Vec::new() }
+    }
+
+    /// Adds a stack (printed before the accesses; several are joined by `  and:`).
+    pub fn add_stack(&mut self, stack: Vec<u64>) {
+        self.report.stacks.push(stack);
+    }
+
+    /// Adds an access of a race, the current one first.
+    pub fn add_access(&mut self, access: Access) {
+        self.report.accesses.push(access);
+    }
+
+    /// The report id of the mutex at `addr`, described (with where it was created)
+    /// the first time it is named.
+    pub fn add_mutex(&mut self, addr: usize) -> u32 {
+        if let Some(i) = self.named.iter().position(|&a| a == addr) {
+            return i as u32;
+        }
+        self.named.push(addr);
+        let id = self.named.len() as u32 - 1;
+        let (pc, created) = match crate::sync::find(addr) {
+            Some(sv) => {
+                let g = sv.lock();
+                (g.created_pc, g.created_stack)
+            }
+            None => (0, 0),
+        };
+        let mut stack = Vec::new();
+        if pc != 0 {
+            stack.push(pc);
+            stack.extend(DEPOT.unwind(created));
+        }
+        self.report.mutexes.push(MutexDesc { id, addr: addr as u64, stack });
+        id
+    }
+
+    /// Names the mutexes of a held set: (report id, held for writing) each.
+    pub fn add_mutex_set(&mut self, held: &[crate::mutexset::Held]) -> Vec<(u32, bool)> {
+        held.iter().map(|&(addr, write)| (self.add_mutex(addr), write)).collect()
+    }
+
+    /// Describes thread `tid` once (the main thread never).
+    pub fn add_thread(&mut self, tid: u32) {
+        if !self.report.threads.iter().any(|d| d.id == tid) {
+            self.report.threads.extend(describe_thread(tid));
+        }
+    }
+
+    pub fn set_location(&mut self, location: Location) {
+        self.report.location = location;
+    }
+
+    pub fn set_sleep(&mut self, stack: Option<Vec<u64>>) {
+        self.report.sleep_stack = stack;
+    }
+
+    pub fn set_signal(&mut self, sig: u32) {
+        self.report.signal = Some(sig);
+    }
+
+    /// Leaked threads sharing the described thread's creation stack.
+    pub fn set_count(&mut self, count: u32) {
+        self.report.count = count;
+    }
+
+    /// The one way out of every report (compiler-rt's `OutputReport`), under the
+    /// report lock `st`: deduplication, the suppression type of the kind, the text
+    /// (`log_path`) and `json_path` forms, the `REPORTS` count, `halt_on_error`.
+    /// `report_bugs` and the kind's own flag are checked by the caller, before any
+    /// collecting.
+    fn output(self, mut st: SpinGuard<'_, ReportState>, dedup: Dedup) {
+        let (halt_on_error, exitcode, equal_stacks, strip, fold_std_frames) = {
+            let o = OPTIONS.lock();
+            (o.halt_on_error, o.exitcode, o.suppress_equal_stacks, o.strip_path_prefix.clone(), o.fold_std_frames)
+        };
+        let r = self.report;
+        if dedup == Dedup::EqualStacks && equal_stacks {
+            // The stacks, each ended by a 0 (never a return address).
+            let key = r.stacks.iter().flat_map(|s| s.iter().copied().chain([0])).collect();
+            if !st.seen_stacks.insert((r.kind, key)) {
+                return;
+            }
+        }
+        if suppressed(&r, &mut st.symbolizer) {
+            return;
+        }
+        let opts = FormatOptions { strip_path_prefix: strip, hide_frame: hide_runtime_frames, fold_std_frames };
+        let text = format_text(&r, &mut st.symbolizer, &opts);
+        write_text(&text);
+        write_json(&r, &mut st.symbolizer, &opts);
+        // Relaxed: read at exit only after `wait_for_reports`, whose Acquire pairs
+        // with this report's Release in `InFlight::drop`.
+        REPORTS.fetch_add(1, Ordering::Relaxed);
+        drop(st);
+        if halt_on_error {
+            // Relaxed: this thread's own increment, just made.
+            write_out(format_args!("ThreadSanitizer: reported {} warnings\n", REPORTS.load(Ordering::Relaxed)));
+            umbra_sys::exit_group(exitcode);
+        }
+    }
+}
+
+/// `report_bugs`: whether anything is reported at all.
+fn reporting_on() -> bool {
+    OPTIONS.lock().report_bugs
+}
+
+/// What the memory at `addr` is: a live heap block (or, for `freed`, or when no
+/// live block holds it, a freed one), a thread's stack or TLS, else a global.
+fn describe_location(addr: usize, freed: bool) -> Location {
+    let block = if freed {
+        crate::intercept::heap::freed_block_of(addr)
+    } else {
+        crate::intercept::heap::block_of(addr).or_else(|| crate::intercept::heap::freed_block_of(addr))
+    };
+    match block {
+        Some((b, blk)) => {
+            let mut s = Vec::new();
+            if blk.pc != 0 {
+                s.push(blk.pc);
+            }
+            s.extend(DEPOT.unwind(blk.stack));
+            Location::Heap { block: b as u64, size: blk.size as u64, thread: blk.tid, stack: s }
+        }
+        None => match crate::thread::stack_or_tls_of(addr) {
+            Some((t, true)) => Location::Tls { thread: t },
+            Some((t, false)) => Location::Stack { thread: t },
+            None => Location::Global { addr: addr as u64 },
+        },
+    }
+}
+
 /// Reports a race of the current access with `prev`.
 #[cold]
 #[inline(never)]
 pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, word: usize, prev: ShadowCell) {
     let _in_flight = InFlight::enter();
-    let (report_bugs, halt_on_error, exitcode, equal_stacks, strip, fold_std_frames) = {
+    let (report_bugs, equal_stacks) = {
         let o = OPTIONS.lock();
-        let strip = o.strip_path_prefix.clone();
-        (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, strip, o.fold_std_frames)
+        (o.report_bugs, o.suppress_equal_stacks)
     };
     if !report_bugs {
         return;
@@ -309,137 +499,119 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         }
         let p = prev.effective();
         let (psize, poff) = p.size_and_offset();
-        let block = if prev.is_freed() {
-            crate::intercept::heap::freed_block_of(addr)
-        } else {
-            crate::intercept::heap::block_of(addr).or_else(|| crate::intercept::heap::freed_block_of(addr))
-        };
-        let location = match block {
-            Some((b, blk)) => {
-                let mut s = Vec::new();
-                if blk.pc != 0 {
-                    s.push(blk.pc);
-                }
-                s.extend(DEPOT.unwind(blk.stack));
-                Location::Heap { block: b as u64, size: blk.size as u64, thread: blk.tid, stack: s }
-            }
-            None => match crate::thread::stack_or_tls_of(addr) {
-                Some((t, true)) => Location::Tls { thread: t },
-                Some((t, false)) => Location::Stack { thread: t },
-                None => Location::Global { addr: addr as u64 },
-            },
-        };
-        let sleep_stack = crate::intercept::sleep::synchronized_by_sleep(prev);
+        let mut b =
+            ReportBuilder::new(if prev.is_freed() { ReportKind::HeapUseAfterFree } else { ReportKind::DataRace });
+        b.set_location(describe_location(addr, prev.is_freed()));
+        b.set_sleep(crate::intercept::sleep::synchronized_by_sleep(prev));
         // Mutexes are numbered M0, M1, ... in the order the report names them.
-        let cur_mutexes = ctx().held.clone();
-        let mut named: Vec<usize> = Vec::new();
-        let mut name = |held: &[crate::mutexset::Held]| -> Vec<(u32, bool)> {
-            held.iter()
-                .map(|&(a, w)| {
-                    let i = named.iter().position(|&x| x == a).unwrap_or_else(|| {
-                        named.push(a);
-                        named.len() - 1
-                    });
-                    (i as u32, w)
-                })
-                .collect()
-        };
-        let cur_m = name(&cur_mutexes);
-        let prev_m = name(&prev_mutexes);
-        let mutexes = named
-            .iter()
-            .enumerate()
-            .map(|(i, &a)| {
-                let mut stack = Vec::new();
-                if let Some(sv) = crate::sync::find(a) {
-                    let g = sv.lock();
-                    if g.created_pc != 0 {
-                        stack.push(g.created_pc);
-                        stack.extend(DEPOT.unwind(g.created_stack));
-                    }
+        let cur_m = b.add_mutex_set(&ctx().held.clone());
+        let prev_m = b.add_mutex_set(&prev_mutexes);
+        b.add_access(Access {
+            kind: kind(is_write, is_atomic),
+            size: size as u64,
+            addr: addr as u64,
+            thread: cur_tid,
+            mutexes: cur_m,
+            stack: Some(cur_stack),
+        });
+        b.add_access(Access {
+            kind: kind(!p.is_read(), p.is_atomic()),
+            size: psize as u64,
+            addr: (word + poff as usize) as u64,
+            thread: prev_tid,
+            mutexes: prev_m,
+            stack: prev_stack,
+        });
+        b.add_thread(cur_tid);
+        b.add_thread(prev_tid);
+        b.output(st, Dedup::Done);
+    });
+}
+
+/// Reports a one-stack warning of `kind` (the signal reports), with `signal` for
+/// `signal handler spoils errno`. Honours `signal:` suppressions and
+/// `suppress_equal_stacks` (same kind and stack: once); the caller checks
+/// `report_signal_unsafe`.
+pub fn report_stack(kind: ReportKind, signal: Option<u32>, stack: Vec<u64>) {
+    let _in_flight = InFlight::enter();
+    if !reporting_on() {
+        return;
+    }
+    in_runtime(|| {
+        let mut b = ReportBuilder::new(kind);
+        if let Some(sig) = signal {
+            b.set_signal(sig);
+        }
+        b.add_stack(stack);
+        b.output(STATE.lock(), Dedup::EqualStacks);
+    });
+}
+
+/// At exit (once): reports every thread that finished and was neither joined nor
+/// detached (`report_thread_leaks`), one report per creation stack, as TSan's
+/// `ThreadFinalize`: threads still running are not leaks, nor is anything in the
+/// child of a multi-threaded fork (its other threads cannot be joined there).
+pub fn report_thread_leaks() {
+    static DONE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    // Relaxed: the exit paths of one process do not race in practice (see
+    // `rt::summarize`); at worst the leaks are reported twice.
+    if DONE.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let _in_flight = InFlight::enter();
+    if !reporting_on() || !OPTIONS.lock().report_thread_leaks || crate::thread::after_multithreaded_fork() {
+        return;
+    }
+    in_runtime(|| {
+        // The thread running the exit is no leak, even when it has finished: after
+        // `pthread_exit` from main, glibc calls `exit` from the last thread, after
+        // its TLS destructors.
+        let me = ctx().tid;
+        // (creation pc, creation stack, first thread, threads).
+        let mut leaks: Vec<(u64, u32, u32, u32)> = Vec::new();
+        {
+            let reg = REGISTRY.lock();
+            for (tid, t) in reg.threads.iter().enumerate().skip(1) {
+                if t.running || t.pthread == 0 || tid as u32 == me {
+                    continue;
                 }
-                MutexDesc { id: i as u32, addr: a as u64, stack }
-            })
-            .collect();
-        let mut threads = Vec::new();
-        for t in [cur_tid, prev_tid] {
-            if !threads.iter().any(|d: &ThreadDesc| d.id == t) {
-                threads.extend(describe_thread(t));
+                match leaks.iter_mut().find(|l| l.0 == t.creation_pc && l.1 == t.creation_stack) {
+                    Some(l) => l.3 += 1,
+                    None => leaks.push((t.creation_pc, t.creation_stack, tid as u32, 1)),
+                }
             }
         }
-        let r = RaceReport {
-            kind: if prev.is_freed() { ReportKind::HeapUseAfterFree } else { ReportKind::DataRace },
-            pid: umbra_sys::getpid(),
-            current: Access { kind: kind(is_write, is_atomic), size: size as u64, addr: addr as u64, thread: cur_tid, mutexes: cur_m, stack: Some(cur_stack) },
-            previous: Access {
-                kind: kind(!p.is_read(), p.is_atomic()),
-                size: psize as u64,
-                addr: (word + poff as usize) as u64,
-                thread: prev_tid,
-                mutexes: prev_m,
-                stack: prev_stack,
-            },
-            location,
-            mutexes,
-            threads,
-            sleep_stack,
-        };
-        if suppressed(&r, &mut st.symbolizer) {
-            return;
-        }
-        let opts = FormatOptions { strip_path_prefix: strip, hide_frame: hide_runtime_frames, fold_std_frames };
-        let text = format_text(&r, &mut st.symbolizer, &opts);
-        write_text(&text);
-        write_json(&r, &mut st.symbolizer, &opts);
-        // Relaxed: read at exit only after `wait_for_reports`, whose Acquire pairs
-        // with this report's Release in `InFlight::drop`.
-        REPORTS.fetch_add(1, Ordering::Relaxed);
-        drop(st);
-        if halt_on_error {
-            write_out(format_args!("ThreadSanitizer: reported {} warnings\n", REPORTS.load(Ordering::Relaxed)));
-            umbra_sys::exit_group(exitcode);
+        for (_, _, tid, count) in leaks {
+            let mut b = ReportBuilder::new(ReportKind::ThreadLeak);
+            b.add_thread(tid);
+            b.set_count(count);
+            b.output(STATE.lock(), Dedup::Done);
         }
     });
 }
 
-/// Reports a one-stack warning of `kind` (the signal reports): `preface` goes
-/// between the header and the stack. Honours `report_bugs`, `signal:`
-/// suppressions, `suppress_equal_stacks` (same kind and stack: once) and
-/// `halt_on_error`.
-pub fn report_stack(kind: &'static str, preface: Option<String>, stack: Vec<u64>) {
-    let (report_bugs, halt_on_error, exitcode, equal_stacks, strip, fold_std_frames) = {
-        let o = OPTIONS.lock();
-        (o.report_bugs, o.halt_on_error, o.exitcode, o.suppress_equal_stacks, o.strip_path_prefix.clone(), o.fold_std_frames)
-    };
-    if !report_bugs {
+/// Reports a misuse of the mutex at `addr` (`report_mutex_bugs`, or for a destroy
+/// `report_destroy_locked`, checked by the caller) by the current thread at `pc`:
+/// its stack, for a destroy also `last_lock` (where the mutex was last locked),
+/// then where the mutex is and where it was created, as TSan's
+/// `ReportMutexMisuse` and `ReportDestroyLocked` do.
+#[cold]
+#[inline(never)]
+pub fn report_mutex_misuse(kind: ReportKind, addr: usize, pc: u64, last_lock: Option<Vec<u64>>) {
+    let _in_flight = InFlight::enter();
+    if !reporting_on() {
         return;
     }
     let _in_flight = InFlight::enter();
     in_runtime(|| {
-        let mut st = STATE.lock();
-        if !st.seen_stacks.insert((kind, stack.clone())) && equal_stacks {
-            return;
+        let mut b = ReportBuilder::new(kind);
+        b.add_stack(current_stack(pc));
+        if let Some(s) = last_lock.filter(|s| !s.is_empty()) {
+            b.add_stack(s);
         }
-        let opts = FormatOptions { strip_path_prefix: strip, hide_frame: hide_runtime_frames, fold_std_frames };
-        {
-            let sup = SUPPRESSIONS.lock();
-            if !sup.is_empty() {
-                let frames = umbra_report::text::resolve_stack(&stack, &mut st.symbolizer, &opts);
-                if sup.match_report(umbra_report::suppress::SuppressionKind::Signal, &[&frames], &[]).is_some() {
-                    return;
-                }
-            }
-        }
-        let text = umbra_report::format_stack_report(kind, umbra_sys::getpid(), preface.as_deref(), &stack, &mut st.symbolizer, &opts);
-        write_text(&text);
-        // Relaxed: a count, read at exit (as for races).
-        REPORTS.fetch_add(1, Ordering::Relaxed);
-        drop(st);
-        if halt_on_error {
-            // Relaxed: as above.
-            write_out(format_args!("ThreadSanitizer: reported {} warnings\n", REPORTS.load(Ordering::Relaxed)));
-            umbra_sys::exit_group(exitcode);
-        }
+        b.set_location(describe_location(addr, false));
+        b.add_mutex(addr);
+        b.output(STATE.lock(), Dedup::Done);
     });
 }
 

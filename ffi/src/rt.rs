@@ -269,7 +269,8 @@ fn load_suppressions() {
 static SUMMARIZED: AtomicU32 = AtomicU32::new(u32::MAX);
 
 /// The end of the process, whichever way the program leaves: waits for the reports
-/// other threads are still writing (so none is lost), prints the suppression hits
+/// other threads are still writing (so none is lost), reports the thread leaks
+/// (the first time), prints the suppression hits
 /// and statistics (once), then `ThreadSanitizer: reported N warnings`, and returns
 /// `exitcode` when anything was reported (`None`: nothing reported, or
 /// `exitcode=0`).
@@ -279,7 +280,10 @@ static SUMMARIZED: AtomicU32 = AtomicU32::new(u32::MAX);
 /// suppression or registry lock held.
 pub fn finish() -> Option<i32> {
     crate::report::wait_for_reports();
-    crate::thread::in_runtime(summarize)
+    crate::thread::in_runtime(|| {
+        crate::report::report_thread_leaks();
+        summarize()
+    })
 }
 
 fn summarize() -> Option<i32> {

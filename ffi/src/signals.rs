@@ -675,7 +675,7 @@ fn report_signal_unsafe(pc: u64) {
             return;
         }
         let stack = crate::thread::current_stack(pc);
-        crate::report::report_stack("signal-unsafe call inside of a signal", None, stack);
+        crate::report::report_stack(umbra_report::ReportKind::SignalUnsafe, None, stack);
     });
 }
 
@@ -685,6 +685,5 @@ fn report_errno_spoiled(sig: c_int, handler: usize) {
     // The handler's own address heads the stack (plus one: frames are return
     // addresses, symbolized at pc - 1), then the interrupted code's stack.
     let stack = crate::thread::current_stack(handler as u64 + 1);
-    let preface = alloc::format!("  Signal {} handler invoked at:\n", sig);
-    crate::report::report_stack("signal handler spoils errno", Some(preface), stack);
+    crate::report::report_stack(umbra_report::ReportKind::ErrnoInSignal, Some(sig as u32), stack);
 }

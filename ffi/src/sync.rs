@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use umbra_clocks::{ReleaseSequences, VectorClock};
+use umbra_report::ReportKind;
 use umbra_sys::{SpinGuard, SpinMutex};
 
 pub struct SyncState {
@@ -20,11 +21,20 @@ pub struct SyncState {
     pub read_clock: VectorClock,
     /// For atomic locations: whose release sequences `clock` carries.
     pub seqs: ReleaseSequences,
-    pub addr: usize,
     /// Where the object was created (a mutex's init or first lock): return
     /// address and depot stack id; 0 = unknown.
     pub created_pc: u64,
     pub created_stack: u32,
+    /// A mutex's write holder on record: its thread id + 1; 0 = none.
+    pub owner: u32,
+    /// How many times `owner` holds it (more than once: a recursive mutex).
+    pub recursion: u32,
+    /// A misuse of this mutex has been reported: later ones are not (TSan's
+    /// `MutexFlagBroken`).
+    pub broken: bool,
+    /// Where the mutex was last write-locked: return address and depot stack id.
+    pub last_lock_pc: u64,
+    pub last_lock_stack: u32,
 }
 
 pub struct SyncVar {
@@ -104,7 +114,18 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
     let base = NEXT_BASE.fetch_add(1 << 32, Ordering::Relaxed);
     let sv = Box::into_raw(Box::new(SyncVar {
         version: core::sync::atomic::AtomicU64::new(base),
-        state: SpinMutex::new(SyncState { clock: VectorClock::new(), read_clock: VectorClock::new(), seqs: ReleaseSequences::default(), addr, created_pc: 0, created_stack: 0 }),
+        state: SpinMutex::new(SyncState {
+            clock: VectorClock::new(),
+            read_clock: VectorClock::new(),
+            seqs: ReleaseSequences::default(),
+            created_pc: 0,
+            created_stack: 0,
+            owner: 0,
+            recursion: 0,
+            broken: false,
+            last_lock_pc: 0,
+            last_lock_stack: 0,
+        }),
     }));
     // Release: the SyncVar is initialized before its index becomes reachable.
     slot(i).store(sv as usize, Ordering::Release);
@@ -201,6 +222,131 @@ pub fn acquire(addr: usize) {
         drop(g);
         crate::thread::refresh_fast_state();
     }
+}
+
+// Mutex misuse (compiler-rt's `tsan_rtl_mutex.cpp`). Ownership is tracked for
+// pthread mutexes, rwlocks and spinlocks whatever `ignore_sync` says, since an
+// unlock must find the lock its thread took. The real call has already succeeded
+// (or, for unlocks and destroys, is about to be made), so what these find is a
+// record that disagrees with what the lock itself just allowed: the program
+// unlocked a mutex it did not hold, or changed the lock behind the runtime's back.
+// A misused mutex is marked broken and reported once; its clocks move as usual.
+
+/// Whether `report_mutex_bugs` is on (read only when a misuse was found).
+fn mutex_bugs_on() -> bool {
+    crate::rt::OPTIONS.lock().report_mutex_bugs
+}
+
+/// Marks `g` broken and returns `kind` when a misuse of it is to be reported.
+fn misuse(g: &mut SyncState, kind: ReportKind) -> Option<ReportKind> {
+    if g.broken || !mutex_bugs_on() {
+        return None;
+    }
+    g.broken = true;
+    Some(kind)
+}
+
+/// The current thread write-locked the mutex at `addr` at `pc`: it owns it (once
+/// more if it already did: the real lock let the owner in again, so the mutex is
+/// recursive). Held by another thread on record: `double lock of a mutex` (that
+/// thread's unlock was never seen); the current thread owns it from now on.
+pub fn mutex_write_locked(addr: usize, pc: u64) -> Option<ReportKind> {
+    let me = crate::thread::ctx().tid + 1;
+    let stack = crate::thread::current_stack_id();
+    let s = get_or_create(addr);
+    let mut g = s.lock();
+    g.last_lock_pc = pc;
+    g.last_lock_stack = stack;
+    if g.owner == me {
+        g.recursion += 1;
+        return None;
+    }
+    let double = g.owner != 0;
+    g.owner = me;
+    g.recursion = 1;
+    if double {
+        misuse(&mut g, ReportKind::MutexDoubleLock)
+    } else {
+        None
+    }
+}
+
+/// The current thread read-locked the rwlock at `addr`. Write-held on record:
+/// `read lock of a write locked mutex` (the lock itself has no writer now, or it
+/// would not have let a reader in: the record is dropped).
+pub fn mutex_read_locked(addr: usize) -> Option<ReportKind> {
+    let s = get_or_create(addr);
+    let mut g = s.lock();
+    if g.owner == 0 {
+        return None;
+    }
+    g.owner = 0;
+    g.recursion = 0;
+    misuse(&mut g, ReportKind::MutexBadReadLock)
+}
+
+/// A robust mutex's owner died (`EOWNERDEAD`): nobody holds it any more.
+pub fn mutex_repair(addr: usize) {
+    let s = get_or_create(addr);
+    let mut g = s.lock();
+    g.owner = 0;
+    g.recursion = 0;
+}
+
+/// The current thread is about to unlock the mutex or spinlock at `addr`, which it
+/// must hold: `unlock of an unlocked mutex (or by a wrong thread)` otherwise.
+pub fn mutex_write_unlocking(addr: usize) -> Option<ReportKind> {
+    let me = crate::thread::ctx().tid + 1;
+    let s = get_or_create(addr);
+    let mut g = s.lock();
+    if g.owner != me || g.recursion == 0 {
+        return misuse(&mut g, ReportKind::MutexBadUnlock);
+    }
+    g.recursion -= 1;
+    if g.recursion == 0 {
+        g.owner = 0;
+    }
+    None
+}
+
+/// The current thread is about to unlock the rwlock at `addr`: a write unlock if
+/// it holds the write lock on record, a read unlock if nobody does, and
+/// `unlock of an unlocked mutex (or by a wrong thread)` if another thread does
+/// (TSan's `MutexReadOrWriteUnlock`).
+pub fn rwlock_unlocking(addr: usize) -> Option<ReportKind> {
+    let me = crate::thread::ctx().tid + 1;
+    let s = get_or_create(addr);
+    let mut g = s.lock();
+    if g.owner == 0 {
+        return None;
+    }
+    if g.owner != me {
+        return misuse(&mut g, ReportKind::MutexBadUnlock);
+    }
+    g.recursion = g.recursion.saturating_sub(1);
+    if g.recursion == 0 {
+        g.owner = 0;
+    }
+    None
+}
+
+/// The mutex at `addr` is being destroyed. Still write-held on record (and
+/// `report_destroy_locked` on): the stack of its last lock, for `destroy of a
+/// locked mutex`.
+pub fn mutex_destroying(addr: usize) -> Option<Vec<u64>> {
+    let s = find(addr)?;
+    let (pc, stack) = {
+        let mut g = s.lock();
+        if g.owner == 0 || g.broken || !crate::rt::OPTIONS.lock().report_destroy_locked {
+            return None;
+        }
+        g.broken = true;
+        (g.last_lock_pc, g.last_lock_stack)
+    };
+    let mut v = Vec::with_capacity(16);
+    v.push(pc);
+    v.extend(crate::trace::DEPOT.unwind(stack));
+    Some(v)
 }
 
 /// Sync objects ever given a table index (for `verbosity` statistics).

@@ -123,6 +123,26 @@ pub fn slot_stats() -> (usize, u64, usize) {
     (r.slots.opened(), r.slots.unsafe_reuses, r.threads.len())
 }
 
+/// Set in the child of a fork made while other threads ran: their registry entries
+/// stay behind, running forever, and threads they left unjoined can never be
+/// joined here, so the child reports no thread leaks (as TSan).
+static AFTER_MT_FORK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// In a fork child: notes whether the parent had other threads running.
+pub fn forked_child() {
+    let me = ctx().tid;
+    let multi = REGISTRY.lock().threads.iter().enumerate().any(|(tid, t)| t.running && tid as u32 != me);
+    if multi {
+        // Relaxed: read by this process's later threads only through their creation.
+        AFTER_MT_FORK.store(true, Ordering::Relaxed);
+    }
+}
+
+pub fn after_multithreaded_fork() -> bool {
+    // Relaxed: see `forked_child`.
+    AFTER_MT_FORK.load(Ordering::Relaxed)
+}
+
 /// Traces of at most this many finished threads are kept.
 const KEEP_FINISHED: usize = 128;
 

@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-use crate::model::{Access, AccessKind, Location, RaceReport};
+use crate::model::{Access, AccessKind, Location, Report};
 use crate::symbolize::{Frame, Symbolizer};
 use crate::text::{resolve_stack, strip_path_prefix, summary_frame, FormatOptions};
 
@@ -192,15 +192,21 @@ fn push_location(out: &mut String, loc: &Location, sym: &mut Symbolizer, opts: &
 }
 
 /// Formats `r` as one JSON object on one line, without a trailing newline (schema in
-/// `report/SCHEMA.md`).
-pub fn format_json(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
+/// `report/SCHEMA.md`). A race's fields come first and keep their order; a report
+/// of another kind has `null` accesses and its own sections in `stacks`, `signal`
+/// and `count`, which follow `summary`.
+pub fn format_json(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
     let mut out = String::with_capacity(1024);
     out.push_str("{\"kind\":");
     push_json_string(&mut out, r.kind.as_str());
-    let _ = write!(out, ",\"pid\":{},\"current\":", r.pid);
-    push_access(&mut out, &r.current, sym, opts);
-    out.push_str(",\"previous\":");
-    push_access(&mut out, &r.previous, sym, opts);
+    let _ = write!(out, ",\"pid\":{}", r.pid);
+    for (i, field) in [",\"current\":", ",\"previous\":"].into_iter().enumerate() {
+        out.push_str(field);
+        match r.accesses.get(i) {
+            Some(a) => push_access(&mut out, a, sym, opts),
+            None => out.push_str("null"),
+        }
+    }
     out.push_str(",\"sleep\":");
     match &r.sleep_stack {
         Some(s) => push_stack(&mut out, s, sym, opts),
@@ -262,6 +268,21 @@ pub fn format_json(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -
         }
         None => out.push_str("null"),
     }
+    out.push_str(",\"stacks\":[");
+    for (i, st) in r.stacks.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_stack(&mut out, st, sym, opts);
+    }
+    out.push_str("],\"signal\":");
+    match r.signal {
+        Some(sig) => {
+            let _ = write!(out, "{}", sig);
+        }
+        None => out.push_str("null"),
+    }
+    let _ = write!(out, ",\"count\":{}", r.count);
     out.push('}');
     out
 }

@@ -1,4 +1,4 @@
-//! Race reports for umbra: symbolization of code and data addresses through the
+//! Reports for umbra: symbolization of code and data addresses through the
 //! ELF symbol tables and DWARF of the loaded modules, demangling, and formatting of
 //! reports exactly as ThreadSanitizer prints them (plus a one-line JSON form).
 //!
@@ -24,6 +24,6 @@ pub mod text;
 pub use demangle::demangle;
 pub use elf::function_ranges;
 pub use json::format_json;
-pub use model::{Access, AccessKind, Location, MutexDesc, RaceReport, ReportKind, ThreadDesc};
+pub use model::{Access, AccessKind, Location, MutexDesc, Report, ReportKind, ThreadDesc};
 pub use symbolize::{symbolize_in_file, Frame, GlobalSymbol, Symbolizer};
-pub use text::{format_stack_report, format_text, hide_runtime_frames, summary_line, FormatOptions};
+pub use text::{format_text, hide_runtime_frames, summary_line, FormatOptions};

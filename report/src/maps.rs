@@ -39,9 +39,12 @@ pub struct MapLine<'a> {
     pub path: &'a [u8],
 }
 
-/// Reads all of `/proc/self/maps` (proc files must be read until EOF in pieces).
+/// Reads all of `/proc/self/maps` (proc files must be read until EOF in pieces),
+/// through `/proc/thread-self`: once the main thread has called `pthread_exit`,
+/// `/proc/self/maps` (the thread group leader's) reads as empty.
 pub fn read_proc_maps() -> Option<Vec<u8>> {
-    let fd = umbra_sys::open_readonly(b"/proc/self/maps")?;
+    let fd = umbra_sys::open_readonly(b"/proc/thread-self/maps")
+        .or_else(|| umbra_sys::open_readonly(b"/proc/self/maps"))?;
     let mut out: Vec<u8> = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -268,17 +271,19 @@ const ENOSYS: isize = -38;
 const EPERM: isize = -1;
 
 /// Copies `buf.len()` bytes of this process's memory at `addr` into `buf`; returns
-/// the number of bytes copied. Uses `process_vm_readv` on our own pid, which reports
+/// the number of bytes copied. Uses `process_vm_readv` on our own thread, which reports
 /// an unmapped or truncated-file page as an error instead of faulting (a file the
 /// program mapped and then truncated would raise SIGBUS on a plain read). Only if the
 /// kernel or a seccomp filter refuses the call is the memory read directly.
 fn read_own_memory(addr: u64, buf: &mut [u8]) -> Option<usize> {
     let local = [buf.as_mut_ptr() as usize, buf.len()];
     let remote = [addr as usize, buf.len()];
-    let pid = umbra_sys::getpid() as usize;
+    // The calling thread's id, not the pid: once the main thread has called
+    // pthread_exit, the thread group leader has no memory left to read.
+    let tid = umbra_sys::gettid() as usize;
     let r = umbra_sys::syscall6(
         NR_PROCESS_VM_READV,
-        pid,
+        tid,
         local.as_ptr() as usize,
         1,
         remote.as_ptr() as usize,

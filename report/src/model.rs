@@ -1,4 +1,5 @@
-//! The data of one race report, as the runtime collects it: raw return addresses and
+//! The data of one report (a race, a thread leak, a mutex misuse, a signal
+//! report), as the runtime collects it: raw return addresses and
 //! ids only. Symbolization and wording happen when it is formatted (`text`, `json`).
 //!
 //! Thread ids follow TSan: 0 is the main thread, `n` is printed `thread Tn`. Mutex
@@ -82,34 +83,106 @@ pub struct ThreadDesc {
     pub stack: Vec<u64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The report types umbra prints (TSan's `ReportType`, with its strings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ReportKind {
     DataRace,
     HeapUseAfterFree,
+    ThreadLeak,
+    MutexDestroyLocked,
+    MutexDoubleLock,
+    MutexBadUnlock,
+    MutexBadReadLock,
+    MutexBadReadUnlock,
+    SignalUnsafe,
+    ErrnoInSignal,
 }
 
 impl ReportKind {
-    /// TSan's report type string ("data race", "heap-use-after-free").
+    /// TSan's report type string ("data race", "thread leak", ...).
     pub fn as_str(self) -> &'static str {
         match self {
             ReportKind::DataRace => "data race",
             ReportKind::HeapUseAfterFree => "heap-use-after-free",
+            ReportKind::ThreadLeak => "thread leak",
+            ReportKind::MutexDestroyLocked => "destroy of a locked mutex",
+            ReportKind::MutexDoubleLock => "double lock of a mutex",
+            ReportKind::MutexBadUnlock => "unlock of an unlocked mutex (or by a wrong thread)",
+            ReportKind::MutexBadReadLock => "read lock of a write locked mutex",
+            ReportKind::MutexBadReadUnlock => "read unlock of a write locked mutex",
+            ReportKind::SignalUnsafe => "signal-unsafe call inside of a signal",
+            ReportKind::ErrnoInSignal => "signal handler spoils errno",
         }
+    }
+
+    /// Whether this is a race report (two accesses): `data race`, `heap-use-after-free`.
+    pub fn is_race(self) -> bool {
+        matches!(self, ReportKind::DataRace | ReportKind::HeapUseAfterFree)
     }
 }
 
-/// A complete report.
+/// A complete report, of any kind (TSan's `ReportDesc`). Sections are printed in
+/// this order: `signal` (the errno report's `Signal N handler invoked at:` line),
+/// `stacks` (separated by `  and:`), the two `accesses` of a race, `sleep_stack`,
+/// `location`, `mutexes`, `threads`, then for a thread leak `count`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RaceReport {
+pub struct Report {
     pub kind: ReportKind,
     pub pid: u32,
-    pub current: Access,
-    /// The earlier access (for heap-use-after-free: the free).
-    pub previous: Access,
+    /// Stacks of a report that is not about accesses: the misused mutex operation
+    /// (then the mutex's last lock), the signal-unsafe call, the handler.
+    pub stacks: Vec<Vec<u64>>,
+    /// A race's accesses: the current one, then the earlier one (for
+    /// heap-use-after-free: the free). Empty for other kinds.
+    pub accesses: Vec<Access>,
     pub location: Location,
     pub mutexes: Vec<MutexDesc>,
     /// Threads to describe (the main thread is never described).
     pub threads: Vec<ThreadDesc>,
     /// "As if synchronized via sleep:" stack, if a sleep hid the race.
     pub sleep_stack: Option<Vec<u64>>,
+    /// `signal handler spoils errno`: the signal.
+    pub signal: Option<u32>,
+    /// `thread leak`: how many leaked threads share the creation stack (1 = just this one).
+    pub count: u32,
+}
+
+impl Report {
+    /// An empty report of `kind` (no sections).
+    pub fn new(kind: ReportKind, pid: u32) -> Report {
+        Report {
+            kind,
+            pid,
+            stacks: Vec::new(),
+            accesses: Vec::new(),
+            location: Location::None,
+            mutexes: Vec::new(),
+            threads: Vec::new(),
+            sleep_stack: None,
+            signal: None,
+            count: 1,
+        }
+    }
+
+    /// A race report from its two accesses.
+    pub fn race(kind: ReportKind, pid: u32, current: Access, previous: Access) -> Report {
+        let mut r = Report::new(kind, pid);
+        r.accesses = alloc::vec![current, previous];
+        r
+    }
+
+    /// The stack TSan's SUMMARY line is taken from (`ChooseSummaryStack`): the first
+    /// access's, else the first stack, else the first mutex's, else the first thread's.
+    pub fn summary_stack(&self) -> Option<&[u64]> {
+        if let Some(a) = self.accesses.first() {
+            return a.stack.as_deref();
+        }
+        if let Some(s) = self.stacks.first() {
+            return Some(s);
+        }
+        if let Some(m) = self.mutexes.first() {
+            return Some(&m.stack);
+        }
+        self.threads.first().map(|t| t.stack.as_slice())
+    }
 }

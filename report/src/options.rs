@@ -31,12 +31,13 @@ use alloc::vec::Vec;
 use core::fmt;
 
 /// The runtime's options, with TSan's names and defaults (and umbra's own
-/// `json_path` and `fold_std_frames`). Only these are acted upon by umbra: `exitcode`,
-/// `halt_on_error`, `report_bugs`, `log_path`, `verbosity`, `suppressions`,
-/// `print_suppressions`, `suppress_equal_stacks`, `history_size`, `strip_path_prefix`,
-/// `atexit_sleep_ms`, `json_path`, `fold_std_frames`. The other fields are parsed and stored with
-/// TSan's defaults so that existing `TSAN_OPTIONS` keep working, but umbra does
-/// not act on them (yet).
+/// `json_path` and `fold_std_frames`). Only these are acted upon by umbra: `exitcode`, `halt_on_error`,
+/// `report_bugs`, `log_path`, `verbosity`, `suppressions`, `print_suppressions`,
+/// `suppress_equal_stacks`, `history_size`, `strip_path_prefix`,
+/// `atexit_sleep_ms`, `json_path`, `report_signal_unsafe`, `report_thread_leaks`,
+/// `report_destroy_locked`, `report_mutex_bugs`, `fold_std_frames`. The other fields are parsed and
+/// stored with TSan's defaults so that existing `TSAN_OPTIONS` keep working, but
+/// umbra does not act on them (yet).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// Exit code of a process that printed at least one report (TSan: 66). 0..=255.
@@ -84,7 +85,7 @@ pub struct Options {
     /// the first other frame. Off by default (TSan's format); `cargo umbra` turns it
     /// on unless the user set it. JSON reports keep every frame.
     pub fold_std_frames: bool,
-    /// Accepted, ignored: report threads never joined or detached.
+    /// Report threads that finished and were never joined nor detached, at exit.
     pub report_thread_leaks: bool,
     /// Accepted, ignored: lock-order-inversion detection.
     pub detect_deadlocks: bool,
@@ -108,9 +109,10 @@ pub struct Options {
     pub second_deadlock_stack: bool,
     /// Accepted, ignored: report races between atomic and plain accesses.
     pub report_atomic_races: bool,
-    /// Accepted, ignored: report destruction of a locked mutex.
+    /// Report destruction of a locked mutex.
     pub report_destroy_locked: bool,
-    /// Accepted, ignored: report mutex misuse.
+    /// Report mutex misuse (unlock of an unlocked mutex, double lock, read lock of
+    /// a write-locked rwlock).
     pub report_mutex_bugs: bool,
     /// Accepted, ignored: flush shadow memory every N ms.
     pub flush_memory_ms: u32,
@@ -406,8 +408,12 @@ static FLAGS: &[FlagInfo] = &[
     flag("help", Bool, "0", Honoured, "Print this list of flags."),
     flag("report_signal_unsafe", Bool, "1", Honoured,
         "Report async-signal-unsafe calls (malloc, free, ...) inside signal handlers."),
+    flag("report_thread_leaks", Bool, "1", Honoured,
+        "Report threads that finished and were never joined or detached, at exit."),
+    flag("report_destroy_locked", Bool, "1", Honoured, "Report destruction of a locked mutex."),
+    flag("report_mutex_bugs", Bool, "1", Honoured,
+        "Report mutex misuse: unlock of an unlocked mutex, double lock, read lock of a write-locked rwlock."),
     // Stored with TSan's defaults, not acted upon.
-    flag("report_thread_leaks", Bool, "1", Stored, "Report threads never joined or detached."),
     flag("detect_deadlocks", Bool, "1", Stored, "Detect lock-order inversions."),
     flag("die_after_fork", Bool, "1", Stored,
         "Die if a child of a multi-threaded fork creates threads."),
@@ -423,8 +429,6 @@ static FLAGS: &[FlagInfo] = &[
         "Print a second stack for each edge of a deadlock report."),
     flag("report_atomic_races", Bool, "1", Stored,
         "Report races between atomic and plain accesses."),
-    flag("report_destroy_locked", Bool, "1", Stored, "Report destruction of a locked mutex."),
-    flag("report_mutex_bugs", Bool, "1", Stored, "Report misuse of mutexes."),
     flag("flush_memory_ms", U32, "0", Stored, "Flush shadow memory every N ms."),
     flag("memory_limit_mb", U32, "0", Stored, "Flush shadow memory above this resident size."),
     flag("external_symbolizer_path", Str, "", Stored,

@@ -12,7 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-use crate::model::{Access, AccessKind, Location, RaceReport};
+use crate::model::{Access, AccessKind, Location, Report, ReportKind, ThreadDesc};
 use crate::symbolize::{Frame, Symbolizer};
 
 /// Whether the SUMMARY line prints the column (`file:line:col`), as LLVM's TSan does
@@ -366,11 +366,12 @@ fn print_location(out: &mut String, loc: &Location, sym: &mut Symbolizer, opts: 
     }
 }
 
-/// The frame the SUMMARY line names: the first non-hidden frame of the current
-/// access's stack (TSan's `ChooseSummaryStack` + `SkipTsanInternalFrames`); with
-/// `fold_std_frames`, the first one that is not a std frame, if there is one.
-pub fn summary_frame(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -> Option<Frame> {
-    let stack = r.current.stack.as_deref()?;
+/// The frame the SUMMARY line names: the first non-hidden frame of the summary
+/// stack (TSan's `ChooseSummaryStack` + `SkipTsanInternalFrames`: a race's current
+/// access, else the first stack, mutex or thread); with `fold_std_frames`, the
+/// first one that is not a std frame, if there is one.
+pub fn summary_frame(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) -> Option<Frame> {
+    let stack = r.summary_stack()?;
     let frames = stack.iter().take_while(|&&pc| pc != 0).flat_map(|&pc| symbolize_return_address(sym, pc));
     choose_summary_frame(frames, opts)
 }
@@ -390,9 +391,9 @@ fn choose_summary_frame(frames: impl Iterator<Item = Frame>, opts: &FormatOption
 /// The whole SUMMARY line without its newline:
 /// `SUMMARY: ThreadSanitizer: data race FILE:LINE[:COL] in FUNC` (a frame without a
 /// file gives `(module+0xoff)` instead of the location, one without a function no
-/// `in FUNC`). Empty when the current access has no (non-hidden) frame, in which case
+/// `in FUNC`). Empty when the summary stack has no (non-hidden) frame, in which case
 /// TSan prints no SUMMARY line either.
-pub fn summary_line(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
+pub fn summary_line(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
     let Some(f) = summary_frame(r, sym, opts) else {
         return String::new();
     };
@@ -424,38 +425,28 @@ fn summary_location(out: &mut String, f: &Frame, opts: &FormatOptions) {
     }
 }
 
-/// Formats a report that is one stack (TSan's signal reports: `signal-unsafe call
-/// inside of a signal`, `signal handler spoils errno`): the header, `preface` (a
-/// line such as `  Signal 10 handler invoked at:`), the stack, and the SUMMARY
-/// naming the stack's first shown frame, between the `==================` lines.
-pub fn format_stack_report(
-    kind: &str,
-    pid: u32,
-    preface: Option<&str>,
-    stack: &[u64],
-    sym: &mut Symbolizer,
-    opts: &FormatOptions,
-) -> String {
-    let mut out = String::with_capacity(512);
-    out.push_str("==================\n");
-    let _ = writeln!(out, "WARNING: ThreadSanitizer: {} (pid={})", kind, pid);
-    if let Some(p) = preface {
-        out.push_str(p);
+fn print_thread(out: &mut String, t: &ThreadDesc, sym: &mut Symbolizer, opts: &FormatOptions) {
+    let _ = write!(out, "  Thread T{}", t.id);
+    if let Some(name) = t.name.as_deref().filter(|n| !n.is_empty()) {
+        let _ = write!(out, " '{}'", name);
     }
-    let frames = resolve_stack(stack, sym, opts);
-    print_frames(&mut out, &frames, opts);
-    if let Some(f) = frames.first() {
-        let _ = write!(out, "SUMMARY: ThreadSanitizer: {} ", kind);
-        summary_location(&mut out, f, opts);
-        out.push('\n');
+    let _ = write!(
+        out,
+        " (tid={}, {}) created by ",
+        t.os_tid,
+        if t.running { "running" } else { "finished" }
+    );
+    thread_name(out, t.parent);
+    if !t.stack.is_empty() {
+        out.push_str(" at:");
     }
-    out.push_str("==================\n");
-    out
+    out.push('\n');
+    print_stack(out, Some(&t.stack), sym, opts);
 }
 
-/// Formats `r` exactly as ThreadSanitizer prints it, from the opening to the closing
-/// `==================` line (newline-terminated).
-pub fn format_text(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
+/// Formats `r` exactly as ThreadSanitizer prints it (`PrintReport`), from the
+/// opening to the closing `==================` line (newline-terminated).
+pub fn format_text(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
     let mut out = String::with_capacity(1024);
     out.push_str("==================\n");
     let _ = writeln!(
@@ -464,8 +455,18 @@ pub fn format_text(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -
         r.kind.as_str(),
         r.pid
     );
-    print_access(&mut out, &r.current, true, sym, opts);
-    print_access(&mut out, &r.previous, false, sym, opts);
+    if let Some(sig) = r.signal {
+        let _ = writeln!(out, "  Signal {} handler invoked at:", sig);
+    }
+    for (i, s) in r.stacks.iter().enumerate() {
+        if i > 0 {
+            out.push_str("  and:\n");
+        }
+        print_stack(&mut out, Some(s), sym, opts);
+    }
+    for (i, a) in r.accesses.iter().enumerate() {
+        print_access(&mut out, a, i == 0, sym, opts);
+    }
     if let Some(s) = &r.sleep_stack {
         out.push_str("  As if synchronized via sleep:\n");
         print_stack(&mut out, Some(s), sym, opts);
@@ -476,22 +477,10 @@ pub fn format_text(r: &RaceReport, sym: &mut Symbolizer, opts: &FormatOptions) -
         print_stack(&mut out, Some(&m.stack), sym, opts);
     }
     for t in r.threads.iter().filter(|t| t.id != 0) {
-        let _ = write!(out, "  Thread T{}", t.id);
-        if let Some(name) = t.name.as_deref().filter(|n| !n.is_empty()) {
-            let _ = write!(out, " '{}'", name);
-        }
-        let _ = write!(
-            out,
-            " (tid={}, {}) created by ",
-            t.os_tid,
-            if t.running { "running" } else { "finished" }
-        );
-        thread_name(&mut out, t.parent);
-        if !t.stack.is_empty() {
-            out.push_str(" at:");
-        }
-        out.push('\n');
-        print_stack(&mut out, Some(&t.stack), sym, opts);
+        print_thread(&mut out, t, sym, opts);
+    }
+    if r.kind == ReportKind::ThreadLeak && r.count > 1 {
+        let _ = write!(out, "  And {} more similar thread leaks.\n\n", r.count - 1);
     }
     let summary = summary_line(r, sym, opts);
     if !summary.is_empty() {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use umbra_report::{
     format_json, format_text, summary_line, Access, AccessKind, FormatOptions, Frame, Location,
-    MutexDesc, RaceReport, ReportKind, Symbolizer, ThreadDesc,
+    MutexDesc, Report, ReportKind, Symbolizer, ThreadDesc,
 };
 
 // SAFETY (naked function): the body only loads the return address that the
@@ -110,17 +110,19 @@ fn data_race_full_text() {
     let c = caller_site();
     let g = &UMBRA_FMT_GLOBAL as *const AtomicU32 as u64;
     UMBRA_FMT_GLOBAL.store(1, Ordering::Relaxed);
-    let r = RaceReport {
+    let r = Report {
         kind: ReportKind::DataRace,
         pid: 19219,
-        current: access(
-            AccessKind::Write,
-            g,
-            1,
-            vec![(0, true), (1, false)],
-            Some(vec![a.ra, c.ra]),
-        ),
-        previous: access(AccessKind::Read, g, 0, vec![], None),
+        accesses: vec![
+            access(
+                AccessKind::Write,
+                g,
+                1,
+                vec![(0, true), (1, false)],
+                Some(vec![a.ra, c.ra]),
+            ),
+            access(AccessKind::Read, g, 0, vec![], None),
+        ],
         location: Location::Global { addr: g },
         mutexes: vec![
             MutexDesc {
@@ -161,6 +163,9 @@ fn data_race_full_text() {
             },
         ],
         sleep_stack: Some(vec![c.ra]),
+        stacks: vec![],
+        signal: None,
+        count: 1,
     };
     let mut sym = Symbolizer::new();
     let o = opts();
@@ -225,26 +230,28 @@ fn other_locations_kinds_and_frames() {
     let mut sym = Symbolizer::new();
     let o = opts();
     let inl_off = sym.module_of(inl.ra - 1).unwrap().1;
-    let mut r = RaceReport {
+    let mut r = Report {
         kind: ReportKind::HeapUseAfterFree,
         pid: 7,
-        current: access(
-            AccessKind::AtomicWrite,
-            0x7b0400000008,
-            3,
-            vec![],
-            Some(vec![h.ra, inl.ra, 0x11, 0, c.ra]),
-        ),
-        previous: Access {
-            size: 8,
-            ..access(
-                AccessKind::Write,
-                0x7b0400000000,
-                2,
-                vec![(5, true)],
-                Some(vec![c.ra]),
-            )
-        },
+        accesses: vec![
+            access(
+                AccessKind::AtomicWrite,
+                0x7b0400000008,
+                3,
+                vec![],
+                Some(vec![h.ra, inl.ra, 0x11, 0, c.ra]),
+            ),
+            Access {
+                size: 8,
+                ..access(
+                    AccessKind::Write,
+                    0x7b0400000000,
+                    2,
+                    vec![(5, true)],
+                    Some(vec![c.ra]),
+                )
+            },
+        ],
         location: Location::Heap {
             block: 0x7b0400000000,
             size: 16,
@@ -254,6 +261,9 @@ fn other_locations_kinds_and_frames() {
         mutexes: vec![],
         threads: vec![],
         sleep_stack: None,
+        stacks: vec![],
+        signal: None,
+        count: 1,
     };
     let text = format_text(&r, &mut sym, &o);
     let lines: Vec<&str> = text.lines().collect();
@@ -331,8 +341,8 @@ fn other_locations_kinds_and_frames() {
         ),
     ];
     for (k, cur, prev) in kinds {
-        r.current.kind = k;
-        r.previous.kind = k;
+        r.accesses[0].kind = k;
+        r.accesses[1].kind = k;
         let t = format_text(&r, &mut sym, &o);
         assert!(
             t.contains(&format!(
@@ -393,7 +403,7 @@ fn other_locations_kinds_and_frames() {
     assert!(!t.contains("Location"), "{t}");
 
     // Current stack entirely hidden: failed-to-restore line and no SUMMARY.
-    r.current.stack = Some(vec![h.ra]);
+    r.accesses[0].stack = Some(vec![h.ra]);
     let t = format_text(&r, &mut sym, &o);
     assert!(
         t.contains("by thread T3:\n    [failed to restore the stack]\n\n"),
@@ -402,7 +412,7 @@ fn other_locations_kinds_and_frames() {
     assert!(!t.contains("SUMMARY"));
     assert_eq!(summary_line(&r, &mut sym, &o), "");
     // Unknown frame only: module location instead of file, no function.
-    r.current.stack = Some(vec![0x11]);
+    r.accesses[0].stack = Some(vec![0x11]);
     assert_eq!(
         summary_line(&r, &mut sym, &o),
         "SUMMARY: ThreadSanitizer: heap-use-after-free (<unknown module>) "
@@ -413,15 +423,20 @@ fn other_locations_kinds_and_frames() {
 fn default_options_keep_full_paths() {
     let a = access_site();
     let mut sym = Symbolizer::new();
-    let r = RaceReport {
+    let r = Report {
         kind: ReportKind::DataRace,
         pid: 1,
-        current: access(AccessKind::Write, 0x1000, 0, vec![], Some(vec![a.ra])),
-        previous: access(AccessKind::Write, 0x1000, 1, vec![], Some(vec![a.ra])),
+        accesses: vec![
+            access(AccessKind::Write, 0x1000, 0, vec![], Some(vec![a.ra])),
+            access(AccessKind::Write, 0x1000, 1, vec![], Some(vec![a.ra])),
+        ],
         location: Location::None,
         mutexes: vec![],
         threads: vec![],
         sleep_stack: None,
+        stacks: vec![],
+        signal: None,
+        count: 1,
     };
     let t = format_text(&r, &mut sym, &FormatOptions::default());
     let want = format!(
@@ -439,17 +454,19 @@ fn json_round_trip() {
     let a = access_site();
     let c = caller_site();
     let g = &UMBRA_FMT_GLOBAL as *const AtomicU32 as u64;
-    let r = RaceReport {
+    let r = Report {
         kind: ReportKind::DataRace,
         pid: 4242,
-        current: access(
-            AccessKind::AtomicRead,
-            g,
-            1,
-            vec![(0, true), (3, false)],
-            Some(vec![a.ra, c.ra, 0x11]),
-        ),
-        previous: access(AccessKind::Write, g, 0, vec![], None),
+        accesses: vec![
+            access(
+                AccessKind::AtomicRead,
+                g,
+                1,
+                vec![(0, true), (3, false)],
+                Some(vec![a.ra, c.ra, 0x11]),
+            ),
+            access(AccessKind::Write, g, 0, vec![], None),
+        ],
         location: Location::Global { addr: g },
         mutexes: vec![MutexDesc {
             id: 0,
@@ -465,6 +482,9 @@ fn json_round_trip() {
             stack: vec![c.ra],
         }],
         sleep_stack: None,
+        stacks: vec![],
+        signal: None,
+        count: 1,
     };
     let mut sym = Symbolizer::new();
     let o = opts();
@@ -548,7 +568,7 @@ fn json_round_trip() {
         Location::Global { addr: 0x10 },
     ] {
         r2.location = loc.clone();
-        r2.current.stack = None;
+        r2.accesses[0].stack = None;
         r2.sleep_stack = Some(vec![]);
         let v: serde_json::Value = serde_json::from_str(&format_json(&r2, &mut sym, &o)).unwrap();
         match loc {
@@ -570,4 +590,77 @@ fn json_round_trip() {
         assert!(v["summary"].is_null());
         assert_eq!(v["sleep"], serde_json::json!([]));
     }
+}
+
+#[test]
+fn thread_leak_and_mutex_misuse_text() {
+    let a = access_site();
+    let c = caller_site();
+    let mut sym = Symbolizer::new();
+    let o = opts();
+
+    let mut leak = Report::new(ReportKind::ThreadLeak, 11);
+    leak.threads.push(ThreadDesc {
+        id: 1,
+        os_tid: 12,
+        running: false,
+        name: None,
+        parent: 0,
+        stack: vec![a.ra, c.ra],
+    });
+    leak.count = 3;
+    let want = format!(
+        "==================\n\
+         WARNING: ThreadSanitizer: thread leak (pid=11)\n\
+         \x20 Thread T1 (tid=12, finished) created by main thread at:\n\
+         {}{}\n\
+         \x20 And 2 more similar thread leaks.\n\n\
+         SUMMARY: ThreadSanitizer: thread leak tests/format.rs:{}:{} in format::access_site\n\
+         ==================\n",
+        frame_line(&mut sym, 0, "access_site", &a),
+        frame_line(&mut sym, 1, "caller_site", &c),
+        a.line,
+        a.column
+    );
+    assert_eq!(format_text(&leak, &mut sym, &o), want);
+    leak.count = 1;
+    assert!(!format_text(&leak, &mut sym, &o).contains("more similar"));
+
+    let mut misuse = Report::new(ReportKind::MutexDestroyLocked, 13);
+    misuse.stacks = vec![vec![c.ra], vec![a.ra]];
+    misuse.location = Location::Stack { thread: 0 };
+    misuse.mutexes.push(MutexDesc {
+        id: 0,
+        addr: 0x7ffc00001000,
+        stack: vec![a.ra],
+    });
+    let want = format!(
+        "==================\n\
+         WARNING: ThreadSanitizer: destroy of a locked mutex (pid=13)\n\
+         {}\n\
+         \x20 and:\n\
+         {}\n\
+         \x20 Location is stack of main thread.\n\n\
+         \x20 Mutex M0 (0x7ffc00001000) created at:\n\
+         {}\n\
+         SUMMARY: ThreadSanitizer: destroy of a locked mutex tests/format.rs:{}:{} in format::caller_site\n\
+         ==================\n",
+        frame_line(&mut sym, 0, "caller_site", &c),
+        frame_line(&mut sym, 0, "access_site", &a),
+        frame_line(&mut sym, 0, "access_site", &a),
+        c.line,
+        c.column
+    );
+    assert_eq!(format_text(&misuse, &mut sym, &o), want);
+
+    let mut errno = Report::new(ReportKind::ErrnoInSignal, 14);
+    errno.signal = Some(10);
+    errno.stacks = vec![vec![a.ra]];
+    let text = format_text(&errno, &mut sym, &o);
+    assert!(
+        text.starts_with(
+            "==================\nWARNING: ThreadSanitizer: signal handler spoils errno (pid=14)\n  Signal 10 handler invoked at:\n    #0 format::access_site"
+        ),
+        "{text}"
+    );
 }

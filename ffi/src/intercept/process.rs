@@ -58,6 +58,9 @@ pub unsafe extern "C" fn fork() -> c_int {
         }
         // SAFETY: lock_all ran in this (parent or child) process.
         unsafe { unlock_all() };
+        if pid == 0 {
+            crate::thread::forked_child();
+        }
         pid
     })
 }

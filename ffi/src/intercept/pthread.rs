@@ -7,6 +7,7 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use umbra_clocks::{SlotGrant, VectorClock};
+use umbra_report::ReportKind;
 
 use crate::entry::caller_pc;
 use crate::real::{self, Ptr, StartFn};
@@ -115,6 +116,8 @@ extern "C" fn thread_start(p: Ptr) -> Ptr {
     start(arg)
 }
 
+const PTHREAD_CREATE_DETACHED: c_int = 1;
+
 #[no_mangle]
 pub unsafe extern "C" fn pthread_create(th: *mut usize, attr: Ptr, start: StartFn, arg: Ptr) -> c_int {
     crate::rt::ensure_init();
@@ -131,15 +134,23 @@ pub unsafe extern "C" fn pthread_create(th: *mut usize, attr: Ptr, start: StartF
         let std_startup = crate::rust_startup::for_start_routine(start as usize);
         (Box::into_raw(Box::new(StartArgs { start, arg, tid, grant, clock, handshake: &handshake, std_startup })), tid)
     });
+    // A thread created detached is never joined: no handle to remember (and no leak).
+    let mut detach_state: c_int = 0;
+    // SAFETY: `attr` is the caller's initialized attribute object (checked non-null).
+    let detached = !attr.is_null()
+        && unsafe { real::pthread_attr_getdetachstate(attr, &mut detach_state) } == 0
+        && detach_state == PTHREAD_CREATE_DETACHED;
     // SAFETY: forwarding the caller's arguments with our start routine.
     let r = unsafe { real::pthread_create(th, attr, thread_start, args as Ptr) };
     in_runtime(|| {
         let mut reg = REGISTRY.lock();
         if r == 0 {
-            // SAFETY: on success pthread_create stored the handle.
-            let h = unsafe { *th };
-            reg.threads[tid as usize].pthread = h;
-            reg.by_handle.insert(h, tid);
+            if !detached {
+                // SAFETY: on success pthread_create stored the handle.
+                let h = unsafe { *th };
+                reg.threads[tid as usize].pthread = h;
+                reg.by_handle.insert(h, tid);
+            }
         } else {
             reg.threads[tid as usize].running = false;
             drop(reg);
@@ -231,21 +242,41 @@ macro_rules! acquiring {
     )*};
 }
 
-/// Mutex-like locks: on success, acquire and note the lock as held (for the
-/// `mutexes:` part of reports) and where the mutex was first seen.
+/// `EOWNERDEAD`: a robust mutex is locked, its previous owner having died.
+const EOWNERDEAD: c_int = 130;
+
+/// Reports a misuse of mutex `m` found by `sync` at `pc`, if any.
+fn misused(bug: Option<ReportKind>, m: usize, pc: u64) {
+    if let Some(kind) = bug {
+        crate::report::report_mutex_misuse(kind, m, pc, None);
+    }
+}
+
+/// The current thread took mutex-like lock `m` at `pc` (for writing or reading):
+/// acquire, note the lock as held (for the `mutexes:` part of reports), where the
+/// mutex was first seen, and its owner (reporting misuse).
+fn locked(m: usize, pc: u64, write: bool) {
+    in_runtime(|| {
+        sync::note_creation(m, pc);
+        sync::acquire(m);
+        mutexset::locked(m, write);
+        let bug = if write { sync::mutex_write_locked(m, pc) } else { sync::mutex_read_locked(m) };
+        misused(bug, m, pc);
+    });
+}
+
+/// Mutex-like locks: on success (or a robust mutex's dead owner), [`locked`].
 macro_rules! locking {
     ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $write:expr;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
             // SAFETY: forwarded.
             let r = unsafe { real::$name($($a),*) };
-            if r == 0 {
-                let pc = caller_pc();
-                in_runtime(|| {
-                    sync::note_creation($addr as usize, pc);
-                    sync::acquire($addr as usize);
-                    mutexset::locked($addr as usize, $write);
-                });
+            if r == EOWNERDEAD {
+                in_runtime(|| sync::mutex_repair($addr as usize));
+            }
+            if r == 0 || r == EOWNERDEAD {
+                locked($addr as usize, caller_pc(), $write);
             }
             r
         }
@@ -290,6 +321,7 @@ macro_rules! write_locking {
                     drop(g);
                     refresh_fast_state();
                     mutexset::locked($addr as usize, true);
+                    misused(sync::mutex_write_locked($addr as usize, pc), $addr as usize, pc);
                 });
             }
             r
@@ -303,33 +335,33 @@ write_locking! {
     pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m;
 }
 
-/// What unlocking mutex `m` means: publish this thread's clock into it (it heads
-/// a new release sequence) and drop it from the held set.
-fn unlocking(m: Ptr) {
+/// What unlocking mutex `m` at `pc` means: publish this thread's clock into it
+/// (it heads a new release sequence; also when the unlock is a misuse, which the
+/// real unlock may still honour), drop it from the held set and its owner.
+fn unlocking(m: Ptr, pc: u64) {
     in_runtime(|| {
+        let bug = sync::mutex_write_unlocking(m as usize);
         sync::release_store(m as usize);
         mutexset::unlocked(m as usize);
+        misused(bug, m as usize, pc);
     });
 }
 
-/// What re-acquiring mutex `m` after a condition wait means.
-fn relocking(m: Ptr) {
-    in_runtime(|| {
-        sync::acquire(m as usize);
-        mutexset::locked(m as usize, true);
-    });
+/// What re-acquiring mutex `m` after a condition wait at `pc` means.
+fn relocking(m: Ptr, pc: u64) {
+    locked(m as usize, pc, true);
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_mutex_unlock(m: Ptr) -> c_int {
-    unlocking(m);
+    unlocking(m, caller_pc());
     // SAFETY: forwarded.
     unsafe { real::pthread_mutex_unlock(m) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
-    unlocking(m);
+    unlocking(m, caller_pc());
     // SAFETY: forwarded.
     unsafe { real::pthread_spin_unlock(m) }
 }
@@ -341,7 +373,9 @@ pub unsafe extern "C" fn pthread_rwlock_unlock(m: Ptr) -> c_int {
     // glibc's rwlock: __cur_writer (offset 24) is the writer's tid while write-locked.
     // SAFETY: `m` is a pthread_rwlock_t the caller holds.
     let writer = unsafe { *((m as *const u8).add(24) as *const u32) } != 0;
+    let pc = caller_pc();
     in_runtime(|| {
+        let bug = sync::rwlock_unlocking(m as usize);
         let s = sync::get_or_create(m as usize);
         let mut g = s.lock();
         let c = ctx();
@@ -353,6 +387,7 @@ pub unsafe extern "C" fn pthread_rwlock_unlock(m: Ptr) -> c_int {
         drop(g);
         refresh_fast_state();
         mutexset::unlocked(m as usize);
+        misused(bug, m as usize, pc);
     });
     // SAFETY: forwarded.
     unsafe { real::pthread_rwlock_unlock(m) }
@@ -380,11 +415,34 @@ macro_rules! resetting {
 
 resetting! {
     pthread_mutex_init(m: Ptr, a: Ptr) => m, true;
-    pthread_mutex_destroy(m: Ptr) => m, false;
     pthread_rwlock_init(m: Ptr, a: Ptr) => m, true;
-    pthread_rwlock_destroy(m: Ptr) => m, false;
     pthread_spin_init(m: Ptr, s: c_int) => m, true;
-    pthread_spin_destroy(m: Ptr) => m, false;
+}
+
+/// Destruction forgets the object's history too, after reporting a mutex that is
+/// still locked (`destroy of a locked mutex`, with where it was last locked).
+macro_rules! destroying {
+    ($($name:ident;)*) => {$(
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(m: Ptr) -> c_int {
+            let pc = caller_pc();
+            in_runtime(|| {
+                if let Some(last_lock) = sync::mutex_destroying(m as usize) {
+                    crate::report::report_mutex_misuse(ReportKind::MutexDestroyLocked, m as usize, pc, Some(last_lock));
+                }
+                sync::reset_range(m as usize, 8);
+                mutexset::unlocked(m as usize);
+            });
+            // SAFETY: forwarded.
+            unsafe { real::$name(m) }
+        }
+    )*};
+}
+
+destroying! {
+    pthread_mutex_destroy;
+    pthread_rwlock_destroy;
+    pthread_spin_destroy;
 }
 
 #[no_mangle]
@@ -397,28 +455,31 @@ pub unsafe extern "C" fn sem_post(s: Ptr) -> c_int {
 /// Condition variables: waiting releases and re-acquires the mutex.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
-    unlocking(m);
+    let pc = caller_pc();
+    unlocking(m, pc);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_wait(cv, m) };
-    relocking(m);
+    relocking(m, pc);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
-    unlocking(m);
+    let pc = caller_pc();
+    unlocking(m, pc);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_timedwait(cv, m, ts) };
-    relocking(m);
+    relocking(m, pc);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
-    unlocking(m);
+    let pc = caller_pc();
+    unlocking(m, pc);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) };
-    relocking(m);
+    relocking(m, pc);
     r
 }
 

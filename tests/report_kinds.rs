@@ -1,0 +1,441 @@
+//! The report kinds besides races, end to end: thread leaks and mutex misuse. Each
+//! C program in `tests/report_kinds/` shows one behaviour; it is built with
+//! `gcc -fsanitize=thread` and run with umbra preloaded. Its header lines say what
+//! the run must do:
+//! - `// exit: N`: the exit code;
+//! - `// stdout: TEXT` / `// stderr: TEXT` (any number): the output contains TEXT;
+//! - `// stderr-clean`: stderr is empty (no report, no runtime message);
+//! - `// reports: N`: exactly N `WARNING: ThreadSanitizer:` reports;
+//! - `// frame: FUNC @MARK`: some stack frame is `FUNC` at the program's line
+//!   marked `/* @MARK */`;
+//! - `// summary: KIND @MARK FUNC`: the SUMMARY line names that kind, line and function;
+//! - `// stock`: gcc's stock libtsan, run on the same binary, prints the same
+//!   `WARNING:` headers and SUMMARY lines (pids and columns aside) and exit code.
+//!
+//! The options and suppressions that turn these reports off, and their JSON form,
+//! are checked on the same programs.
+
+mod common;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use common::cprog::{compile, preloaded, Compiler};
+use common::exec::{run, tail, Output, Status};
+use common::toolchain::{target_dir, workspace_dir};
+
+/// Generous: a run takes well under a second; a hang is what this catches.
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn source(name: &str) -> PathBuf {
+    workspace_dir().join("tests/report_kinds").join(format!("{name}.c"))
+}
+
+/// The gcc -fsanitize=thread binary of `tests/report_kinds/NAME.c`, built once per process.
+fn binary(name: &str) -> PathBuf {
+    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
+    static BINARIES: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
+    let slot = Arc::clone(
+        BINARIES.get_or_init(Default::default).lock().unwrap().entry(name.to_string()).or_default(),
+    );
+    slot.get_or_init(|| {
+        compile(&source(name), "report-kinds-c", Compiler::Gcc, &[]).map(|b| b.expect("gcc is always there"))
+    })
+    .clone()
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run_umbra(name: &str, env: &[(&str, &str)]) -> Output {
+    let mut cmd = preloaded(&binary(name));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("running {name}: {e}"))
+}
+
+fn run_stock(name: &str) -> Output {
+    let mut cmd = Command::new(binary(name));
+    cmd.env_remove("LD_PRELOAD").env_remove("UMBRA_OPTIONS").env("TSAN_OPTIONS", "atexit_sleep_ms=0");
+    run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("running {name} on stock TSan: {e}"))
+}
+
+/// What a program's header says its run must do.
+#[derive(Debug, Default)]
+struct Expected {
+    exit: Option<i32>,
+    stdout: Vec<String>,
+    stderr: Vec<String>,
+    stderr_clean: bool,
+    reports: Option<usize>,
+    /// (function, marker)
+    frames: Vec<(String, String)>,
+    /// (kind, marker, function)
+    summary: Option<(String, String, String)>,
+    stock: bool,
+}
+
+fn expected(name: &str) -> Expected {
+    let path = source(name);
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut e = Expected::default();
+    for line in text.lines().take_while(|l| l.starts_with("//")) {
+        let line = line.trim_start_matches("//");
+        let line = line.strip_prefix(' ').unwrap_or(line);
+        if let Some(v) = line.strip_prefix("exit: ") {
+            e.exit = Some(v.trim().parse().expect("exit code"));
+        } else if let Some(v) = line.strip_prefix("stdout: ") {
+            e.stdout.push(v.to_string());
+        } else if let Some(v) = line.strip_prefix("stderr: ") {
+            e.stderr.push(v.to_string());
+        } else if line.trim() == "stderr-clean" {
+            e.stderr_clean = true;
+        } else if line.trim() == "stock" {
+            e.stock = true;
+        } else if let Some(v) = line.strip_prefix("reports: ") {
+            e.reports = Some(v.trim().parse().expect("report count"));
+        } else if let Some(v) = line.strip_prefix("frame: ") {
+            let (func, mark) = v.split_once(" @").expect("`frame: FUNC @MARK`");
+            e.frames.push((func.to_string(), mark.trim().to_string()));
+        } else if let Some(v) = line.strip_prefix("summary: ") {
+            let (kind, rest) = v.split_once(" @").expect("`summary: KIND @MARK FUNC`");
+            let (mark, func) = rest.split_once(' ').expect("`summary: KIND @MARK FUNC`");
+            e.summary = Some((kind.to_string(), mark.to_string(), func.trim().to_string()));
+        }
+    }
+    assert!(e.exit.is_some(), "{}: no `// exit:` header line", path.display());
+    e
+}
+
+/// The 1-based line of `name`'s source that carries `/* @MARK */`.
+fn marker_line(name: &str, mark: &str) -> usize {
+    let text = fs::read_to_string(source(name)).expect("source");
+    let tag = format!("/* @{mark} */");
+    let lines: Vec<usize> =
+        text.lines().enumerate().filter(|(_, l)| l.contains(&tag)).map(|(i, _)| i + 1).collect();
+    assert_eq!(lines.len(), 1, "{name}.c: marker {tag} must be on exactly one line");
+    lines[0]
+}
+
+/// `path:line` with an optional `:column` after it, at the start of `s`: the line.
+fn line_of(s: &str, path: &str) -> Option<usize> {
+    let rest = s.strip_prefix(path)?.strip_prefix(':')?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Whether stderr has a stack frame line `    #N FUNC PATH:LINE[:COL] (...)`.
+fn has_frame(stderr: &str, func: &str, path: &str, line: usize) -> bool {
+    stderr.lines().any(|l| {
+        let Some(rest) = l.trim_start().strip_prefix('#') else { return false };
+        let mut parts = rest.splitn(3, ' ');
+        let (_, f, loc) = (parts.next(), parts.next(), parts.next().unwrap_or(""));
+        f == Some(func) && line_of(loc, path) == Some(line)
+    })
+}
+
+/// Why `out` does not meet `name`'s header, if it does not.
+fn mismatch(name: &str, e: &Expected, out: &Output) -> Option<String> {
+    let mut why = Vec::new();
+    if out.status != Status::Exited(e.exit.unwrap()) {
+        why.push(format!("ended with {}, expected exit code {}", out.status, e.exit.unwrap()));
+    }
+    for s in &e.stdout {
+        if !out.stdout.contains(s.as_str()) {
+            why.push(format!("stdout lacks {s:?}"));
+        }
+    }
+    for s in &e.stderr {
+        if !out.stderr.contains(s.as_str()) {
+            why.push(format!("stderr lacks {s:?}"));
+        }
+    }
+    if e.stderr_clean && !out.stderr.is_empty() {
+        why.push("stderr is not empty".to_string());
+    }
+    let reports = out.stderr.matches("WARNING: ThreadSanitizer:").count();
+    if let Some(n) = e.reports.filter(|&n| n != reports) {
+        why.push(format!("{reports} reports, expected {n}"));
+    }
+    let path = source(name).display().to_string();
+    for (func, mark) in &e.frames {
+        let line = marker_line(name, mark);
+        if !has_frame(&out.stderr, func, &path, line) {
+            why.push(format!("no frame `{func} {path}:{line}` (@{mark})"));
+        }
+    }
+    if let Some((kind, mark, func)) = &e.summary {
+        let line = marker_line(name, mark);
+        let prefix = format!("SUMMARY: ThreadSanitizer: {kind} ");
+        let ok = out.stderr.lines().any(|l| {
+            l.strip_prefix(&prefix)
+                .is_some_and(|rest| line_of(rest, &path) == Some(line) && rest.ends_with(&format!(" in {func}")))
+        });
+        if !ok {
+            why.push(format!("no `{prefix}{path}:{line}[:col] in {func}` line"));
+        }
+    }
+    (!why.is_empty()).then(|| {
+        format!("{}\n--- stdout ---\n{}\n--- stderr ---\n{}", why.join("; "), tail(&out.stdout, 20), tail(&out.stderr, 80))
+    })
+}
+
+/// The `WARNING:` headers (without the pid) and SUMMARY lines (without columns) of a
+/// run: what umbra and stock TSan must agree on.
+fn headline(stderr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in stderr.lines() {
+        if let Some(w) = l.strip_prefix("WARNING: ThreadSanitizer: ") {
+            out.push(format!("WARNING: {}", w.split(" (pid=").next().unwrap_or(w)));
+        } else if let Some(s) = l.strip_prefix("SUMMARY: ThreadSanitizer: ") {
+            // `KIND FILE:LINE[:COL] in FUNC`: drop the column (gcc's libtsan has none).
+            let words: Vec<String> = s
+                .split(' ')
+                .map(|w| match w.split(':').collect::<Vec<_>>().as_slice() {
+                    [file, line, col] if line.parse::<u32>().is_ok() && col.parse::<u32>().is_ok() => {
+                        format!("{file}:{line}")
+                    }
+                    _ => w.to_string(),
+                })
+                .collect();
+            out.push(format!("SUMMARY: {}", words.join(" ")));
+        }
+    }
+    out
+}
+
+/// Runs `name` on umbra and checks it against its header (and stock TSan's run).
+fn check(name: &str) {
+    let e = expected(name);
+    let out = run_umbra(name, &[]);
+    if let Some(why) = mismatch(name, &e, &out) {
+        panic!("{name}: {why}");
+    }
+    if e.stock {
+        let stock = run_stock(name);
+        assert_eq!(
+            (headline(&out.stderr), out.status),
+            (headline(&stock.stderr), stock.status),
+            "{name}: umbra and stock TSan differ\n--- umbra ---\n{}\n--- stock ---\n{}",
+            tail(&out.stderr, 60),
+            tail(&stock.stderr, 60)
+        );
+    }
+}
+
+/// A run with options that silence the program's one report: exit 0, no report.
+fn check_silenced(name: &str, env: &[(&str, &str)]) {
+    let out = run_umbra(name, env);
+    assert_eq!(out.status, Status::Exited(0), "{name} {env:?}: {}", tail(&out.stderr, 60));
+    assert!(!out.stderr.contains("WARNING: ThreadSanitizer"), "{name} {env:?}: {}", tail(&out.stderr, 60));
+}
+
+fn scratch_file(name: &str, contents: &str) -> PathBuf {
+    let dir = target_dir().join("report-kinds-tmp");
+    fs::create_dir_all(&dir).expect("creating target/report-kinds-tmp");
+    let path = dir.join(format!("{}-{name}", std::process::id()));
+    fs::write(&path, contents).expect("writing a scratch file");
+    path
+}
+
+// ---------------------------------------------------------------------------------------
+// Thread leaks
+
+#[test]
+fn finished_unjoined_thread_is_a_leak() {
+    check("thread_leak");
+}
+
+#[test]
+fn leaks_with_one_creation_stack_are_one_report() {
+    check("thread_leak_similar");
+}
+
+#[test]
+fn joined_threads_are_no_leak() {
+    check("threads_joined");
+}
+
+#[test]
+fn detached_threads_are_no_leak() {
+    check("threads_detached");
+}
+
+#[test]
+fn thread_running_at_exit_is_no_leak() {
+    check("thread_running_at_exit");
+}
+
+#[test]
+fn thread_ending_the_process_after_main_pthread_exit_is_no_leak() {
+    check("main_pthread_exit");
+}
+
+#[test]
+fn leak_is_reported_and_symbolized_after_main_pthread_exit() {
+    check("main_pthread_exit_leak");
+}
+
+#[test]
+fn child_of_a_multithreaded_fork_reports_no_leaks() {
+    check("fork_child_no_leaks");
+}
+
+#[test]
+fn report_thread_leaks_0_and_thread_suppressions_silence_leaks() {
+    check_silenced("thread_leak", &[("TSAN_OPTIONS", "report_thread_leaks=0")]);
+    check_silenced("thread_leak", &[("TSAN_OPTIONS", "report_bugs=0")]);
+    let supp = scratch_file("thread.supp", "thread:start_worker\n");
+    let opts = format!("suppressions={}", supp.display());
+    check_silenced("thread_leak", &[("TSAN_OPTIONS", &opts)]);
+    // A suppression of another type does not apply.
+    let supp = scratch_file("race.supp", "race:start_worker\nmutex:start_worker\n");
+    let out = run_umbra("thread_leak", &[("TSAN_OPTIONS", &format!("suppressions={}", supp.display()))]);
+    assert_eq!(out.status, Status::Exited(66), "{}", tail(&out.stderr, 40));
+}
+
+// ---------------------------------------------------------------------------------------
+// Mutex misuse
+
+#[test]
+fn destroying_a_locked_mutex_is_reported_with_its_lock() {
+    check("mutex_destroy_locked");
+    // The destroy's stack comes first, then "and:" and the lock's.
+    let out = run_umbra("mutex_destroy_locked", &[]);
+    let and = out.stderr.find("  and:\n").expect("an `and:` line");
+    let (destroy, lock) = (marker_line("mutex_destroy_locked", "destroy"), marker_line("mutex_destroy_locked", "lock"));
+    let path = source("mutex_destroy_locked").display().to_string();
+    assert!(has_frame(&out.stderr[..and], "main", &path, destroy), "{}", out.stderr);
+    assert!(has_frame(&out.stderr[and..], "main", &path, lock), "{}", out.stderr);
+}
+
+#[test]
+fn destroying_a_locked_spinlock_is_reported() {
+    check("spinlock_destroy_locked");
+}
+
+#[test]
+fn unlocking_an_unlocked_mutex_is_reported() {
+    check("mutex_unlock_unlocked");
+}
+
+#[test]
+fn unlocking_another_threads_mutex_is_reported() {
+    check("mutex_unlock_wrong_thread");
+}
+
+#[test]
+fn lock_taken_while_another_thread_owns_it_is_a_double_lock() {
+    check("mutex_double_lock");
+}
+
+#[test]
+fn read_lock_of_a_write_locked_rwlock_is_reported() {
+    check("rwlock_read_lock_write_locked");
+}
+
+#[test]
+fn unlocking_another_threads_rwlock_is_reported() {
+    check("rwlock_unlock_wrong_thread");
+}
+
+#[test]
+fn recursive_mutex_relocked_by_its_owner_is_not_reported() {
+    check("mutex_recursive");
+}
+
+#[test]
+fn error_checking_mutex_refusing_a_relock_is_not_reported() {
+    check("mutex_errorcheck");
+}
+
+#[test]
+fn concurrent_rwlock_readers_are_not_reported() {
+    check("rwlock_readers");
+}
+
+#[test]
+fn condition_waits_keep_the_mutex_owner() {
+    check("mutex_condvar");
+}
+
+#[test]
+fn mutex_options_and_suppressions_silence_misuse() {
+    check_silenced("mutex_unlock_unlocked", &[("TSAN_OPTIONS", "report_mutex_bugs=0")]);
+    check_silenced("mutex_double_lock", &[("TSAN_OPTIONS", "report_mutex_bugs=0")]);
+    check_silenced("mutex_destroy_locked", &[("TSAN_OPTIONS", "report_destroy_locked=0")]);
+    check_silenced("mutex_destroy_locked", &[("TSAN_OPTIONS", "report_bugs=0")]);
+    let supp = scratch_file("mutex.supp", "mutex:worker\n");
+    let opts = format!("suppressions={}", supp.display());
+    check_silenced("mutex_unlock_wrong_thread", &[("TSAN_OPTIONS", &opts)]);
+}
+
+#[test]
+fn halt_on_error_stops_at_the_first_misuse() {
+    let out = run_umbra("mutex_unlock_unlocked", &[("TSAN_OPTIONS", "halt_on_error=1")]);
+    assert_eq!(out.status, Status::Exited(66), "{}", tail(&out.stderr, 40));
+    assert!(!out.stdout.contains("unlock returned"), "the program went on: {}", out.stdout);
+    assert!(out.stderr.contains("ThreadSanitizer: reported 1 warnings"), "{}", tail(&out.stderr, 40));
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON
+
+/// The JSON lines `json_path` got from a run of `name`.
+fn json_reports(name: &str) -> Vec<serde_json::Value> {
+    let path = scratch_file(&format!("{name}.jsonl"), "");
+    let opts = format!("json_path={}", path.display());
+    let out = run_umbra(name, &[("TSAN_OPTIONS", &opts)]);
+    assert_eq!(out.status, Status::Exited(66), "{}", tail(&out.stderr, 40));
+    let text = fs::read_to_string(&path).expect("the json_path file");
+    let _ = fs::remove_file(&path);
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+}
+
+fn frame_is(frame: &serde_json::Value, func: &str, name: &str, mark: &str) -> bool {
+    frame["function"] == func
+        && frame["file"].as_str().is_some_and(|f| Path::new(f) == source(name))
+        && frame["line"] == marker_line(name, mark) as u64
+}
+
+#[test]
+fn json_has_thread_leaks_and_mutex_misuse() {
+    let leaks = json_reports("thread_leak_similar");
+    assert_eq!(leaks.len(), 1, "{leaks:?}");
+    let r = &leaks[0];
+    assert_eq!(r["kind"], "thread leak");
+    assert!(r["current"].is_null() && r["previous"].is_null(), "{r}");
+    assert_eq!(r["count"], 3);
+    assert_eq!(r["threads"][0]["id"], "T1");
+    assert_eq!(r["threads"][0]["running"], false);
+    assert!(frame_is(&r["threads"][0]["stack"][0], "main", "thread_leak_similar", "create"), "{r}");
+    assert_eq!(r["summary"]["function"], "main");
+
+    let destroy = json_reports("mutex_destroy_locked");
+    assert_eq!(destroy.len(), 1, "{destroy:?}");
+    let r = &destroy[0];
+    assert_eq!(r["kind"], "destroy of a locked mutex");
+    assert_eq!(r["stacks"].as_array().map(Vec::len), Some(2), "{r}");
+    assert!(frame_is(&r["stacks"][0][0], "main", "mutex_destroy_locked", "destroy"), "{r}");
+    assert!(frame_is(&r["stacks"][1][0], "main", "mutex_destroy_locked", "lock"), "{r}");
+    assert_eq!(r["location"]["type"], "stack");
+    assert_eq!(r["mutexes"][0]["id"], "M0");
+    assert!(frame_is(&r["mutexes"][0]["stack"][0], "main", "mutex_destroy_locked", "init"), "{r}");
+    assert_eq!(r["summary"]["line"], marker_line("mutex_destroy_locked", "destroy") as u64);
+}
+
+#[test]
+fn every_program_has_a_test() {
+    let tests = include_str!("report_kinds.rs");
+    for entry in fs::read_dir(workspace_dir().join("tests/report_kinds")).expect("tests/report_kinds") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("c") {
+            continue;
+        }
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("file name");
+        assert!(tests.contains(&format!("(\"{name}\"")), "tests/report_kinds/{name}.c is not run by any test");
+    }
+}
