@@ -54,10 +54,16 @@ fn abs(p: &Path) -> Result<PathBuf, String> {
 /// returns the absolute paths of libumbra.a and libumbra.so.
 fn runtime(opts: &Options) -> Result<(PathBuf, PathBuf), String> {
     if !opts.no_build {
-        eprintln!("umbra bench: building the runtime into {}", opts.rt.display());
+        eprintln!(
+            "umbra bench: building the runtime into {}",
+            opts.rt.display()
+        );
         build_runtime(&opts.rt)?;
     }
-    Ok((abs(&opts.rt.join("libumbra.a"))?, abs(&opts.rt.join("libumbra.so"))?))
+    Ok((
+        abs(&opts.rt.join("libumbra.a"))?,
+        abs(&opts.rt.join("libumbra.so"))?,
+    ))
 }
 
 // ---------------------------------------------------------------------------
@@ -71,7 +77,10 @@ fn compile_c_with(src: &Path, out: &Path, tsan: bool) -> Result<(), String> {
     if tsan {
         c.arg("-fsanitize=thread");
     }
-    c.args(["-g", "-O2", "-pthread"]).arg(src).arg("-o").arg(out);
+    c.args(["-g", "-O2", "-pthread"])
+        .arg(src)
+        .arg("-o")
+        .arg(out);
     run_checked(&mut c).map(|_| ())
 }
 
@@ -88,24 +97,42 @@ pub fn cargo_build(
 ) -> Result<PathBuf, String> {
     let mut c = Command::new("cargo");
     scrub_cargo_env(&mut c);
-    c.current_dir(dir).args(["+nightly", "build", "--release", "--quiet"]);
+    c.current_dir(dir)
+        .args(["+nightly", "build", "--release", "--quiet"]);
     if build_std {
         c.args(["-Zbuild-std", "--target", RUST_TARGET]);
     }
-    c.arg("--target-dir").arg(target_dir).env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
+    c.arg("--target-dir")
+        .arg(target_dir)
+        .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
     for (k, v) in env {
         c.env(k, v);
     }
     run_checked(&mut c)?;
-    Ok(if build_std { target_dir.join(RUST_TARGET).join("release") } else { target_dir.join("release") })
+    Ok(if build_std {
+        target_dir.join(RUST_TARGET).join("release")
+    } else {
+        target_dir.join("release")
+    })
 }
 
 /// Removes what an outer `cargo run` (or the user's shell) exported that would
 /// change how a nested cargo builds, and the TSan environment.
 fn scrub_cargo_env(cmd: &mut Command) {
     const EXACT: &[&str] = &[
-        "CARGO", "RUSTC", "RUSTDOC", "RUSTFLAGS", "RUSTDOCFLAGS", "RUSTC_WRAPPER", "RUSTC_WORKSPACE_WRAPPER",
-        "RUSTUP_TOOLCHAIN", "MAKEFLAGS", "MFLAGS", "LD_PRELOAD", "TSAN_OPTIONS", "UMBRA_OPTIONS",
+        "CARGO",
+        "RUSTC",
+        "RUSTDOC",
+        "RUSTFLAGS",
+        "RUSTDOCFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTUP_TOOLCHAIN",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "LD_PRELOAD",
+        "TSAN_OPTIONS",
+        "UMBRA_OPTIONS",
     ];
     for (key, _) in std::env::vars_os() {
         let Some(name) = key.to_str() else { continue };
@@ -150,14 +177,29 @@ struct Workload {
 
 impl Workload {
     fn label(&self) -> String {
-        format!("{}/{}", if self.lang == Lang::C { "c" } else { "rust" }, self.name)
+        format!(
+            "{}/{}",
+            if self.lang == Lang::C { "c" } else { "rust" },
+            self.name
+        )
     }
 }
 
 /// The order of the table; workloads not named here follow, by name.
 const ORDER: [&str; 13] = [
-    "sweep1", "sweep2", "readshared", "mutex", "atomic_relaxed", "msgpass", "arc", "channel", "spawn", "malloc",
-    "memcpy", "calls", "racy",
+    "sweep1",
+    "sweep2",
+    "readshared",
+    "mutex",
+    "atomic_relaxed",
+    "msgpass",
+    "arc",
+    "channel",
+    "spawn",
+    "malloc",
+    "memcpy",
+    "calls",
+    "racy",
 ];
 
 fn rank(name: &str) -> usize {
@@ -188,14 +230,19 @@ fn build_workloads(opts: &Options, lib_a: &Path) -> Result<Vec<Workload>, String
 
     let cdir = out.join("c");
     fs::create_dir_all(&cdir).map_err(|e| e.to_string())?;
-    let c_names: Vec<String> =
-        names_in(&src.join("c"), "c")?.into_iter().filter(|n| matches(&opts.filter, &format!("c/{n}"))).collect();
+    let c_names: Vec<String> = names_in(&src.join("c"), "c")?
+        .into_iter()
+        .filter(|n| matches(&opts.filter, &format!("c/{n}")))
+        .collect();
     if !c_names.is_empty() {
         eprintln!("umbra bench: gcc -O2 the C workloads, with and without -fsanitize=thread");
     }
     for n in c_names {
         let s = src.join("c").join(format!("{n}.c"));
-        let (plain, tsan) = (cdir.join(format!("{n}-plain")), cdir.join(format!("{n}-tsan")));
+        let (plain, tsan) = (
+            cdir.join(format!("{n}-plain")),
+            cdir.join(format!("{n}-tsan")),
+        );
         compile_c_with(&s, &plain, false)?;
         compile_c_with(&s, &tsan, true)?;
         list.push(Workload {
@@ -216,14 +263,27 @@ fn build_workloads(opts: &Options, lib_a: &Path) -> Result<Vec<Workload>, String
         let plain = cargo_build(&rdir, &out.join("rust-plain"), &[], false, &[])?;
         let tsan = ["-Zsanitizer=thread".to_string()];
         let stock = cargo_build(&rdir, &out.join("rust-stock"), &tsan, true, &[])?;
-        let umbra_flags =
-            [tsan[0].clone(), "-Zexternal-clangrt".into(), format!("-Clink-arg={}", lib_a.display())];
-        let umbra = cargo_build(&rdir, &out.join("rust-umbra"), &umbra_flags, true, &[("UMBRA_RT_ARCHIVE", lib_a)])?;
+        let umbra_flags = [
+            tsan[0].clone(),
+            "-Zexternal-clangrt".into(),
+            format!("-Clink-arg={}", lib_a.display()),
+        ];
+        let umbra = cargo_build(
+            &rdir,
+            &out.join("rust-umbra"),
+            &umbra_flags,
+            true,
+            &[("UMBRA_RT_ARCHIVE", lib_a)],
+        )?;
         for n in r_names {
             list.push(Workload {
                 lang: Lang::Rust,
                 expect_race: n.starts_with("racy"),
-                bins: [(plain.join(&n), false), (stock.join(&n), false), (umbra.join(&n), false)],
+                bins: [
+                    (plain.join(&n), false),
+                    (stock.join(&n), false),
+                    (umbra.join(&n), false),
+                ],
                 name: n,
             });
         }
@@ -303,7 +363,13 @@ impl Sample {
 
 /// Runs `bin` (stdin closed, stdout and stderr to files under `logs`), killing it
 /// after `timeout`; measures it with wait4.
-fn run_one(bin: &Path, preload: Option<&Path>, logs: &Path, tag: &str, timeout: Duration) -> Result<Sample, String> {
+fn run_one(
+    bin: &Path,
+    preload: Option<&Path>,
+    logs: &Path,
+    tag: &str,
+    timeout: Duration,
+) -> Result<Sample, String> {
     let out_path = logs.join(format!("{tag}.out"));
     let err_path = logs.join(format!("{tag}.err"));
     let stdout = fs::File::create(&out_path).map_err(|e| e.to_string())?;
@@ -316,12 +382,16 @@ fn run_one(bin: &Path, preload: Option<&Path>, logs: &Path, tag: &str, timeout: 
     // runtime); after fork it is only what this process has resident now.
     // SAFETY: the hook does nothing (so it is async-signal-safe).
     unsafe { std::os::unix::process::CommandExt::pre_exec(&mut c, || Ok(())) };
-    c.env_remove("LD_PRELOAD").env_remove("UMBRA_OPTIONS").env("TSAN_OPTIONS", "atexit_sleep_ms=0");
+    c.env_remove("LD_PRELOAD")
+        .env_remove("UMBRA_OPTIONS")
+        .env("TSAN_OPTIONS", "atexit_sleep_ms=0");
     if let Some(so) = preload {
         c.env("LD_PRELOAD", so);
     }
     let start = Instant::now();
-    let child = c.spawn().map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    let child = c
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
     let pid = child.id() as i32;
     let (tx, rx) = mpsc::channel::<()>();
     let dog = std::thread::spawn(move || {
@@ -394,7 +464,11 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     }
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
-    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
 }
 
 fn geomean(v: &[f64]) -> Option<f64> {
@@ -452,19 +526,32 @@ fn check(w: &Workload, samples: &[Vec<Sample>; 3]) -> (String, bool) {
                 _ => !s.ok(),
             };
             if bad {
-                problems.push(format!("{}: {} ({})", rt.name(), s.status, s.stderr_path.display()));
+                problems.push(format!(
+                    "{}: {} ({})",
+                    rt.name(),
+                    s.status,
+                    s.stderr_path.display()
+                ));
                 break;
             }
         }
     }
     let mut verdict = |i: usize| -> Option<bool> {
-        let v: Vec<bool> = samples[i].iter().filter(|s| s.ok()).map(Sample::race).collect();
+        let v: Vec<bool> = samples[i]
+            .iter()
+            .filter(|s| s.ok())
+            .map(Sample::race)
+            .collect();
         if v.is_empty() {
             return None;
         }
         let races = v.iter().filter(|r| **r).count();
         if races != 0 && races != v.len() {
-            problems.push(format!("{}: race in {races} of {} runs", RTS[i].name(), v.len()));
+            problems.push(format!(
+                "{}: race in {races} of {} runs",
+                RTS[i].name(),
+                v.len()
+            ));
         }
         Some(races * 2 > v.len())
     };
@@ -476,7 +563,11 @@ fn check(w: &Workload, samples: &[Vec<Sample>; 3]) -> (String, bool) {
             agree = false;
             problems.push(format!("DISAGREE: stock {}, umbra {}", word(s), word(u)));
         } else if s != w.expect_race {
-            problems.push(format!("both: {} (expected {})", word(s), word(w.expect_race)));
+            problems.push(format!(
+                "both: {} (expected {})",
+                word(s),
+                word(w.expect_race)
+            ));
         }
     }
     if !w.expect_race {
@@ -492,9 +583,14 @@ fn check(w: &Workload, samples: &[Vec<Sample>; 3]) -> (String, bool) {
     if !problems.is_empty() {
         return (problems.join("; "), agree && vs.is_some() && vu.is_some());
     }
-    let reports = |i: usize| median(samples[i].iter().map(|s| s.reports as f64).collect()).unwrap_or(0.0);
+    let reports =
+        |i: usize| median(samples[i].iter().map(|s| s.reports as f64).collect()).unwrap_or(0.0);
     let text = if vs == Some(true) {
-        format!("ok: race (reports stock {} / umbra {})", reports(1), reports(2))
+        format!(
+            "ok: race (reports stock {} / umbra {})",
+            reports(1),
+            reports(2)
+        )
     } else {
         "ok: no race".to_string()
     };
@@ -502,11 +598,23 @@ fn check(w: &Workload, samples: &[Vec<Sample>; 3]) -> (String, bool) {
 }
 
 fn secs(v: Option<f64>) -> String {
-    v.map_or("-".into(), |s| if s < 10.0 { format!("{s:.3}") } else { format!("{s:.1}") })
+    v.map_or("-".into(), |s| {
+        if s < 10.0 {
+            format!("{s:.3}")
+        } else {
+            format!("{s:.1}")
+        }
+    })
 }
 
 fn times(v: Option<f64>) -> String {
-    v.map_or("-".into(), |r| if r < 100.0 { format!("{r:.2}x") } else { format!("{r:.0}x") })
+    v.map_or("-".into(), |r| {
+        if r < 100.0 {
+            format!("{r:.2}x")
+        } else {
+            format!("{r:.0}x")
+        }
+    })
 }
 
 fn mib(v: Option<f64>) -> String {
@@ -514,8 +622,19 @@ fn mib(v: Option<f64>) -> String {
 }
 
 const HEADER: [&str; 13] = [
-    "workload", "plain s", "stock s", "umbra s", "umbra/stock", "stock/plain", "umbra/plain", "cpu u/s", "RSS plain MiB",
-    "RSS stock MiB", "RSS umbra MiB", "RSS u/s", "verdict check",
+    "workload",
+    "plain s",
+    "stock s",
+    "umbra s",
+    "umbra/stock",
+    "stock/plain",
+    "umbra/plain",
+    "cpu u/s",
+    "RSS plain MiB",
+    "RSS stock MiB",
+    "RSS umbra MiB",
+    "RSS u/s",
+    "verdict check",
 ];
 
 fn cells(r: &Row) -> Vec<String> {
@@ -537,8 +656,15 @@ fn cells(r: &Row) -> Vec<String> {
 }
 
 fn geomean_cells(label: &str, rows: &[&Row]) -> Vec<String> {
-    let g = |f: &dyn Fn(&Row) -> Option<f64>| geomean(&rows.iter().filter_map(|r| f(r)).collect::<Vec<_>>());
-    let mut v = vec![label.to_string(), String::new(), String::new(), String::new()];
+    let g = |f: &dyn Fn(&Row) -> Option<f64>| {
+        geomean(&rows.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
+    };
+    let mut v = vec![
+        label.to_string(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ];
     v.push(times(g(&Row::umbra_stock)));
     v.push(times(g(&Row::stock_plain)));
     v.push(times(g(&Row::umbra_plain)));
@@ -551,9 +677,16 @@ fn geomean_cells(label: &str, rows: &[&Row]) -> Vec<String> {
 
 fn table_rows(rows: &[Row]) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = rows.iter().map(cells).collect();
-    let good: Vec<&Row> = rows.iter().filter(|r| r.agree && r.wall.iter().all(Option::is_some)).collect();
+    let good: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.agree && r.wall.iter().all(Option::is_some))
+        .collect();
     let c: Vec<&Row> = good.iter().copied().filter(|r| r.lang == Lang::C).collect();
-    let rust: Vec<&Row> = good.iter().copied().filter(|r| r.lang == Lang::Rust).collect();
+    let rust: Vec<&Row> = good
+        .iter()
+        .copied()
+        .filter(|r| r.lang == Lang::Rust)
+        .collect();
     if !c.is_empty() && !rust.is_empty() {
         out.push(geomean_cells("geomean C", &c));
         out.push(geomean_cells("geomean Rust", &rust));
@@ -588,7 +721,18 @@ fn text_table(rows: &[Vec<String>]) -> String {
 
 fn md_table(rows: &[Vec<String>]) -> String {
     let mut s = format!("| {} |\n", HEADER.join(" | "));
-    s.push_str(&format!("|{}\n", HEADER.iter().enumerate().map(|(i, _)| if i == 0 || i == HEADER.len() - 1 { "---|" } else { "---:|" }).collect::<String>()));
+    s.push_str(&format!(
+        "|{}\n",
+        HEADER
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i == 0 || i == HEADER.len() - 1 {
+                "---|"
+            } else {
+                "---:|"
+            })
+            .collect::<String>()
+    ));
     for r in rows {
         s.push_str(&format!("| {} |\n", r.join(" | ")));
     }
@@ -598,21 +742,42 @@ fn md_table(rows: &[Vec<String>]) -> String {
 fn machine() -> String {
     let cpu = fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_default();
-    let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let ver = |cmd: &mut Command| run_checked(cmd).ok().and_then(|s| s.lines().next().map(str::to_string)).unwrap_or_default();
+    let n = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let ver = |cmd: &mut Command| {
+        run_checked(cmd)
+            .ok()
+            .and_then(|s| s.lines().next().map(str::to_string))
+            .unwrap_or_default()
+    };
     let gcc = ver(Command::new("gcc").arg("--version"));
     let rustc = ver(Command::new("rustc").args(["+nightly", "--version"]));
-    let commit = ver(Command::new("git").args(["-C"]).arg(workspace()).args(["rev-parse", "--short", "HEAD"]));
+    let commit = ver(Command::new("git").args(["-C"]).arg(workspace()).args([
+        "rev-parse",
+        "--short",
+        "HEAD",
+    ]));
     // Whether the runtime's sources differ from that commit (read-only git query).
     let dirty = !Command::new("git")
         .arg("-C")
         .arg(workspace())
-        .args(["diff", "--quiet", "HEAD", "--", "sys", "shadow", "clocks", "report", "ffi"])
+        .args([
+            "diff", "--quiet", "HEAD", "--", "sys", "shadow", "clocks", "report", "ffi",
+        ])
         .status()
         .is_ok_and(|s| s.success());
-    let dirty = if dirty { " with uncommitted runtime changes" } else { "" };
+    let dirty = if dirty {
+        " with uncommitted runtime changes"
+    } else {
+        ""
+    };
     format!("{cpu}, {n} cores; {gcc}; {rustc}; umbra runtime built from {commit}{dirty}")
 }
 
@@ -621,7 +786,10 @@ pub fn bench(opts: &Options) -> Result<bool, String> {
     let header = machine(); // now: the commit the runtime was just built from
     let workloads = build_workloads(opts, &lib_a)?;
     if workloads.is_empty() {
-        return Err(format!("no workload matches {:?}", opts.filter.as_deref().unwrap_or("")));
+        return Err(format!(
+            "no workload matches {:?}",
+            opts.filter.as_deref().unwrap_or("")
+        ));
     }
     let logs = bench_dir().join("runs");
     fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
@@ -641,7 +809,13 @@ pub fn bench(opts: &Options) -> Result<bool, String> {
                 }
                 let (bin, preload) = &w.bins[i];
                 let tag = format!("{}-{}-{run}", w.label().replace('/', "-"), rt.name());
-                let s = run_one(bin, preload.then_some(so.as_path()), &logs, &tag, opts.timeout)?;
+                let s = run_one(
+                    bin,
+                    preload.then_some(so.as_path()),
+                    &logs,
+                    &tag,
+                    opts.timeout,
+                )?;
                 // A runtime that timed out or crashed once is not run again on this
                 // workload: its later runs would only cost time.
                 given_up[i] = !s.ok() || (*rt == Rt::Plain && s.status != Status::Exited(0));
@@ -650,7 +824,8 @@ pub fn bench(opts: &Options) -> Result<bool, String> {
             eprint!(".");
         }
         let good = |i: usize| samples[i].iter().filter(|s| s.ok()).collect::<Vec<_>>();
-        let med = |i: usize, f: &dyn Fn(&Sample) -> f64| median(good(i).iter().map(|s| f(s)).collect());
+        let med =
+            |i: usize, f: &dyn Fn(&Sample) -> f64| median(good(i).iter().map(|s| f(s)).collect());
         let (check, agree) = check(w, &samples);
         let row = Row {
             label: w.label(),
@@ -683,7 +858,11 @@ pub fn bench(opts: &Options) -> Result<bool, String> {
 
     let mut md = String::new();
     let _ = writeln!(md, "# umbra vs stock ThreadSanitizer: workloads\n");
-    let _ = writeln!(md, "{header}; {} runs per runtime, alternating plain, stock, umbra; medians.\n", opts.runs);
+    let _ = writeln!(
+        md,
+        "{header}; {} runs per runtime, alternating plain, stock, umbra; medians.\n",
+        opts.runs
+    );
     let _ = writeln!(md, "{}", md_table(&table));
     let _ = writeln!(md, "- **plain**: the same source without instrumentation (C: `gcc -O2`; Rust: `cargo build --release`).");
     let _ = writeln!(md, "- **C**: one `gcc -fsanitize=thread -g -O2` binary; stock = gcc's libtsan.so.2 (`TSAN_OPTIONS=atexit_sleep_ms=0`), umbra = the same binary with `LD_PRELOAD=libumbra.so` (libtsan stays loaded but dormant).");
@@ -692,10 +871,25 @@ pub fn bench(opts: &Options) -> Result<bool, String> {
     let _ = writeln!(md, "- Peak RSS is the child's `ru_maxrss` from `wait4`. The child is forked from the harness, whose resident set at the time ({floor:.1} MiB) is a floor under every RSS figure: compare the plain column.");
     let _ = writeln!(md, "- Verdict: a run reports a race if its stderr has `WARNING: ThreadSanitizer:` or it exits 66; the check requires stock and umbra to agree, expects a race only in `racy`, a clean exit everywhere, and the same checksum on stdout as the plain run. Run logs: `target/bench/runs/`.");
     let _ = writeln!(md, "\n## All wall times (s), in run order\n");
-    let _ = writeln!(md, "| workload | plain | stock | umbra |\n|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| workload | plain | stock | umbra |\n|---|---|---|---|"
+    );
     for r in &rows {
-        let f = |v: &Vec<f64>| v.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" ");
-        let _ = writeln!(md, "| {} | {} | {} | {} |", r.label, f(&r.samples[0]), f(&r.samples[1]), f(&r.samples[2]));
+        let f = |v: &Vec<f64>| {
+            v.iter()
+                .map(|x| format!("{x:.3}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            r.label,
+            f(&r.samples[0]),
+            f(&r.samples[1]),
+            f(&r.samples[2])
+        );
     }
     if let Some(dir) = opts.out.parent() {
         if !dir.as_os_str().is_empty() {
@@ -712,16 +906,30 @@ pub fn bench(opts: &Options) -> Result<bool, String> {
 // ---------------------------------------------------------------------------
 
 /// Groups of benches/micro/benches/runtime.rs, run alternately on each runtime.
-const MICRO_GROUPS: [&str; 7] = ["access", "shared", "func", "atomic64", "sync", "heap", "thread"];
+const MICRO_GROUPS: [&str; 7] = [
+    "access", "shared", "func", "atomic64", "sync", "heap", "thread",
+];
 
 /// Builds benches/micro against `flags` (its link of a runtime); returns the
 /// benchmark executable.
-fn build_micro(target_dir: &Path, flags: &[String], env: &[(&str, &Path)]) -> Result<PathBuf, String> {
+fn build_micro(
+    target_dir: &Path,
+    flags: &[String],
+    env: &[(&str, &Path)],
+) -> Result<PathBuf, String> {
     let dir = workspace().join("benches").join("micro");
     let mut c = Command::new("cargo");
     scrub_cargo_env(&mut c);
     c.current_dir(&dir)
-        .args(["+nightly", "bench", "--no-run", "--quiet", "--message-format=json", "--target", RUST_TARGET])
+        .args([
+            "+nightly",
+            "bench",
+            "--no-run",
+            "--quiet",
+            "--message-format=json",
+            "--target",
+            RUST_TARGET,
+        ])
         .arg("--target-dir")
         .arg(target_dir)
         .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
@@ -731,7 +939,9 @@ fn build_micro(target_dir: &Path, flags: &[String], env: &[(&str, &Path)]) -> Re
     let out = run_checked(&mut c)?;
     // The compiler-artifact message of the `runtime` bench names its executable.
     for line in out.lines() {
-        if line.contains("\"reason\":\"compiler-artifact\"") && line.contains("\"name\":\"runtime\"") {
+        if line.contains("\"reason\":\"compiler-artifact\"")
+            && line.contains("\"name\":\"runtime\"")
+        {
             if let Some(i) = line.find("\"executable\":\"") {
                 let rest = &line[i + 14..];
                 if let Some(j) = rest.find('"') {
@@ -748,7 +958,9 @@ fn criterion_results(home: &Path) -> BTreeMap<String, f64> {
     fn num_after(text: &str, key: &str) -> Option<f64> {
         let i = text.find(key)? + key.len();
         let rest = &text[i..];
-        let end = rest.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
+            .unwrap_or(rest.len());
         rest[..end].parse().ok()
     }
     fn walk(dir: &Path, out: &mut BTreeMap<String, f64>) {
@@ -759,8 +971,13 @@ fn criterion_results(home: &Path) -> BTreeMap<String, f64> {
                 if p.file_name().is_some_and(|n| n == "new") {
                     let b = fs::read_to_string(p.join("benchmark.json")).unwrap_or_default();
                     let est = fs::read_to_string(p.join("estimates.json")).unwrap_or_default();
-                    let id = b.find("\"full_id\":\"").map(|i| &b[i + 11..]).and_then(|r| r.split('"').next());
-                    let median = est.find("\"median\":").and_then(|i| num_after(&est[i..], "\"point_estimate\":"));
+                    let id = b
+                        .find("\"full_id\":\"")
+                        .map(|i| &b[i + 11..])
+                        .and_then(|r| r.split('"').next());
+                    let median = est
+                        .find("\"median\":")
+                        .and_then(|i| num_after(&est[i..], "\"point_estimate\":"));
                     if let (Some(id), Some(m)) = (id, median) {
                         out.insert(id.to_string(), m);
                     }
@@ -776,7 +993,13 @@ fn criterion_results(home: &Path) -> BTreeMap<String, f64> {
 }
 
 /// Runs one criterion group of `exe`, echoing its result lines.
-fn run_micro_group(exe: &Path, home: &Path, group: &str, filter: &Option<String>, what: &str) -> Result<(), String> {
+fn run_micro_group(
+    exe: &Path,
+    home: &Path,
+    group: &str,
+    filter: &Option<String>,
+    what: &str,
+) -> Result<(), String> {
     let pattern = match filter {
         Some(f) => format!("^{group}/.*(?:{f})"),
         None => format!("^{group}/"),
@@ -789,7 +1012,9 @@ fn run_micro_group(exe: &Path, home: &Path, group: &str, filter: &Option<String>
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = c.spawn().map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+    let mut child = c
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
     let err = child.stderr.take().unwrap();
     let err_reader = std::thread::spawn(move || {
         let mut s = String::new();
@@ -799,10 +1024,20 @@ fn run_micro_group(exe: &Path, home: &Path, group: &str, filter: &Option<String>
     // Criterion prints "NAME time: [lo mid hi]", or NAME alone on the line before
     // when it is long.
     let mut prev = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok) {
+    for line in BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+    {
         if let Some(i) = line.find("time:") {
-            let name = if line[..i].trim().is_empty() { prev.trim() } else { line[..i].trim() };
-            let est = line[i + 5..].split_whitespace().collect::<Vec<_>>().join(" ");
+            let name = if line[..i].trim().is_empty() {
+                prev.trim()
+            } else {
+                line[..i].trim()
+            };
+            let est = line[i + 5..]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             eprintln!("  [{what}] {name}: {est}");
         }
         prev = line;
@@ -810,7 +1045,9 @@ fn run_micro_group(exe: &Path, home: &Path, group: &str, filter: &Option<String>
     let status = child.wait().map_err(|e| e.to_string())?;
     let err = err_reader.join().unwrap_or_default();
     if !status.success() {
-        return Err(format!("{what} microbenchmarks ({group}) failed: {status}\n{err}"));
+        return Err(format!(
+            "{what} microbenchmarks ({group}) failed: {status}\n{err}"
+        ));
     }
     if err.contains("WARNING: ThreadSanitizer") {
         eprintln!("  [{what}] note: the runtime reported something:\n{err}");
@@ -831,14 +1068,26 @@ pub fn micro(opts: &Options) -> Result<(), String> {
     // The stock side: rustc's own compiler-rt TSan archive, linked whole as rustc
     // itself links it into -Zsanitizer=thread programs.
     let sysroot = run_checked(Command::new("rustc").args(["+nightly", "--print", "sysroot"]))?;
-    let crt = PathBuf::from(sysroot.trim()).join("lib/rustlib").join(RUST_TARGET).join("lib/librustc-nightly_rt.tsan.a");
+    let crt = PathBuf::from(sysroot.trim())
+        .join("lib/rustlib")
+        .join(RUST_TARGET)
+        .join("lib/librustc-nightly_rt.tsan.a");
     let stock = if crt.is_file() {
-        eprintln!("umbra bench --micro: building benches/micro against {}", crt.display());
-        let flags = ["-Clink-arg=-Wl,--whole-archive".to_string(), format!("-Clink-arg={}", crt.display()), "-Clink-arg=-Wl,--no-whole-archive".to_string()];
+        eprintln!(
+            "umbra bench --micro: building benches/micro against {}",
+            crt.display()
+        );
+        let flags = [
+            "-Clink-arg=-Wl,--whole-archive".to_string(),
+            format!("-Clink-arg={}", crt.display()),
+            "-Clink-arg=-Wl,--no-whole-archive".to_string(),
+        ];
         match build_micro(&dir.join("micro-stock"), &flags, &[]) {
             Ok(p) => Some(p),
             Err(e) => {
-                eprintln!("umbra bench --micro: linking against compiler-rt failed, umbra only:\n{e}");
+                eprintln!(
+                    "umbra bench --micro: linking against compiler-rt failed, umbra only:\n{e}"
+                );
                 None
             }
         }
@@ -859,16 +1108,40 @@ pub fn micro(opts: &Options) -> Result<(), String> {
     let (u, s) = (criterion_results(&homes[0]), criterion_results(&homes[1]));
     let ops = |ns: f64| {
         let per_s = 1e9 / ns;
-        if per_s >= 1e6 { format!("{:.1} M", per_s / 1e6) } else { format!("{:.1} k", per_s / 1e3) }
+        if per_s >= 1e6 {
+            format!("{:.1} M", per_s / 1e6)
+        } else {
+            format!("{:.1} k", per_s / 1e3)
+        }
     };
-    let ns = |v: f64| if v < 1000.0 { format!("{v:.2}") } else { format!("{v:.0}") };
+    let ns = |v: f64| {
+        if v < 1000.0 {
+            format!("{v:.2}")
+        } else {
+            format!("{v:.0}")
+        }
+    };
     let mut md = String::from("# umbra vs compiler-rt: entry-point microbenchmarks\n\n");
     let _ = writeln!(md, "{}. criterion medians; one operation per iteration (benches/micro/benches/runtime.rs). The benchmark is not instrumented: it calls the `__tsan_*` entry points directly, linked against libumbra.a or against rustc's compiler-rt TSan archive (whole-archive).\n", header);
     let _ = writeln!(md, "| benchmark | umbra ns/op | umbra ops/s | stock ns/op | stock ops/s | umbra/stock |\n|---|---:|---:|---:|---:|---:|");
-    let mut text = format!("{:<48} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "benchmark", "umbra ns/op", "umbra ops/s", "stock ns/op", "stock ops/s", "umbra/stock");
+    let mut text = format!(
+        "{:<48} {:>12} {:>12} {:>12} {:>12} {:>12}\n",
+        "benchmark", "umbra ns/op", "umbra ops/s", "stock ns/op", "stock ops/s", "umbra/stock"
+    );
     let order: Vec<&String> = {
-        let mut v: Vec<&String> = u.keys().chain(s.keys().filter(|k| !u.contains_key(*k))).collect();
-        v.sort_by_key(|k| (MICRO_GROUPS.iter().position(|g| k.starts_with(&format!("{g}/"))).unwrap_or(99), k.to_string()));
+        let mut v: Vec<&String> = u
+            .keys()
+            .chain(s.keys().filter(|k| !u.contains_key(*k)))
+            .collect();
+        v.sort_by_key(|k| {
+            (
+                MICRO_GROUPS
+                    .iter()
+                    .position(|g| k.starts_with(&format!("{g}/")))
+                    .unwrap_or(99),
+                k.to_string(),
+            )
+        });
         v.dedup();
         v
     };
@@ -879,12 +1152,32 @@ pub fn micro(opts: &Options) -> Result<(), String> {
             (Some(a), Some(b)) => times(Some(a / b)),
             _ => "-".into(),
         };
-        let _ = writeln!(text, "{:<48} {:>12} {:>12} {:>12} {:>12} {:>12}", k, f(a, &ns), f(a, &ops), f(b, &ns), f(b, &ops), ratio);
-        let _ = writeln!(md, "| {k} | {} | {} | {} | {} | {ratio} |", f(a, &ns), f(a, &ops), f(b, &ns), f(b, &ops));
+        let _ = writeln!(
+            text,
+            "{:<48} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            k,
+            f(a, &ns),
+            f(a, &ops),
+            f(b, &ns),
+            f(b, &ops),
+            ratio
+        );
+        let _ = writeln!(
+            md,
+            "| {k} | {} | {} | {} | {} | {ratio} |",
+            f(a, &ns),
+            f(a, &ops),
+            f(b, &ns),
+            f(b, &ops)
+        );
     }
     println!();
     print!("{text}");
-    let out = if opts.out == Path::new(DEFAULT_OUT) { PathBuf::from(DEFAULT_MICRO_OUT) } else { opts.out.clone() };
+    let out = if opts.out == Path::new(DEFAULT_OUT) {
+        PathBuf::from(DEFAULT_MICRO_OUT)
+    } else {
+        opts.out.clone()
+    };
     if let Some(dir) = out.parent() {
         if !dir.as_os_str().is_empty() {
             fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -903,10 +1196,17 @@ pub fn leaf(opts: &Options) -> Result<bool, String> {
     let (_, so) = runtime(opts)?;
     let found = check_leaf_entry_points(&so)?;
     if found.is_empty() {
-        println!("umbra bench --leaf: {} entry points are leaf code in {}", leaf::LEAF_ENTRY_POINTS.len(), so.display());
+        println!(
+            "umbra bench --leaf: {} entry points are leaf code in {}",
+            leaf::LEAF_ENTRY_POINTS.len(),
+            so.display()
+        );
         return Ok(true);
     }
-    println!("umbra bench --leaf: push/pop/call in the fast-path entry points of {}:", so.display());
+    println!(
+        "umbra bench --leaf: push/pop/call in the fast-path entry points of {}:",
+        so.display()
+    );
     for f in &found {
         println!("  {f}");
     }

@@ -23,7 +23,9 @@ const PRIVATE_ONLY: [&str; 1] = ["strlen"];
 
 /// Runs `cmd`; its stdout on success, a message with its stderr on failure.
 pub fn run_checked(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd.output().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
     if !out.status.success() {
         return Err(format!(
             "{:?} failed: {}\n{}",
@@ -76,7 +78,10 @@ fn exported_symbols(archive: &Path) -> Result<Vec<String>, String> {
     out.sort();
     out.dedup();
     if !out.iter().any(|s| s == "__tsan_init") {
-        return Err(format!("no __tsan_init among the symbols of {}", archive.display()));
+        return Err(format!(
+            "no __tsan_init among the symbols of {}",
+            archive.display()
+        ));
     }
     Ok(out)
 }
@@ -88,18 +93,35 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut c = Command::new(cargo);
     c.current_dir(&ws)
-        .args(["build", "--quiet", "-p", "umbra-ffi", "--profile", "runtime", "--target-dir"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "umbra-ffi",
+            "--profile",
+            "runtime",
+            "--target-dir",
+        ])
         .arg(&target)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .env("RUSTFLAGS", "-Ztls-model=initial-exec -Ctarget-cpu=x86-64-v2");
+        .env(
+            "RUSTFLAGS",
+            "-Ztls-model=initial-exec -Ctarget-cpu=x86-64-v2",
+        );
     run_checked(&mut c)?;
     let archive = target.join("runtime").join("libumbra_ffi.a");
 
     let exports = exported_symbols(&archive)?;
     let merged = out.join("umbra-merged.o");
-    run_checked(Command::new("ld").args(["-r", "--whole-archive"]).arg(&archive).arg("-o").arg(&merged))?;
+    run_checked(
+        Command::new("ld")
+            .args(["-r", "--whole-archive"])
+            .arg(&archive)
+            .arg("-o")
+            .arg(&merged),
+    )?;
 
     // Renames common to both artifacts.
     let mut renames: Vec<(String, String)> = Vec::new();
@@ -112,9 +134,14 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     }
     // The personality pointer lives in a COMDAT group named after it; under its own
     // name the program's copy would replace ours and orphan our unwind tables.
-    renames.push(("DW.ref.rust_eh_personality".into(), "DW.ref.umbra_rust_eh_personality".into()));
-    let passthrough: Vec<String> =
-        exports.iter().filter_map(|s| s.strip_prefix("umbra_pass_").map(str::to_string)).collect();
+    renames.push((
+        "DW.ref.rust_eh_personality".into(),
+        "DW.ref.umbra_rust_eh_personality".into(),
+    ));
+    let passthrough: Vec<String> = exports
+        .iter()
+        .filter_map(|s| s.strip_prefix("umbra_pass_").map(str::to_string))
+        .collect();
     let abi: Vec<String> = exports
         .iter()
         .filter(|s| !s.starts_with("umbra_pass_") && !s.starts_with("umbra_export_"))
@@ -128,8 +155,13 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     let lib_a = out.join("libumbra.a");
     let new_a = out.join("libumbra.a.new");
     let _ = std::fs::remove_file(&new_a);
-    run_checked(Command::new("llvm-ar-14").args(["rcsD"]).arg(&new_a).arg(&obj_a))
-        .or_else(|_| run_checked(Command::new("gcc-ar").arg("rcsD").arg(&new_a).arg(&obj_a)))?;
+    run_checked(
+        Command::new("llvm-ar-14")
+            .args(["rcsD"])
+            .arg(&new_a)
+            .arg(&obj_a),
+    )
+    .or_else(|_| run_checked(Command::new("gcc-ar").arg("rcsD").arg(&new_a).arg(&obj_a)))?;
     replace_if_changed(&new_a, &lib_a)?;
 
     // libumbra.so: the ABI plus the pass-through trampolines under libc's names.
@@ -141,10 +173,18 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     keep_so.extend(passthrough.iter().cloned());
     let obj_so = out.join("umbra-shared.o");
     objcopy(&merged, &obj_so, &renames_so, &keep_so, out)?;
-    run_checked(Command::new("cc")
-        .args(["-shared", "-nostartfiles", "-Wl,-Bsymbolic", "-Wl,-z,nodelete", "-o"])
-        .arg(out.join("libumbra.so.new"))
-        .arg(&obj_so))?;
+    run_checked(
+        Command::new("cc")
+            .args([
+                "-shared",
+                "-nostartfiles",
+                "-Wl,-Bsymbolic",
+                "-Wl,-z,nodelete",
+                "-o",
+            ])
+            .arg(out.join("libumbra.so.new"))
+            .arg(&obj_so),
+    )?;
     replace_if_changed(&out.join("libumbra.so.new"), &out.join("libumbra.so"))?;
     for f in [&merged, &obj_a, &obj_so] {
         let _ = std::fs::remove_file(f);
@@ -168,7 +208,13 @@ fn replace_if_changed(new: &Path, dest: &Path) -> Result<(), String> {
 
 /// Renames symbols, re-links so renamed references meet their definitions, then
 /// makes everything but `keep` local.
-fn objcopy(input: &Path, output: &Path, renames: &[(String, String)], keep: &[String], dir: &Path) -> Result<(), String> {
+fn objcopy(
+    input: &Path,
+    output: &Path,
+    renames: &[(String, String)],
+    keep: &[String],
+    dir: &Path,
+) -> Result<(), String> {
     let redefine = dir.join("umbra-redefine.txt");
     let keepf = dir.join("umbra-keep.txt");
     let renamed = dir.join("umbra-renamed.o");
@@ -176,9 +222,25 @@ fn objcopy(input: &Path, output: &Path, renames: &[(String, String)], keep: &[St
     let r: String = renames.iter().map(|(a, b)| format!("{a} {b}\n")).collect();
     std::fs::write(&redefine, r).map_err(|e| e.to_string())?;
     std::fs::write(&keepf, keep.join("\n") + "\n").map_err(|e| e.to_string())?;
-    run_checked(Command::new("objcopy").arg(format!("--redefine-syms={}", redefine.display())).arg(input).arg(&renamed))?;
-    run_checked(Command::new("ld").arg("-r").arg(&renamed).arg("-o").arg(&relinked))?;
-    run_checked(Command::new("objcopy").arg(format!("--keep-global-symbols={}", keepf.display())).arg(&relinked).arg(output))?;
+    run_checked(
+        Command::new("objcopy")
+            .arg(format!("--redefine-syms={}", redefine.display()))
+            .arg(input)
+            .arg(&renamed),
+    )?;
+    run_checked(
+        Command::new("ld")
+            .arg("-r")
+            .arg(&renamed)
+            .arg("-o")
+            .arg(&relinked),
+    )?;
+    run_checked(
+        Command::new("objcopy")
+            .arg(format!("--keep-global-symbols={}", keepf.display()))
+            .arg(&relinked)
+            .arg(output),
+    )?;
     for f in [redefine, keepf, renamed, relinked] {
         let _ = std::fs::remove_file(f);
     }

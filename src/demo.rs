@@ -15,27 +15,49 @@ pub struct Outcome {
 }
 
 fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples").join("demo")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join("demo")
 }
 
 /// Compiles a C program with gcc's ThreadSanitizer instrumentation.
 pub fn compile_c(src: &Path, out: &Path) -> Result<(), String> {
-    run_checked(Command::new("gcc").args(["-fsanitize=thread", "-g", "-O1", "-pthread"]).arg(src).arg("-o").arg(out))
-        .map(|_| ())
+    run_checked(
+        Command::new("gcc")
+            .args(["-fsanitize=thread", "-g", "-O1", "-pthread"])
+            .arg(src)
+            .arg("-o")
+            .arg(out),
+    )
+    .map(|_| ())
 }
 
 /// Builds the Rust demo package against `libumbra.a`; returns its binary dir.
 pub fn build_rust_package(dir: &Path, rt: &Path, target_dir: &Path) -> Result<PathBuf, String> {
-    let lib = std::fs::canonicalize(rt.join("libumbra.a")).map_err(|e| format!("libumbra.a: {e}"))?;
+    let lib =
+        std::fs::canonicalize(rt.join("libumbra.a")).map_err(|e| format!("libumbra.a: {e}"))?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run_checked(
         Command::new(cargo)
             .current_dir(dir)
-            .args(["build", "--quiet", "-Zbuild-std", "--target", "x86_64-unknown-linux-gnu", "--target-dir"])
+            .args([
+                "build",
+                "--quiet",
+                "-Zbuild-std",
+                "--target",
+                "x86_64-unknown-linux-gnu",
+                "--target-dir",
+            ])
             .arg(target_dir)
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("CARGO_BUILD_RUSTFLAGS")
-            .env("RUSTFLAGS", format!("-Zsanitizer=thread -Zexternal-clangrt -Clink-arg={}", lib.display())),
+            .env(
+                "RUSTFLAGS",
+                format!(
+                    "-Zsanitizer=thread -Zexternal-clangrt -Clink-arg={}",
+                    lib.display()
+                ),
+            ),
     )?;
     Ok(target_dir.join("x86_64-unknown-linux-gnu").join("debug"))
 }
@@ -47,10 +69,16 @@ pub fn run_under(prog: &Path, preload: Option<&Path>) -> Result<Outcome, String>
     if let Some(p) = preload {
         c.env("LD_PRELOAD", p);
     }
-    let out = c.output().map_err(|e| format!("cannot run {}: {e}", prog.display()))?;
+    let out = c
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", prog.display()))?;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     Ok(Outcome {
-        name: prog.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+        name: prog
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned(),
         exit: out.status.code().unwrap_or(-1),
         reports: stderr.matches("WARNING: ThreadSanitizer:").count(),
         stderr,
@@ -90,9 +118,16 @@ pub fn demo(rt: &Path) -> Result<(), String> {
             print!("{}", r.stderr);
         }
     }
-    println!("\n{:<12} {:>8} {:>6}  verdict", "program", "reports", "exit");
+    println!(
+        "\n{:<12} {:>8} {:>6}  verdict",
+        "program", "reports", "exit"
+    );
     for r in &results {
-        let verdict = if r.reports > 0 { "data race reported" } else { "no race" };
+        let verdict = if r.reports > 0 {
+            "data race reported"
+        } else {
+            "no race"
+        };
         println!("{:<12} {:>8} {:>6}  {}", r.name, r.reports, r.exit, verdict);
     }
     Ok(())

@@ -64,7 +64,9 @@ fn resolve(prog: &str) -> Option<PathBuf> {
     if prog.contains('/') {
         return Some(PathBuf::from(prog));
     }
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(prog)).find(|p| p.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
 }
 
 struct Section {
@@ -108,13 +110,18 @@ impl Elf {
         if &header[..4] != b"\x7fELF" || header[4] != 2 || header[5] != 1 {
             return Err("not a little-endian ELF64 file".into());
         }
-        let (shoff, shentsize, shnum, shstrndx) =
-            (u64_at(&header, 0x28), u16_at(&header, 0x3a) as usize, u16_at(&header, 0x3c) as usize, u16_at(&header, 0x3e) as usize);
+        let (shoff, shentsize, shnum, shstrndx) = (
+            u64_at(&header, 0x28),
+            u16_at(&header, 0x3a) as usize,
+            u16_at(&header, 0x3c) as usize,
+            u16_at(&header, 0x3e) as usize,
+        );
         if shentsize < 64 || shnum == 0 {
             return Err("no section headers".into());
         }
         let mut table = vec![0u8; shentsize * shnum];
-        file.seek(SeekFrom::Start(shoff)).map_err(|e| e.to_string())?;
+        file.seek(SeekFrom::Start(shoff))
+            .map_err(|e| e.to_string())?;
         file.read_exact(&mut table).map_err(|e| e.to_string())?;
         let sections: Vec<Section> = table
             .chunks_exact(shentsize)
@@ -126,7 +133,11 @@ impl Elf {
                 link: u32_at(s, 0x28),
             })
             .collect();
-        let mut elf = Elf { file, sections, names: Vec::new() };
+        let mut elf = Elf {
+            file,
+            sections,
+            names: Vec::new(),
+        };
         if shstrndx < elf.sections.len() {
             elf.names = elf.contents(shstrndx).unwrap_or_default();
         }
@@ -139,7 +150,9 @@ impl Elf {
             return Err("section too large".into());
         }
         let mut buf = vec![0u8; s.size as usize];
-        self.file.seek(SeekFrom::Start(s.offset)).map_err(|e| e.to_string())?;
+        self.file
+            .seek(SeekFrom::Start(s.offset))
+            .map_err(|e| e.to_string())?;
         self.file.read_exact(&mut buf).map_err(|e| e.to_string())?;
         Ok(buf)
     }
@@ -158,7 +171,9 @@ impl Elf {
             if kind != SHT_SYMTAB && kind != SHT_DYNSYM {
                 continue;
             }
-            let (Ok(symbols), Ok(strings)) = (self.contents(i), self.contents(link)) else { continue };
+            let (Ok(symbols), Ok(strings)) = (self.contents(i), self.contents(link)) else {
+                continue;
+            };
             for sym in symbols.chunks_exact(24) {
                 if u16_at(sym, 6) == 0 {
                     continue;
@@ -174,7 +189,8 @@ impl Elf {
 
     /// The `.comment` section (compiler identification strings), or "".
     fn comment(&mut self) -> String {
-        let index = (0..self.sections.len()).find(|&i| self.section_name(&self.sections[i]) == b".comment");
+        let index =
+            (0..self.sections.len()).find(|&i| self.section_name(&self.sections[i]) == b".comment");
         index
             .and_then(|i| self.contents(i).ok())
             .map(|c| String::from_utf8_lossy(&c).replace('\0', "\n"))
@@ -194,15 +210,24 @@ mod tests {
         let src = dir.join("p.c");
         std::fs::write(&src, "int x; int main(void) { x = 1; return 0; }\n").ok()?;
         let out = dir.join(name);
-        let ok = Command::new(compiler).args(args).arg(&src).arg("-o").arg(&out).status().ok()?.success();
+        let ok = Command::new(compiler)
+            .args(args)
+            .arg(&src)
+            .arg("-o")
+            .arg(&out)
+            .status()
+            .ok()?
+            .success();
         ok.then_some(out)
     }
 
     #[test]
     fn gcc_shared_libtsan_is_fine_static_is_detected() {
-        let shared = compile("gcc", &["-fsanitize=thread"], "shared").expect("gcc -fsanitize=thread");
+        let shared =
+            compile("gcc", &["-fsanitize=thread"], "shared").expect("gcc -fsanitize=thread");
         assert_eq!(static_stock_runtime(shared.to_str().unwrap()), None);
-        let stat = compile("gcc", &["-fsanitize=thread", "-static-libtsan"], "static").expect("gcc -static-libtsan");
+        let stat = compile("gcc", &["-fsanitize=thread", "-static-libtsan"], "static")
+            .expect("gcc -static-libtsan");
         let msg = static_stock_runtime(stat.to_str().unwrap()).expect("detected");
         assert!(msg.contains("without -static-libtsan"), "{msg}");
     }
@@ -215,7 +240,12 @@ mod tests {
         };
         let msg = static_stock_runtime(stat.to_str().unwrap()).expect("detected");
         assert!(msg.contains("-shared-libsan"), "{msg}");
-        let shared = compile("clang-16", &["-fsanitize=thread", "-shared-libsan"], "clang-shared").expect("clang -shared-libsan");
+        let shared = compile(
+            "clang-16",
+            &["-fsanitize=thread", "-shared-libsan"],
+            "clang-shared",
+        )
+        .expect("clang -shared-libsan");
         assert_eq!(static_stock_runtime(shared.to_str().unwrap()), None);
     }
 

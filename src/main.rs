@@ -18,7 +18,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "umbra", about = "A ThreadSanitizer-compatible data-race detector runtime", version)]
+#[command(
+    name = "umbra",
+    about = "A ThreadSanitizer-compatible data-race detector runtime",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -84,7 +88,10 @@ fn main() -> ExitCode {
     match cli.cmd {
         Cmd::Build { out } => match build::build_runtime(&out) {
             Ok(()) => {
-                eprintln!("umbra: wrote {0}/libumbra.a and {0}/libumbra.so", out.display());
+                eprintln!(
+                    "umbra: wrote {0}/libumbra.a and {0}/libumbra.so",
+                    out.display()
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -92,14 +99,25 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Cmd::Demo { rt } => match rust_src::ensure(&rust_src::nightly_toolchain()).and_then(|_| demo::demo(&rt)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("umbra demo: {e}");
-                ExitCode::FAILURE
+        Cmd::Demo { rt } => {
+            match rust_src::ensure(&rust_src::nightly_toolchain()).and_then(|_| demo::demo(&rt)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("umbra demo: {e}");
+                    ExitCode::FAILURE
+                }
             }
-        },
-        Cmd::Bench { runs, filter, out, rt, no_build, timeout, micro, leaf } => {
+        }
+        Cmd::Bench {
+            runs,
+            filter,
+            out,
+            rt,
+            no_build,
+            timeout,
+            micro,
+            leaf,
+        } => {
             let opts = bench::Options {
                 runs: runs.max(1),
                 filter,
@@ -109,7 +127,10 @@ fn main() -> ExitCode {
                 timeout: std::time::Duration::from_secs(timeout),
             };
             // The Rust workloads are built with `cargo +nightly ... -Zbuild-std`.
-            if let Err(e) = (!micro && !leaf).then(|| rust_src::ensure("nightly")).transpose() {
+            if let Err(e) = (!micro && !leaf)
+                .then(|| rust_src::ensure("nightly"))
+                .transpose()
+            {
                 eprintln!("umbra bench: {e}");
                 return ExitCode::FAILURE;
             }
@@ -130,7 +151,10 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Run { rt, prog } => {
-            if let Some(message) = detect::static_stock_runtime(&prog[0]) { eprintln!("{message}"); return ExitCode::from(2); }
+            if let Some(message) = detect::static_stock_runtime(&prog[0]) {
+                eprintln!("{message}");
+                return ExitCode::from(2);
+            }
             if !rt.join("libumbra.so").exists() {
                 if let Err(e) = build::build_runtime(&rt) {
                     eprintln!("umbra: build failed: {e}");
@@ -138,7 +162,10 @@ fn main() -> ExitCode {
                 }
             }
             let so = std::fs::canonicalize(rt.join("libumbra.so")).expect("libumbra.so");
-            let status = std::process::Command::new(&prog[0]).args(&prog[1..]).env("LD_PRELOAD", so).status();
+            let status = std::process::Command::new(&prog[0])
+                .args(&prog[1..])
+                .env("LD_PRELOAD", so)
+                .status();
             match status {
                 Ok(s) => ExitCode::from(s.code().unwrap_or(1) as u8),
                 Err(e) => {

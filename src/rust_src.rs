@@ -24,7 +24,10 @@ pub struct Tools {
 
 impl Default for Tools {
     fn default() -> Tools {
-        Tools { rustc: "rustc".into(), rustup: "rustup".into() }
+        Tools {
+            rustc: "rustc".into(),
+            rustup: "rustup".into(),
+        }
     }
 }
 
@@ -48,7 +51,9 @@ pub fn nightly_toolchain() -> String {
 pub fn nightly_toolchain_from(rustup_toolchain: Option<String>) -> String {
     match rustup_toolchain {
         Some(tc) if tc.starts_with("nightly") => {
-            let host = ["-x86_64-", "-aarch64-", "-i686-", "-riscv64gc-"].iter().find_map(|a| tc.find(a));
+            let host = ["-x86_64-", "-aarch64-", "-i686-", "-riscv64gc-"]
+                .iter()
+                .find_map(|a| tc.find(a));
             tc[..host.unwrap_or(tc.len())].to_owned()
         }
         _ => "nightly".to_owned(),
@@ -61,17 +66,25 @@ pub fn ensure(toolchain: &str) -> Result<Outcome, String> {
     // Two threads of one process (the test harness) must not run rustup at once.
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    ensure_with(&Tools::default(), toolchain, &mut |line| eprintln!("{line}"))
+    ensure_with(&Tools::default(), toolchain, &mut |line| {
+        eprintln!("{line}")
+    })
 }
 
 /// [`ensure`] with the given programs; `say` gets the line announcing an install.
-pub fn ensure_with(tools: &Tools, toolchain: &str, say: &mut dyn FnMut(&str)) -> Result<Outcome, String> {
+pub fn ensure_with(
+    tools: &Tools,
+    toolchain: &str,
+    say: &mut dyn FnMut(&str),
+) -> Result<Outcome, String> {
     let add = format!("rustup component add rust-src --toolchain {toolchain}");
     let sysroot = sysroot(tools, toolchain)?;
     if sysroot.join(SENTINEL).is_file() {
         return Ok(Outcome::Present);
     }
-    say(&format!("umbra: installing rust-src for the {toolchain} toolchain (needed for -Zbuild-std)"));
+    say(&format!(
+        "umbra: installing rust-src for the {toolchain} toolchain (needed for -Zbuild-std)"
+    ));
     let out = Command::new(&tools.rustup)
         .args(["component", "add", "rust-src", "--toolchain", toolchain])
         .env_remove("RUSTUP_TOOLCHAIN")
@@ -79,15 +92,26 @@ pub fn ensure_with(tools: &Tools, toolchain: &str, say: &mut dyn FnMut(&str)) ->
     let failure = match out {
         Err(e) if e.kind() == ErrorKind::NotFound => {
             return Err(format!(
-                "the {toolchain} toolchain has no rust-src (needed for -Zbuild-std) and rustup is not \
+            "the {toolchain} toolchain has no rust-src (needed for -Zbuild-std) and rustup is not \
                  installed; install rustup (https://rustup.rs), then run: {add}"
-            ))
+        ))
         }
         Err(e) => format!("cannot run rustup: {e}"),
         Ok(out) if !out.status.success() => {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            let last = stderr.lines().rev().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").to_owned();
-            format!("rustup failed ({}{}{})", out.status, if last.is_empty() { "" } else { ": " }, last)
+            let last = stderr
+                .lines()
+                .rev()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("")
+                .to_owned();
+            format!(
+                "rustup failed ({}{}{})",
+                out.status,
+                if last.is_empty() { "" } else { ": " },
+                last
+            )
         }
         Ok(_) => String::new(),
     };
@@ -100,7 +124,9 @@ pub fn ensure_with(tools: &Tools, toolchain: &str, say: &mut dyn FnMut(&str)) ->
     } else {
         failure
     };
-    Err(format!("installing rust-src for the {toolchain} toolchain failed: {why}; run: {add}"))
+    Err(format!(
+        "installing rust-src for the {toolchain} toolchain failed: {why}; run: {add}"
+    ))
 }
 
 /// `rustc --print sysroot` of `toolchain`.
@@ -111,11 +137,17 @@ fn sysroot(tools: &Tools, toolchain: &str) -> Result<PathBuf, String> {
         .env("RUSTUP_TOOLCHAIN", toolchain)
         .env_remove("RUSTC")
         .output()
-        .map_err(|e| format!("cannot run rustc ({e}); umbra needs a nightly Rust toolchain: {install}"))?;
+        .map_err(|e| {
+            format!("cannot run rustc ({e}); umbra needs a nightly Rust toolchain: {install}")
+        })?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     if !out.status.success() || text.is_empty() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let first = stderr.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("failed");
+        let first = stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("failed");
         return Err(format!("the {toolchain} toolchain is not usable (rustc --print sysroot: {first}); run: {install}"));
     }
     Ok(Path::new(&text).to_path_buf())

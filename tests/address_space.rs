@@ -24,10 +24,20 @@ fn compile(name: &str) -> PathBuf {
     let dir = target_dir().join("address-space-c");
     fs::create_dir_all(&dir).unwrap();
     let out = dir.join(name);
-    let src = workspace_dir().join("tests/address_space").join(format!("{name}.c"));
+    let src = workspace_dir()
+        .join("tests/address_space")
+        .join(format!("{name}.c"));
     let mut cmd = Command::new("gcc");
-    cmd.args(["-fsanitize=thread", "-g", "-O1", "-pthread"]).arg(&src).arg("-o").arg(&out);
-    run_checked(&mut cmd, COMPILE_TIMEOUT, &format!("compiling {}", src.display())).unwrap_or_else(|e| panic!("{e}"));
+    cmd.args(["-fsanitize=thread", "-g", "-O1", "-pthread"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out);
+    run_checked(
+        &mut cmd,
+        COMPILE_TIMEOUT,
+        &format!("compiling {}", src.display()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     out
 }
 
@@ -37,14 +47,25 @@ fn run_umbra(name: &str, options: &str, timeout: Duration) -> Output {
     let rt = umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
     let binary = compile(name);
     let mut cmd = Command::new(&binary);
-    cmd.env("LD_PRELOAD", rt.join("libumbra.so")).env("UMBRA_OPTIONS", options).env_remove("TSAN_OPTIONS");
+    cmd.env("LD_PRELOAD", rt.join("libumbra.so"))
+        .env("UMBRA_OPTIONS", options)
+        .env_remove("TSAN_OPTIONS");
     let start = Instant::now();
     let out = run(&mut cmd, timeout).unwrap();
     println!("{name}: {:?} wall under umbra", start.elapsed());
-    println!("--- stdout ---\n{}--- stderr ---\n{}", out.stdout, out.stderr);
-    assert!(out.status != Status::TimedOut, "{name} did not finish within {timeout:?}");
+    println!(
+        "--- stdout ---\n{}--- stderr ---\n{}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.status != Status::TimedOut,
+        "{name} did not finish within {timeout:?}"
+    );
     assert_eq!(out.status, Status::Exited(0), "{name} failed");
-    assert!(!out.stderr.contains("ThreadSanitizer"), "{name} reported something");
+    assert!(
+        !out.stderr.contains("ThreadSanitizer"),
+        "{name} reported something"
+    );
     out
 }
 
@@ -61,8 +82,16 @@ fn value(text: &str, key: &str) -> u64 {
 fn huge_reservations_cost_what_they_touch() {
     let out = run_umbra("reserve_64g", "", Duration::from_secs(20));
     let hwm = value(&out.stdout, "VmHWM_kB");
-    println!("wall {} ms, peak RSS {} MiB", value(&out.stdout, "wall_ms"), hwm >> 10);
-    assert!(hwm < 200 << 10, "peak RSS {} MiB: shadow was committed for untouched memory", hwm >> 10);
+    println!(
+        "wall {} ms, peak RSS {} MiB",
+        value(&out.stdout, "wall_ms"),
+        hwm >> 10
+    );
+    assert!(
+        hwm < 200 << 10,
+        "peak RSS {} MiB: shadow was committed for untouched memory",
+        hwm >> 10
+    );
 }
 
 #[test]
@@ -74,5 +103,9 @@ fn freed_memory_gives_its_shadow_back() {
     println!("final RSS {} MiB, peak RSS {} MiB", rss >> 10, hwm >> 10);
     // The unfixed runtime ended at about 300 MiB: freed markers over every byte of
     // every block ever freed.
-    assert!(rss < 100 << 10, "final RSS {} MiB: the shadow of freed blocks was kept", rss >> 10);
+    assert!(
+        rss < 100 << 10,
+        "final RSS {} MiB: the shadow of freed blocks was kept",
+        rss >> 10
+    );
 }

@@ -58,8 +58,17 @@ fn cargo_umbra_env(dir: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Output
     for (key, _) in std::env::vars_os() {
         let Some(name) = key.to_str() else { continue };
         if (name.starts_with("CARGO_") && name != "CARGO_HOME")
-            || ["CARGO", "RUSTC", "RUSTDOC", "RUSTFLAGS", "RUSTDOCFLAGS", "RUSTUP_TOOLCHAIN", "MAKEFLAGS", "MFLAGS"]
-                .contains(&name)
+            || [
+                "CARGO",
+                "RUSTC",
+                "RUSTDOC",
+                "RUSTFLAGS",
+                "RUSTDOCFLAGS",
+                "RUSTUP_TOOLCHAIN",
+                "MAKEFLAGS",
+                "MFLAGS",
+            ]
+            .contains(&name)
             || name.ends_with("TSAN_OPTIONS")
             || name == "UMBRA_OPTIONS"
             || name == "LD_PRELOAD"
@@ -83,7 +92,11 @@ fn show(output: &Output) -> String {
 /// The lines of `file` marked `// RACE`.
 fn race_lines(file: &PathBuf) -> Vec<u32> {
     let text = std::fs::read_to_string(file).unwrap();
-    (1..).zip(text.lines()).filter(|(_, l)| l.contains("// RACE")).map(|(n, _)| n).collect()
+    (1..)
+        .zip(text.lines())
+        .filter(|(_, l)| l.contains("// RACE"))
+        .map(|(n, _)| n)
+        .collect()
 }
 
 /// For each access stack of the reports in `stderr` (`  Write of size ...`,
@@ -115,16 +128,28 @@ fn access_lines(stderr: &str, file: &str) -> Vec<u32> {
 fn std_frame_lines(stderr: &str) -> usize {
     stderr
         .lines()
-        .filter_map(|l| l.trim_start().strip_prefix('#')?.split_once(' ').map(|(_, rest)| rest))
+        .filter_map(|l| {
+            l.trim_start()
+                .strip_prefix('#')?
+                .split_once(' ')
+                .map(|(_, rest)| rest)
+        })
         .filter(|rest| {
-            ["std::", "core::", "alloc::", "test::", "<std::", "<core::", "<alloc::"].iter().any(|p| rest.starts_with(p))
+            [
+                "std::", "core::", "alloc::", "test::", "<std::", "<core::", "<alloc::",
+            ]
+            .iter()
+            .any(|p| rest.starts_with(p))
         })
         .count()
 }
 
 /// Whether cargo-nextest is installed (the nextest test is skipped otherwise).
 fn nextest_installed() -> bool {
-    Command::new("cargo").args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success())
+    Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -136,7 +161,10 @@ fn racy_crate_fails_with_the_race_reported() {
 
     let output = cargo_umbra(&dir, &["test"]);
     let all = show(&output);
-    assert!(matches!(output.status, Status::Exited(code) if code != 0), "cargo umbra test must fail:\n{all}");
+    assert!(
+        matches!(output.status, Status::Exited(code) if code != 0),
+        "cargo umbra test must fail:\n{all}"
+    );
     assert!(
         output.stderr.contains("(exit status: 66)"),
         "the test binary must exit with umbra's exit code 66:\n{all}"
@@ -144,26 +172,62 @@ fn racy_crate_fails_with_the_race_reported() {
     let parsed = report::parse(&output.stderr, "lib.rs");
     assert_eq!(parsed.reports.len(), 1, "exactly one report:\n{all}");
     assert_eq!(parsed.reports[0].kind, "data race", "{all}");
-    assert_eq!(access_lines(&output.stderr, "racy/src/lib.rs"), expected, "the report names the `// RACE` lines:\n{all}");
-    assert!(output.stderr.contains("cargo umbra: umbra printed 1 report(s)"), "{all}");
+    assert_eq!(
+        access_lines(&output.stderr, "racy/src/lib.rs"),
+        expected,
+        "the report names the `// RACE` lines:\n{all}"
+    );
+    assert!(
+        output
+            .stderr
+            .contains("cargo umbra: umbra printed 1 report(s)"),
+        "{all}"
+    );
     // cargo umbra turns fold_std_frames on: std's thread start, libtest and
     // lang_start are folded into `... N frames in std` lines.
-    assert!(output.stderr.contains(" frames in std\n"), "std frames are folded:\n{all}");
-    assert_eq!(std_frame_lines(&output.stderr), 0, "no std frame printed:\n{all}");
+    assert!(
+        output.stderr.contains(" frames in std\n"),
+        "std frames are folded:\n{all}"
+    );
+    assert_eq!(
+        std_frame_lines(&output.stderr),
+        0,
+        "no std frame printed:\n{all}"
+    );
 
     // The user's own fold_std_frames=0 wins: every frame printed (the binaries are
     // already built; only the test runs again).
     let output = cargo_umbra_env(&dir, &["test"], &[("UMBRA_OPTIONS", "fold_std_frames=0")]);
     let all = show(&output);
-    assert!(output.stderr.contains("WARNING: ThreadSanitizer: data race"), "{all}");
-    assert!(!output.stderr.contains(" frames in std"), "fold_std_frames=0 is respected:\n{all}");
-    assert!(std_frame_lines(&output.stderr) > 5, "std frames printed:\n{all}");
+    assert!(
+        output
+            .stderr
+            .contains("WARNING: ThreadSanitizer: data race"),
+        "{all}"
+    );
+    assert!(
+        !output.stderr.contains(" frames in std"),
+        "fold_std_frames=0 is respected:\n{all}"
+    );
+    assert!(
+        std_frame_lines(&output.stderr) > 5,
+        "std frames printed:\n{all}"
+    );
 
     // `cargo umbra run`: the program's own exit status (66 after a report) passes through.
     let output = cargo_umbra(&dir, &["run", "--bin", "racy"]);
     let all = show(&output);
-    assert_eq!(output.status, Status::Exited(66), "cargo umbra run exits with the program's status:\n{all}");
-    assert!(output.stderr.contains("WARNING: ThreadSanitizer: data race"), "{all}");
+    assert_eq!(
+        output.status,
+        Status::Exited(66),
+        "cargo umbra run exits with the program's status:\n{all}"
+    );
+    assert!(
+        output
+            .stderr
+            .contains("WARNING: ThreadSanitizer: data race"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -172,12 +236,28 @@ fn clean_crate_passes_without_reports() {
     let dir = crate_dir("clean");
     let output = cargo_umbra(&dir, &["test"]);
     let all = show(&output);
-    assert_eq!(output.status, Status::Exited(0), "cargo umbra test must pass:\n{all}");
-    assert!(!output.stderr.contains("WARNING: ThreadSanitizer"), "no report:\n{all}");
-    assert!(output.stdout.contains("test sharing_without_races ... ok"), "the #[test] ran:\n{all}");
+    assert_eq!(
+        output.status,
+        Status::Exited(0),
+        "cargo umbra test must pass:\n{all}"
+    );
+    assert!(
+        !output.stderr.contains("WARNING: ThreadSanitizer"),
+        "no report:\n{all}"
+    );
+    assert!(
+        output.stdout.contains("test sharing_without_races ... ok"),
+        "the #[test] ran:\n{all}"
+    );
     // The doctest ran too (under umbra: it was linked with libumbra.a like the tests).
-    assert!(output.stderr.contains("Doc-tests clean_fixture"), "doctests ran:\n{all}");
-    assert!(output.stdout.contains("mutex_sum (line "), "the doctest ran:\n{all}");
+    assert!(
+        output.stderr.contains("Doc-tests clean_fixture"),
+        "doctests ran:\n{all}"
+    );
+    assert!(
+        output.stdout.contains("mutex_sum (line "),
+        "the doctest ran:\n{all}"
+    );
     // The build went to the given target dir, for the host target.
     let host_dir = target_dir().join("cargo-umbra-test/x86_64-unknown-linux-gnu/debug");
     assert!(host_dir.is_dir(), "{} exists", host_dir.display());
@@ -196,24 +276,65 @@ fn nextest_runs_tests_under_umbra() {
     let expected = race_lines(&dir.join("src/lib.rs"));
     let output = cargo_umbra(&dir, &["nextest", "run"]);
     let all = show(&output);
-    assert!(matches!(output.status, Status::Exited(code) if code != 0), "cargo umbra nextest run must fail:\n{all}");
-    assert!(output.stderr.contains("FAIL ") && output.stderr.contains("racing_increments"), "{all}");
-    assert!(output.stderr.contains("test failed with exit code 66"), "the test process exits with 66:\n{all}");
+    assert!(
+        matches!(output.status, Status::Exited(code) if code != 0),
+        "cargo umbra nextest run must fail:\n{all}"
+    );
+    assert!(
+        output.stderr.contains("FAIL ") && output.stderr.contains("racing_increments"),
+        "{all}"
+    );
+    assert!(
+        output.stderr.contains("test failed with exit code 66"),
+        "the test process exits with 66:\n{all}"
+    );
     // nextest indents a failed test's output by four spaces.
-    let dedented: Vec<&str> = output.stderr.lines().map(|l| l.strip_prefix("    ").unwrap_or(l)).collect();
+    let dedented: Vec<&str> = output
+        .stderr
+        .lines()
+        .map(|l| l.strip_prefix("    ").unwrap_or(l))
+        .collect();
     let report = dedented.join("\n");
-    assert_eq!(access_lines(&report, "racy/src/lib.rs"), expected, "the report names the `// RACE` lines:\n{all}");
-    assert!(output.stderr.contains("cargo umbra: umbra printed 1 report(s)"), "{all}");
-    assert!(output.stderr.contains(" frames in std\n"), "std frames are folded:\n{all}");
+    assert_eq!(
+        access_lines(&report, "racy/src/lib.rs"),
+        expected,
+        "the report names the `// RACE` lines:\n{all}"
+    );
+    assert!(
+        output
+            .stderr
+            .contains("cargo umbra: umbra printed 1 report(s)"),
+        "{all}"
+    );
+    assert!(
+        output.stderr.contains(" frames in std\n"),
+        "std frames are folded:\n{all}"
+    );
 
     let output = cargo_umbra(&crate_dir("clean"), &["nextest", "run"]);
     let all = show(&output);
-    assert_eq!(output.status, Status::Exited(0), "cargo umbra nextest run must pass:\n{all}");
-    assert!(!output.stderr.contains("WARNING: ThreadSanitizer"), "no report:\n{all}");
-    assert!(output.stderr.contains("PASS ") && output.stderr.contains("sharing_without_races"), "the test ran:\n{all}");
+    assert_eq!(
+        output.status,
+        Status::Exited(0),
+        "cargo umbra nextest run must pass:\n{all}"
+    );
+    assert!(
+        !output.stderr.contains("WARNING: ThreadSanitizer"),
+        "no report:\n{all}"
+    );
+    assert!(
+        output.stderr.contains("PASS ") && output.stderr.contains("sharing_without_races"),
+        "the test ran:\n{all}"
+    );
 
     // A nextest subcommand that builds nothing is refused before anything runs.
     let output = cargo_umbra(&crate_dir("clean"), &["nextest", "show-config"]);
     assert_eq!(output.status, Status::Exited(2), "{}", show(&output));
-    assert!(output.stderr.contains("`cargo umbra nextest` needs one of: run"), "{}", show(&output));
+    assert!(
+        output
+            .stderr
+            .contains("`cargo umbra nextest` needs one of: run"),
+        "{}",
+        show(&output)
+    );
 }

@@ -115,7 +115,9 @@ fn rust_spawn_join_between_readers_every_time_umbra() {
 /// Runs corpus program `name` `default_runs` times on umbra (`UMBRA_CORPUS_REPEATS`
 /// overrides the count); every run must meet the program's expectations.
 fn every_time(lang: Lang, name: &str, default_runs: usize) {
-    let source = lang.source_dir().join(format!("{name}.{}", lang.extension()));
+    let source = lang
+        .source_dir()
+        .join(format!("{name}.{}", lang.extension()));
     let program = Program::parse(lang, &source).unwrap_or_else(|e| panic!("{e}"));
     if !program::selected(&program.label()) {
         println!(

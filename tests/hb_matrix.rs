@@ -17,7 +17,6 @@
 //! `UMBRA_STRESS_FILTER=a,b` runs only scenarios whose `lang LINK NOISE` contains `a`
 //! or `b`.
 
-
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +24,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::exec::{self, parallel_map, Output, Status};
-use common::toolchain::{clang_runtime_dir, rust_binaries, target_dir, umbra_runtime, workspace_dir, Runtime};
+use common::toolchain::{
+    clang_runtime_dir, rust_binaries, target_dir, umbra_runtime, workspace_dir, Runtime,
+};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 const STOCK_ATTEMPTS: usize = 3;
@@ -45,14 +46,18 @@ enum Build {
 }
 
 fn runs_per_scenario() -> usize {
-    std::env::var("UMBRA_STRESS_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(3)
+    std::env::var("UMBRA_STRESS_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3)
 }
 
 fn selected(label: &str) -> bool {
     match std::env::var("UMBRA_STRESS_FILTER") {
-        Ok(filter) if !filter.trim().is_empty() => {
-            filter.split(',').map(str::trim).any(|part| !part.is_empty() && label.contains(part))
-        }
+        Ok(filter) if !filter.trim().is_empty() => filter
+            .split(',')
+            .map(str::trim)
+            .any(|part| !part.is_empty() && label.contains(part)),
         _ => true,
     }
 }
@@ -60,11 +65,16 @@ fn selected(label: &str) -> bool {
 fn compile_c(clang: bool) -> Result<PathBuf, String> {
     let dir = target_dir().join("hb-matrix");
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let binary = dir.join(if clang { "hb_matrix_clang" } else { "hb_matrix_gcc" });
+    let binary = dir.join(if clang {
+        "hb_matrix_clang"
+    } else {
+        "hb_matrix_gcc"
+    });
     let mut cmd = Command::new(if clang { "clang-16" } else { "gcc" });
     if clang {
         let rt = clang_runtime_dir().ok_or("clang-16 with libclang-rt-16-dev is not installed")?;
-        cmd.args(["-shared-libsan", "-mcx16"]).arg(format!("-Wl,-rpath,{}", rt.display()));
+        cmd.args(["-shared-libsan", "-mcx16"])
+            .arg(format!("-Wl,-rpath,{}", rt.display()));
     } else {
         // gcc warns that it does not "support" atomic_thread_fence under TSan; it
         // does emit __tsan_atomic_thread_fence, which umbra models.
@@ -80,7 +90,10 @@ fn compile_c(clang: bool) -> Result<PathBuf, String> {
 
 fn command(build: Build, runtime: Runtime, binary: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(binary);
-    cmd.args(args).env_remove("TSAN_OPTIONS").env_remove("UMBRA_OPTIONS").env_remove("LD_PRELOAD");
+    cmd.args(args)
+        .env_remove("TSAN_OPTIONS")
+        .env_remove("UMBRA_OPTIONS")
+        .env_remove("LD_PRELOAD");
     if runtime == Runtime::Stock {
         cmd.env("TSAN_OPTIONS", "atexit_sleep_ms=0");
     } else if build != Build::Rust {
@@ -95,12 +108,18 @@ struct Scenario {
 }
 
 fn scenarios(binary: &Path) -> Vec<Scenario> {
-    let out = Command::new(binary).arg("--list").env_remove("LD_PRELOAD").output().expect("running --list");
+    let out = Command::new(binary)
+        .arg("--list")
+        .env_remove("LD_PRELOAD")
+        .output()
+        .expect("running --list");
     assert!(out.status.success(), "{} --list failed", binary.display());
     String::from_utf8(out.stdout)
         .expect("utf-8")
         .lines()
-        .map(|l| Scenario { args: l.split_whitespace().map(str::to_owned).collect() })
+        .map(|l| Scenario {
+            args: l.split_whitespace().map(str::to_owned).collect(),
+        })
         .collect()
 }
 
@@ -113,16 +132,32 @@ struct Observed {
 }
 
 fn observe(output: &Output) -> Observed {
-    let line = |key: &str| output.stdout.lines().find_map(|l| l.strip_prefix(key)).map(str::trim);
+    let line = |key: &str| {
+        output
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::trim)
+    };
     let expect = match line("expect:") {
         Some("race") => Verdict::Race,
         Some("clean") => Verdict::Clean,
-        other => panic!("no `expect:` line ({other:?}):\n{}\n{}", output.stdout, output.stderr),
+        other => panic!(
+            "no `expect:` line ({other:?}):\n{}\n{}",
+            output.stdout, output.stderr
+        ),
     };
     let stock_same = line("stock:") == Some("same");
-    let races = output.stderr.matches("WARNING: ThreadSanitizer: data race").count();
+    let races = output
+        .stderr
+        .matches("WARNING: ThreadSanitizer: data race")
+        .count();
     let warnings = output.stderr.matches("WARNING: ThreadSanitizer:").count();
-    let verdict = if races > 0 { Verdict::Race } else { Verdict::Clean };
+    let verdict = if races > 0 {
+        Verdict::Race
+    } else {
+        Verdict::Clean
+    };
     let mut problem = None;
     if line("read") != Some("42") {
         problem = Some(format!("the reader did not read 42 ({:?})", line("read")));
@@ -136,7 +171,12 @@ fn observe(output: &Output) -> Observed {
             problem = Some(format!("{} (expected exit code {code})", output.status));
         }
     }
-    Observed { expect, stock_same, verdict, problem }
+    Observed {
+        expect,
+        stock_same,
+        verdict,
+        problem,
+    }
 }
 
 /// Runs every scenario of one build on umbra (and on stock where it models the
@@ -157,18 +197,30 @@ fn run_matrix(build: Build, binary: &Path, stock_binary: Option<&Path>) -> Vec<S
     let start = Instant::now();
     let failures: Vec<String> = parallel_map(&chosen, |&(scenario, repetition)| {
         let args: Vec<&str> = scenario.args.iter().map(String::as_str).collect();
-        let output = exec::run(&mut command(build, Runtime::Umbra, binary, &args), RUN_TIMEOUT).expect("run");
+        let output = exec::run(
+            &mut command(build, Runtime::Umbra, binary, &args),
+            RUN_TIMEOUT,
+        )
+        .expect("run");
         let seen = observe(&output);
         let mut failure = seen.problem.clone();
         if failure.is_none() && seen.verdict != seen.expect {
-            failure = Some(format!("expected {:?}, umbra said {:?}", seen.expect, seen.verdict));
+            failure = Some(format!(
+                "expected {:?}, umbra said {:?}",
+                seen.expect, seen.verdict
+            ));
         }
         // Stock runs once per scenario, where the scenario says stock models it.
-        if let (Some(stock), true, None, 0) = (stock_binary, seen.stock_same, &failure, repetition) {
+        if let (Some(stock), true, None, 0) = (stock_binary, seen.stock_same, &failure, repetition)
+        {
             failure = stock_disagrees(build, stock, &args, seen.expect);
         }
         failure.map(|f| {
-            format!("{name} {}: {f}\n--- stderr (tail) ---\n{}", args.join(" "), exec::tail(&output.stderr, 30))
+            format!(
+                "{name} {}: {f}\n--- stderr (tail) ---\n{}",
+                args.join(" "),
+                exec::tail(&output.stderr, 30)
+            )
         })
     })
     .into_iter()
@@ -184,10 +236,18 @@ fn run_matrix(build: Build, binary: &Path, stock_binary: Option<&Path>) -> Vec<S
 }
 
 fn stock_disagrees(build: Build, binary: &Path, args: &[&str], expect: Verdict) -> Option<String> {
-    let attempts = if expect == Verdict::Race { STOCK_ATTEMPTS } else { 1 };
+    let attempts = if expect == Verdict::Race {
+        STOCK_ATTEMPTS
+    } else {
+        1
+    };
     let mut last = None;
     for _ in 0..attempts {
-        let output = exec::run(&mut command(build, Runtime::Stock, binary, args), RUN_TIMEOUT).expect("run stock");
+        let output = exec::run(
+            &mut command(build, Runtime::Stock, binary, args),
+            RUN_TIMEOUT,
+        )
+        .expect("run stock");
         let seen = observe(&output);
         if seen.problem.is_none() && seen.verdict == expect {
             return None;
@@ -203,13 +263,27 @@ fn stock_disagrees(build: Build, binary: &Path, args: &[&str], expect: Verdict) 
 }
 
 fn finish(failures: Vec<String>) {
-    assert!(failures.is_empty(), "{} failed runs; the first ones:\n{}", failures.len(), failures.iter().take(5).cloned().collect::<Vec<_>>().join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed runs; the first ones:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
 }
 
 #[test]
 fn rust_hb_matrix() {
-    let umbra = rust_binaries(Runtime::Umbra).unwrap_or_else(|e| panic!("{e}")).join("hb_matrix");
-    let stock = rust_binaries(Runtime::Stock).unwrap_or_else(|e| panic!("{e}")).join("hb_matrix");
+    let umbra = rust_binaries(Runtime::Umbra)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .join("hb_matrix");
+    let stock = rust_binaries(Runtime::Stock)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .join("hb_matrix");
     finish(run_matrix(Build::Rust, &umbra, Some(&stock)));
 }
 

@@ -10,7 +10,9 @@ use std::process::Command;
 
 #[test]
 fn fast_path_entry_points_are_leaf_code() {
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("umbra-test-rt");
+    let out = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("umbra-test-rt");
     let status = Command::new(env!("CARGO_BIN_EXE_umbra"))
         .arg("build")
         .arg("--out")
@@ -19,7 +21,11 @@ fn fast_path_entry_points_are_leaf_code() {
         .env_remove("TSAN_OPTIONS")
         .status()
         .expect("cannot run `umbra build`");
-    assert!(status.success(), "`umbra build --out {}` failed: {status}", out.display());
+    assert!(
+        status.success(),
+        "`umbra build --out {}` failed: {status}",
+        out.display()
+    );
     let found = leaf::check_leaf_entry_points(&out.join("libumbra.so")).expect("disassembly check");
     assert!(
         found.is_empty(),

@@ -32,7 +32,9 @@ use common::toolchain::{target_dir, workspace_dir};
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn source(name: &str) -> PathBuf {
-    workspace_dir().join("tests/report_kinds").join(format!("{name}.c"))
+    workspace_dir()
+        .join("tests/report_kinds")
+        .join(format!("{name}.c"))
 }
 
 /// The gcc -fsanitize=thread binary of `tests/report_kinds/NAME.c`, built once per process.
@@ -40,10 +42,16 @@ fn binary(name: &str) -> PathBuf {
     type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
     static BINARIES: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
     let slot = Arc::clone(
-        BINARIES.get_or_init(Default::default).lock().unwrap().entry(name.to_string()).or_default(),
+        BINARIES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap()
+            .entry(name.to_string())
+            .or_default(),
     );
     slot.get_or_init(|| {
-        compile(&source(name), "report-kinds-c", Compiler::Gcc, &[]).map(|b| b.expect("gcc is always there"))
+        compile(&source(name), "report-kinds-c", Compiler::Gcc, &[])
+            .map(|b| b.expect("gcc is always there"))
     })
     .clone()
     .unwrap_or_else(|e| panic!("{e}"))
@@ -59,7 +67,9 @@ fn run_umbra(name: &str, env: &[(&str, &str)]) -> Output {
 
 fn run_stock(name: &str) -> Output {
     let mut cmd = Command::new(binary(name));
-    cmd.env_remove("LD_PRELOAD").env_remove("UMBRA_OPTIONS").env("TSAN_OPTIONS", "atexit_sleep_ms=0");
+    cmd.env_remove("LD_PRELOAD")
+        .env_remove("UMBRA_OPTIONS")
+        .env("TSAN_OPTIONS", "atexit_sleep_ms=0");
     run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("running {name} on stock TSan: {e}"))
 }
 
@@ -80,7 +90,8 @@ struct Expected {
 
 fn expected(name: &str) -> Expected {
     let path = source(name);
-    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let mut e = Expected::default();
     for line in text.lines().take_while(|l| l.starts_with("//")) {
         let line = line.trim_start_matches("//");
@@ -106,7 +117,11 @@ fn expected(name: &str) -> Expected {
             e.summary = Some((kind.to_string(), mark.to_string(), func.trim().to_string()));
         }
     }
-    assert!(e.exit.is_some(), "{}: no `// exit:` header line", path.display());
+    assert!(
+        e.exit.is_some(),
+        "{}: no `// exit:` header line",
+        path.display()
+    );
     e
 }
 
@@ -114,9 +129,17 @@ fn expected(name: &str) -> Expected {
 fn marker_line(name: &str, mark: &str) -> usize {
     let text = fs::read_to_string(source(name)).expect("source");
     let tag = format!("/* @{mark} */");
-    let lines: Vec<usize> =
-        text.lines().enumerate().filter(|(_, l)| l.contains(&tag)).map(|(i, _)| i + 1).collect();
-    assert_eq!(lines.len(), 1, "{name}.c: marker {tag} must be on exactly one line");
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(&tag))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{name}.c: marker {tag} must be on exactly one line"
+    );
     lines[0]
 }
 
@@ -130,7 +153,9 @@ fn line_of(s: &str, path: &str) -> Option<usize> {
 /// Whether stderr has a stack frame line `    #N FUNC PATH:LINE[:COL] (...)`.
 fn has_frame(stderr: &str, func: &str, path: &str, line: usize) -> bool {
     stderr.lines().any(|l| {
-        let Some(rest) = l.trim_start().strip_prefix('#') else { return false };
+        let Some(rest) = l.trim_start().strip_prefix('#') else {
+            return false;
+        };
         let mut parts = rest.splitn(3, ' ');
         let (_, f, loc) = (parts.next(), parts.next(), parts.next().unwrap_or(""));
         f == Some(func) && line_of(loc, path) == Some(line)
@@ -141,7 +166,11 @@ fn has_frame(stderr: &str, func: &str, path: &str, line: usize) -> bool {
 fn mismatch(name: &str, e: &Expected, out: &Output) -> Option<String> {
     let mut why = Vec::new();
     if out.status != Status::Exited(e.exit.unwrap()) {
-        why.push(format!("ended with {}, expected exit code {}", out.status, e.exit.unwrap()));
+        why.push(format!(
+            "ended with {}, expected exit code {}",
+            out.status,
+            e.exit.unwrap()
+        ));
     }
     for s in &e.stdout {
         if !out.stdout.contains(s.as_str()) {
@@ -171,15 +200,21 @@ fn mismatch(name: &str, e: &Expected, out: &Output) -> Option<String> {
         let line = marker_line(name, mark);
         let prefix = format!("SUMMARY: ThreadSanitizer: {kind} ");
         let ok = out.stderr.lines().any(|l| {
-            l.strip_prefix(&prefix)
-                .is_some_and(|rest| line_of(rest, &path) == Some(line) && rest.ends_with(&format!(" in {func}")))
+            l.strip_prefix(&prefix).is_some_and(|rest| {
+                line_of(rest, &path) == Some(line) && rest.ends_with(&format!(" in {func}"))
+            })
         });
         if !ok {
             why.push(format!("no `{prefix}{path}:{line}[:col] in {func}` line"));
         }
     }
     (!why.is_empty()).then(|| {
-        format!("{}\n--- stdout ---\n{}\n--- stderr ---\n{}", why.join("; "), tail(&out.stdout, 20), tail(&out.stderr, 80))
+        format!(
+            "{}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            why.join("; "),
+            tail(&out.stdout, 20),
+            tail(&out.stderr, 80)
+        )
     })
 }
 
@@ -189,13 +224,18 @@ fn headline(stderr: &str) -> Vec<String> {
     let mut out = Vec::new();
     for l in stderr.lines() {
         if let Some(w) = l.strip_prefix("WARNING: ThreadSanitizer: ") {
-            out.push(format!("WARNING: {}", w.split(" (pid=").next().unwrap_or(w)));
+            out.push(format!(
+                "WARNING: {}",
+                w.split(" (pid=").next().unwrap_or(w)
+            ));
         } else if let Some(s) = l.strip_prefix("SUMMARY: ThreadSanitizer: ") {
             // `KIND FILE:LINE[:COL] in FUNC`: drop the column (gcc's libtsan has none).
             let words: Vec<String> = s
                 .split(' ')
                 .map(|w| match w.split(':').collect::<Vec<_>>().as_slice() {
-                    [file, line, col] if line.parse::<u32>().is_ok() && col.parse::<u32>().is_ok() => {
+                    [file, line, col]
+                        if line.parse::<u32>().is_ok() && col.parse::<u32>().is_ok() =>
+                    {
                         format!("{file}:{line}")
                     }
                     _ => w.to_string(),
@@ -229,8 +269,17 @@ fn check(name: &str) {
 /// A run with options that silence the program's one report: exit 0, no report.
 fn check_silenced(name: &str, env: &[(&str, &str)]) {
     let out = run_umbra(name, env);
-    assert_eq!(out.status, Status::Exited(0), "{name} {env:?}: {}", tail(&out.stderr, 60));
-    assert!(!out.stderr.contains("WARNING: ThreadSanitizer"), "{name} {env:?}: {}", tail(&out.stderr, 60));
+    assert_eq!(
+        out.status,
+        Status::Exited(0),
+        "{name} {env:?}: {}",
+        tail(&out.stderr, 60)
+    );
+    assert!(
+        !out.stderr.contains("WARNING: ThreadSanitizer"),
+        "{name} {env:?}: {}",
+        tail(&out.stderr, 60)
+    );
 }
 
 fn scratch_file(name: &str, contents: &str) -> PathBuf {
@@ -293,7 +342,10 @@ fn report_thread_leaks_0_and_thread_suppressions_silence_leaks() {
     check_silenced("thread_leak", &[("TSAN_OPTIONS", &opts)]);
     // A suppression of another type does not apply.
     let supp = scratch_file("race.supp", "race:start_worker\nmutex:start_worker\n");
-    let out = run_umbra("thread_leak", &[("TSAN_OPTIONS", &format!("suppressions={}", supp.display()))]);
+    let out = run_umbra(
+        "thread_leak",
+        &[("TSAN_OPTIONS", &format!("suppressions={}", supp.display()))],
+    );
     assert_eq!(out.status, Status::Exited(66), "{}", tail(&out.stderr, 40));
 }
 
@@ -306,10 +358,21 @@ fn destroying_a_locked_mutex_is_reported_with_its_lock() {
     // The destroy's stack comes first, then "and:" and the lock's.
     let out = run_umbra("mutex_destroy_locked", &[]);
     let and = out.stderr.find("  and:\n").expect("an `and:` line");
-    let (destroy, lock) = (marker_line("mutex_destroy_locked", "destroy"), marker_line("mutex_destroy_locked", "lock"));
+    let (destroy, lock) = (
+        marker_line("mutex_destroy_locked", "destroy"),
+        marker_line("mutex_destroy_locked", "lock"),
+    );
     let path = source("mutex_destroy_locked").display().to_string();
-    assert!(has_frame(&out.stderr[..and], "main", &path, destroy), "{}", out.stderr);
-    assert!(has_frame(&out.stderr[and..], "main", &path, lock), "{}", out.stderr);
+    assert!(
+        has_frame(&out.stderr[..and], "main", &path, destroy),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        has_frame(&out.stderr[and..], "main", &path, lock),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -364,9 +427,18 @@ fn condition_waits_keep_the_mutex_owner() {
 
 #[test]
 fn mutex_options_and_suppressions_silence_misuse() {
-    check_silenced("mutex_unlock_unlocked", &[("TSAN_OPTIONS", "report_mutex_bugs=0")]);
-    check_silenced("mutex_double_lock", &[("TSAN_OPTIONS", "report_mutex_bugs=0")]);
-    check_silenced("mutex_destroy_locked", &[("TSAN_OPTIONS", "report_destroy_locked=0")]);
+    check_silenced(
+        "mutex_unlock_unlocked",
+        &[("TSAN_OPTIONS", "report_mutex_bugs=0")],
+    );
+    check_silenced(
+        "mutex_double_lock",
+        &[("TSAN_OPTIONS", "report_mutex_bugs=0")],
+    );
+    check_silenced(
+        "mutex_destroy_locked",
+        &[("TSAN_OPTIONS", "report_destroy_locked=0")],
+    );
     check_silenced("mutex_destroy_locked", &[("TSAN_OPTIONS", "report_bugs=0")]);
     let supp = scratch_file("mutex.supp", "mutex:worker\n");
     let opts = format!("suppressions={}", supp.display());
@@ -375,10 +447,21 @@ fn mutex_options_and_suppressions_silence_misuse() {
 
 #[test]
 fn halt_on_error_stops_at_the_first_misuse() {
-    let out = run_umbra("mutex_unlock_unlocked", &[("TSAN_OPTIONS", "halt_on_error=1")]);
+    let out = run_umbra(
+        "mutex_unlock_unlocked",
+        &[("TSAN_OPTIONS", "halt_on_error=1")],
+    );
     assert_eq!(out.status, Status::Exited(66), "{}", tail(&out.stderr, 40));
-    assert!(!out.stdout.contains("unlock returned"), "the program went on: {}", out.stdout);
-    assert!(out.stderr.contains("ThreadSanitizer: reported 1 warnings"), "{}", tail(&out.stderr, 40));
+    assert!(
+        !out.stdout.contains("unlock returned"),
+        "the program went on: {}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("ThreadSanitizer: reported 1 warnings"),
+        "{}",
+        tail(&out.stderr, 40)
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -392,12 +475,16 @@ fn json_reports(name: &str) -> Vec<serde_json::Value> {
     assert_eq!(out.status, Status::Exited(66), "{}", tail(&out.stderr, 40));
     let text = fs::read_to_string(&path).expect("the json_path file");
     let _ = fs::remove_file(&path);
-    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
 }
 
 fn frame_is(frame: &serde_json::Value, func: &str, name: &str, mark: &str) -> bool {
     frame["function"] == func
-        && frame["file"].as_str().is_some_and(|f| Path::new(f) == source(name))
+        && frame["file"]
+            .as_str()
+            .is_some_and(|f| Path::new(f) == source(name))
         && frame["line"] == marker_line(name, mark) as u64
 }
 
@@ -411,7 +498,15 @@ fn json_has_thread_leaks_and_mutex_misuse() {
     assert_eq!(r["count"], 3);
     assert_eq!(r["threads"][0]["id"], "T1");
     assert_eq!(r["threads"][0]["running"], false);
-    assert!(frame_is(&r["threads"][0]["stack"][0], "main", "thread_leak_similar", "create"), "{r}");
+    assert!(
+        frame_is(
+            &r["threads"][0]["stack"][0],
+            "main",
+            "thread_leak_similar",
+            "create"
+        ),
+        "{r}"
+    );
     assert_eq!(r["summary"]["function"], "main");
 
     let destroy = json_reports("mutex_destroy_locked");
@@ -419,23 +514,53 @@ fn json_has_thread_leaks_and_mutex_misuse() {
     let r = &destroy[0];
     assert_eq!(r["kind"], "destroy of a locked mutex");
     assert_eq!(r["stacks"].as_array().map(Vec::len), Some(2), "{r}");
-    assert!(frame_is(&r["stacks"][0][0], "main", "mutex_destroy_locked", "destroy"), "{r}");
-    assert!(frame_is(&r["stacks"][1][0], "main", "mutex_destroy_locked", "lock"), "{r}");
+    assert!(
+        frame_is(
+            &r["stacks"][0][0],
+            "main",
+            "mutex_destroy_locked",
+            "destroy"
+        ),
+        "{r}"
+    );
+    assert!(
+        frame_is(&r["stacks"][1][0], "main", "mutex_destroy_locked", "lock"),
+        "{r}"
+    );
     assert_eq!(r["location"]["type"], "stack");
     assert_eq!(r["mutexes"][0]["id"], "M0");
-    assert!(frame_is(&r["mutexes"][0]["stack"][0], "main", "mutex_destroy_locked", "init"), "{r}");
-    assert_eq!(r["summary"]["line"], marker_line("mutex_destroy_locked", "destroy") as u64);
+    assert!(
+        frame_is(
+            &r["mutexes"][0]["stack"][0],
+            "main",
+            "mutex_destroy_locked",
+            "init"
+        ),
+        "{r}"
+    );
+    assert_eq!(
+        r["summary"]["line"],
+        marker_line("mutex_destroy_locked", "destroy") as u64
+    );
 }
 
 #[test]
 fn every_program_has_a_test() {
     let tests = include_str!("report_kinds.rs");
-    for entry in fs::read_dir(workspace_dir().join("tests/report_kinds")).expect("tests/report_kinds") {
+    for entry in
+        fs::read_dir(workspace_dir().join("tests/report_kinds")).expect("tests/report_kinds")
+    {
         let path = entry.expect("dir entry").path();
         if path.extension().and_then(|e| e.to_str()) != Some("c") {
             continue;
         }
-        let name = path.file_stem().and_then(|s| s.to_str()).expect("file name");
-        assert!(tests.contains(&format!("(\"{name}\"")), "tests/report_kinds/{name}.c is not run by any test");
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("file name");
+        assert!(
+            tests.contains(&format!("(\"{name}\"")),
+            "tests/report_kinds/{name}.c is not run by any test"
+        );
     }
 }

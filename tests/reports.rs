@@ -779,23 +779,39 @@ fn previous_stack_is_restored_in_full() {
 #[test]
 fn call_tree_stays_bounded_under_many_paths() {
     let src = Source::c("many_paths");
-    let run = run_umbra(&c_program("many_paths", Build::Debug), &[], &[("UMBRA_OPTIONS", "verbosity=1")]);
+    let run = run_umbra(
+        &c_program("many_paths", Build::Debug),
+        &[],
+        &[("UMBRA_OPTIONS", "verbosity=1")],
+    );
     run.expect_exit(RACE_EXIT);
     let report = run.single_report();
     let ((_, cur_section), (prev, prev_section)) = run.accesses(&report);
     run.expect_frame(cur_section.frames.first(), "main", &src, "cur");
     run.check(prev.thread == "thread T1", "wrong previous thread");
-    let expected = [("level_c", "c"), ("level_b", "b"), ("level_a", "a"), ("paths_worker", "worker")];
+    let expected = [
+        ("level_c", "c"),
+        ("level_b", "b"),
+        ("level_a", "a"),
+        ("paths_worker", "worker"),
+    ];
     for (i, (function, marker)) in expected.iter().enumerate() {
         run.expect_frame(prev_section.frames.get(i), function, &src, marker);
     }
     let nodes: usize = run
         .stderr()
         .lines()
-        .find_map(|l| l.strip_prefix("umbra: ")?.split(", ").find_map(|f| f.strip_suffix(" call-tree nodes")?.parse().ok()))
+        .find_map(|l| {
+            l.strip_prefix("umbra: ")?
+                .split(", ")
+                .find_map(|f| f.strip_suffix(" call-tree nodes")?.parse().ok())
+        })
         .unwrap_or_else(|| run.fail("no `umbra:` statistics line with call-tree nodes"));
     // Two generations of 2^20 nodes at most; unbounded, the program makes ~4 million.
-    run.check(nodes <= 2 << 20, format!("call tree not bounded: {nodes} nodes"));
+    run.check(
+        nodes <= 2 << 20,
+        format!("call tree not bounded: {nodes} nodes"),
+    );
 }
 
 /// longjmp skips `__tsan_func_exit` of the frames it leaves; umbra restores the
@@ -807,10 +823,16 @@ fn longjmp_leaves_no_stale_frames() {
     run.expect_exit(RACE_EXIT);
     let report = run.single_report();
     let ((cur, cur_section), (prev, prev_section)) = run.accesses(&report);
-    run.check(cur.thread == "main thread" && prev.thread == "thread T1", "wrong threads");
+    run.check(
+        cur.thread == "main thread" && prev.thread == "thread T1",
+        "wrong threads",
+    );
     run.expect_frame(cur_section.frames.first(), "racer", &src, "cur");
     run.expect_frame(cur_section.frames.get(1), "main", &src, "call");
-    run.check(cur_section.frames.len() == 2, "the current stack should be racer <- main only");
+    run.check(
+        cur_section.frames.len() == 2,
+        "the current stack should be racer <- main only",
+    );
     run.expect_frame(prev_section.frames.first(), "worker", &src, "prev");
 }
 
@@ -1729,7 +1751,12 @@ fn validate_report(v: &Value) -> Checked {
     // The fields of the other report kinds are there, empty, in a race report.
     ensure(
         r["stacks"] == serde_json::json!([]) && r["signal"].is_null() && r["count"] == 1,
-        || format!("stacks/signal/count of a race: {} {} {}", r["stacks"], r["signal"], r["count"]),
+        || {
+            format!(
+                "stacks/signal/count of a race: {} {} {}",
+                r["stacks"], r["signal"], r["count"]
+            )
+        },
     )?;
     ensure(
         matches!(
@@ -2104,9 +2131,15 @@ fn rust_report_folds_std_frames_on_request() {
     let full = run_linked(&binary, &[]);
     full.expect_exit(RACE_EXIT);
     let full_report = full.single_report();
-    full.check(!full.stderr().contains("frames in std"), "folding is off by default");
+    full.check(
+        !full.stderr().contains("frames in std"),
+        "folding is off by default",
+    );
     let count = |r: &Report| {
-        r.sections.iter().map(|s| s.frames.len() + s.folds.iter().map(|f| f.1).sum::<usize>()).sum::<usize>()
+        r.sections
+            .iter()
+            .map(|s| s.frames.len() + s.folds.iter().map(|f| f.1).sum::<usize>())
+            .sum::<usize>()
     };
 
     let run = run_linked(&binary, &[("UMBRA_OPTIONS", "fold_std_frames=1")]);
@@ -2114,31 +2147,57 @@ fn rust_report_folds_std_frames_on_request() {
     let report = run.single_report();
     let ((_, cur_section), (_, prev_section)) = run.accesses(&report);
     for section in [cur_section, prev_section] {
-        run.expect_frame_at(section.frames.first(), "static_mut_race::bump", &file, race_line, "RACE");
+        run.expect_frame_at(
+            section.frames.first(),
+            "static_mut_race::bump",
+            &file,
+            race_line,
+            "RACE",
+        );
     }
-    run.check(report.sections.iter().any(|s| !s.folds.is_empty()), "no `... N frames in std` line");
-    run.check(count(&report) == count(&full_report), "the folds do not add up to the full stacks");
+    run.check(
+        report.sections.iter().any(|s| !s.folds.is_empty()),
+        "no `... N frames in std` line",
+    );
+    run.check(
+        count(&report) == count(&full_report),
+        "the folds do not add up to the full stacks",
+    );
     // Frame numbers are those of the full stack: a fold of N frames skips N numbers,
     // and folds are never next to each other or of a single frame.
     for section in &report.sections {
-        run.check(section.folds.iter().all(|f| f.1 >= 2), "a fold of fewer than two frames");
-        run.check(section.folds.windows(2).all(|w| w[0].0 != w[1].0), "two folds in a row");
+        run.check(
+            section.folds.iter().all(|f| f.1 >= 2),
+            "a fold of fewer than two frames",
+        );
+        run.check(
+            section.folds.windows(2).all(|w| w[0].0 != w[1].0),
+            "two folds in a row",
+        );
         let mut next = 0;
         let mut folds = section.folds.iter().peekable();
         for (i, frame) in section.frames.iter().enumerate() {
             while let Some(&(_, n)) = folds.next_if(|f| f.0 == i) {
                 next += n;
             }
-            run.check(frame.raw.starts_with(&format!("#{next} ")), format!("`{}` should be #{next}", frame.raw));
+            run.check(
+                frame.raw.starts_with(&format!("#{next} ")),
+                format!("`{}` should be #{next}", frame.raw),
+            );
             next += 1;
         }
     }
     for frame in report.sections.iter().flat_map(|s| &s.frames) {
-        run.check(!frame.function.starts_with("std::rt::lang_start"), format!("`{}` is not folded", frame.raw));
+        run.check(
+            !frame.function.starts_with("std::rt::lang_start"),
+            format!("`{}` is not folded", frame.raw),
+        );
     }
     run.check(
         report.summary.ends_with(" in static_mut_race::bump")
-            && report.summary.starts_with(&format!("data race {file}:{race_line}:")),
+            && report
+                .summary
+                .starts_with(&format!("data race {file}:{race_line}:")),
         "SUMMARY should name static_mut_race::bump at the RACE line",
     );
 }
@@ -2167,10 +2226,17 @@ fn structure(run: &Run, src: &Source) -> Vec<String> {
             let own: Vec<&str> = section
                 .frames
                 .iter()
-                .filter(|f| f.file.as_deref().is_some_and(|p| p.ends_with(src.file_name())))
+                .filter(|f| {
+                    f.file
+                        .as_deref()
+                        .is_some_and(|p| p.ends_with(src.file_name()))
+                })
                 .map(|f| f.function.as_str())
                 .collect();
-            out.push(format!("{} {} {} {:?}", access.kind, access.size, access.thread, own));
+            out.push(format!(
+                "{} {} {} {:?}",
+                access.kind, access.size, access.thread, own
+            ));
         } else if let Some(rest) = section.title.strip_prefix("Location is ") {
             let kind: Vec<&str> = rest.split(' ').take(2).collect();
             out.push(format!("location {}", kind.join(" ")));
@@ -2185,8 +2251,12 @@ fn structure(run: &Run, src: &Source) -> Vec<String> {
 /// it and prints a global '<null>').
 #[test]
 fn same_structure_as_stock_tsan() {
-    let cases: [(&str, &[&str]); 4] =
-        [("mutexes", &[]), ("deep_stack", &[]), ("locations", &["heap"]), ("locations", &["global"])];
+    let cases: [(&str, &[&str]); 4] = [
+        ("mutexes", &[]),
+        ("deep_stack", &[]),
+        ("locations", &["heap"]),
+        ("locations", &["global"]),
+    ];
     for (name, args) in cases {
         let src = Source::c(name);
         let binary = c_program(name, Build::Debug);

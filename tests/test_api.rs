@@ -1,7 +1,6 @@
 //! The test-harness ABI of compiler-rt's `test/tsan/test.h` (and rustc's sanitizer
 //! tests): the invisible barrier and the shadow-stack depth, on gcc and clang builds.
 
-
 mod common;
 
 use std::path::PathBuf;
@@ -18,11 +17,14 @@ fn run_program(name: &str) -> Vec<(Compiler, Output)> {
     let source: PathBuf = workspace_dir().join("tests/api").join(format!("{name}.c"));
     let mut outputs = Vec::new();
     for compiler in [Compiler::Gcc, Compiler::Clang] {
-        let Some(binary) = compile(&source, "api-c", compiler, &[]).unwrap_or_else(|e| panic!("{e}")) else {
+        let Some(binary) =
+            compile(&source, "api-c", compiler, &[]).unwrap_or_else(|e| panic!("{e}"))
+        else {
             println!("clang-16 is not installed: {name} is not run with clang");
             continue;
         };
-        let out = run(&mut preloaded(&binary), RUN_TIMEOUT).unwrap_or_else(|e| panic!("running {name}: {e}"));
+        let out = run(&mut preloaded(&binary), RUN_TIMEOUT)
+            .unwrap_or_else(|e| panic!("running {name}: {e}"));
         outputs.push((compiler, out));
     }
     outputs
@@ -34,7 +36,13 @@ fn barrier_is_invisible() {
         let what = format!("{compiler:?}: {}", out.stderr);
         assert_eq!(out.stdout, "read 7\n", "{what}");
         assert_eq!(out.status, Status::Exited(66), "{what}");
-        assert_eq!(out.stderr.matches("WARNING: ThreadSanitizer: data race").count(), 1, "{what}");
+        assert_eq!(
+            out.stderr
+                .matches("WARNING: ThreadSanitizer: data race")
+                .count(),
+            1,
+            "{what}"
+        );
         assert!(out.stderr.contains("Location is global 'shared'"), "{what}");
     }
 }

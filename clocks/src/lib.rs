@@ -10,7 +10,7 @@ mod slots;
 mod thread;
 mod vector;
 
-pub use slots::{SlotTable, SlotGrant};
+pub use slots::{SlotGrant, SlotTable};
 pub use thread::{ReleaseSequences, ThreadClock};
 pub use vector::{Epoch, Sid, VectorClock, EPOCH_BITS, EPOCH_MAX, SID_BITS, SID_COUNT};
 

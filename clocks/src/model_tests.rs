@@ -64,11 +64,16 @@ impl Model {
 
 fn run(seed: u64, threads: usize, objects: usize, steps: usize) {
     let mut rng = Rng(seed | 1);
-    let mut clocks: Vec<ThreadClock> = (0..threads).map(|t| ThreadClock::start(t as u16, 1, None)).collect();
+    let mut clocks: Vec<ThreadClock> = (0..threads)
+        .map(|t| ThreadClock::start(t as u16, 1, None))
+        .collect();
     let mut sync: Vec<VectorClock> = vec![VectorClock::new(); objects];
     let mut seqs: Vec<ReleaseSequences> = vec![ReleaseSequences::default(); objects];
 
-    let mut model = Model { edges: Vec::new(), thread_of: Vec::new() };
+    let mut model = Model {
+        edges: Vec::new(),
+        thread_of: Vec::new(),
+    };
     let mut last_event: Vec<Option<usize>> = vec![None; threads];
     let mut carried: Vec<HashSet<usize>> = vec![HashSet::new(); objects];
     let mut pending_acq: Vec<HashSet<usize>> = vec![HashSet::new(); threads];
@@ -126,7 +131,11 @@ fn run(seed: u64, threads: usize, objects: usize, steps: usize) {
             Op::RelaxedStore(o) => {
                 // Every carried event heads (or, for a fence, stands for) a sequence
                 // of its own thread: only this thread's continue.
-                let own: HashSet<usize> = carried[o].iter().copied().filter(|&e| model.thread_of[e] == t).collect();
+                let own: HashSet<usize> = carried[o]
+                    .iter()
+                    .copied()
+                    .filter(|&e| model.thread_of[e] == t)
+                    .collect();
                 carried[o] = own.into_iter().chain(last_fence_rel[t]).collect();
                 c.relaxed_store(&mut sync[o], &mut seqs[o]);
             }
@@ -151,7 +160,11 @@ fn run(seed: u64, threads: usize, objects: usize, steps: usize) {
         if let Some(e) = access_epoch {
             accesses.push((ev, e, t));
         }
-        clock_at.push(if matches!(op, Op::Access) { Some(clocks[t].clock.clone()) } else { None });
+        clock_at.push(if matches!(op, Op::Access) {
+            Some(clocks[t].clock.clone())
+        } else {
+            None
+        });
     }
 
     for &(a, ea, ta) in &accesses {
@@ -172,7 +185,12 @@ fn run(seed: u64, threads: usize, objects: usize, steps: usize) {
 #[test]
 fn clocks_agree_with_explicit_happens_before_graph() {
     for seed in 1..400u64 {
-        run(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15), 2 + (seed % 3) as usize, 1 + (seed % 3) as usize, 60);
+        run(
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            2 + (seed % 3) as usize,
+            1 + (seed % 3) as usize,
+            60,
+        );
     }
 }
 

@@ -48,12 +48,20 @@ pub struct SlotTable {
 
 impl SlotTable {
     pub const fn new() -> Self {
-        SlotTable { slots: Vec::new(), free: Vec::new(), limit: SID_COUNT, unsafe_reuses: 0 }
+        SlotTable {
+            slots: Vec::new(),
+            free: Vec::new(),
+            limit: SID_COUNT,
+            unsafe_reuses: 0,
+        }
     }
 
     /// A table with at most `limit` slots (for tests of exhaustion).
     pub fn with_limit(limit: usize) -> Self {
-        SlotTable { limit: limit.min(SID_COUNT), ..Self::new() }
+        SlotTable {
+            limit: limit.min(SID_COUNT),
+            ..Self::new()
+        }
     }
 
     /// Grants a slot to thread `tid`, whose starting clock will be `inherited`.
@@ -61,11 +69,19 @@ impl SlotTable {
         let knows = |s: &Slot, sid: Sid| inherited.map_or(0, |c| c.get(sid)) >= s.last_epoch;
         // A freed slot whose last owner happens before the new thread: the most
         // recently freed first (its clock entries are most likely hot).
-        let pos = self.free.iter().rposition(|&sid| knows(&self.slots[sid as usize], sid));
+        let pos = self
+            .free
+            .iter()
+            .rposition(|&sid| knows(&self.slots[sid as usize], sid));
         let sid = match pos {
             Some(p) => self.free.remove(p),
             None if self.slots.len() < self.limit => {
-                self.slots.push(Slot { last_epoch: 0, owner: None, journal: Vec::new(), retired: false });
+                self.slots.push(Slot {
+                    last_epoch: 0,
+                    owner: None,
+                    journal: Vec::new(),
+                    retired: false,
+                });
                 (self.slots.len() - 1) as Sid
             }
             None if !self.free.is_empty() => {
@@ -161,7 +177,13 @@ mod tests {
         let _b = t.acquire(2, None);
         t.release(a.sid, 5);
         let c = t.acquire(3, None);
-        assert_eq!(c, SlotGrant { sid: a.sid, epoch: 6 });
+        assert_eq!(
+            c,
+            SlotGrant {
+                sid: a.sid,
+                epoch: 6
+            }
+        );
         assert_eq!(t.unsafe_reuses, 1);
     }
 

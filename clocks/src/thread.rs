@@ -60,13 +60,21 @@ impl ThreadClock {
             clock.assign(c);
         }
         clock.set(sid, epoch);
-        ThreadClock { sid, clock, fence_release: VectorClock::new(), fence_acquire: VectorClock::new() }
+        ThreadClock {
+            sid,
+            clock,
+            fence_release: VectorClock::new(),
+            fence_acquire: VectorClock::new(),
+        }
     }
 
     /// The current event name of this thread.
     #[inline]
     pub fn now(&self) -> Epoch {
-        Epoch { sid: self.sid, epoch: self.clock.get(self.sid) }
+        Epoch {
+            sid: self.sid,
+            epoch: self.clock.get(self.sid),
+        }
     }
 
     #[inline]
@@ -247,7 +255,10 @@ mod tests {
     use super::*;
 
     fn two_threads() -> (ThreadClock, ThreadClock) {
-        (ThreadClock::start(0, 1, None), ThreadClock::start(1, 1, None))
+        (
+            ThreadClock::start(0, 1, None),
+            ThreadClock::start(1, 1, None),
+        )
     }
 
     #[test]
@@ -272,7 +283,10 @@ mod tests {
         a.fence_release();
         a.relaxed_store(&mut flag, &mut ReleaseSequences::default());
         b.relaxed_load(&flag);
-        assert!(!b.clock.knows(write_x), "relaxed load alone must not synchronize");
+        assert!(
+            !b.clock.knows(write_x),
+            "relaxed load alone must not synchronize"
+        );
         b.fence_acquire();
         assert!(b.clock.knows(write_x));
 
@@ -302,7 +316,10 @@ mod tests {
         let mut b2 = ThreadClock::start(3, 1, None);
         c.relaxed_store(&mut x, &mut seqs);
         b2.acquire(&x);
-        assert!(!b2.clock.knows(ev), "a relaxed store by another thread ends it");
+        assert!(
+            !b2.clock.knows(ev),
+            "a relaxed store by another thread ends it"
+        );
     }
 
     #[test]
@@ -322,7 +339,10 @@ mod tests {
         owner.relaxed_store(&mut bottom, &mut seqs);
         thief.acquire(&bottom);
         assert!(thief.clock.knows(job_written));
-        assert!(!thief.clock.knows(other_ev), "the owner's store ends the other thread's sequence");
+        assert!(
+            !thief.clock.knows(other_ev),
+            "the owner's store ends the other thread's sequence"
+        );
     }
 
     #[test]

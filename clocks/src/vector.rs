@@ -100,7 +100,10 @@ impl VectorClock {
 
     /// `self ⊑ other`: every event known to `self` is known to `other`.
     pub fn le(&self, other: &VectorClock) -> bool {
-        self.v.iter().enumerate().all(|(i, &e)| e <= other.get(i as Sid))
+        self.v
+            .iter()
+            .enumerate()
+            .all(|(i, &e)| e <= other.get(i as Sid))
     }
 
     /// Does event `e` happen before the point this clock describes?
@@ -110,7 +113,11 @@ impl VectorClock {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (Sid, u64)> + '_ {
-        self.v.iter().enumerate().filter(|(_, &e)| e != 0).map(|(i, &e)| (i as Sid, e))
+        self.v
+            .iter()
+            .enumerate()
+            .filter(|(_, &e)| e != 0)
+            .map(|(i, &e)| (i as Sid, e))
     }
 }
 

@@ -71,7 +71,8 @@ fn check(addr: usize, size: usize, is_write: bool, pc: u64) {
     let t = thr();
     let r = if is_write { 0 } else { READ };
     let cur = t.fast_state | mask_of(addr, size) as u64 | ATOMIC | r;
-    if pair_if_mapped(addr).is_some_and(|pair| crate::entry::already_recorded(pair, cur, is_write)) {
+    if pair_if_mapped(addr).is_some_and(|pair| crate::entry::already_recorded(pair, cur, is_write))
+    {
         return;
     }
     access_slow(addr, size, is_write, true, pc, ShadowCell(cur));
@@ -151,7 +152,11 @@ fn with_clocks_in_rt(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl Fn
         }
         let ok = op();
         let c = ctx();
-        let (kind, mo) = if kind == Kind::Rmw && !ok { (Kind::Load, fmo) } else { (kind, mo) };
+        let (kind, mo) = if kind == Kind::Rmw && !ok {
+            (Kind::Load, fmo)
+        } else {
+            (kind, mo)
+        };
         let st = &mut *g;
         match kind {
             Kind::Load => {
@@ -168,23 +173,21 @@ fn with_clocks_in_rt(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl Fn
                     c.clock.relaxed_store(&mut st.clock, &mut st.seqs)
                 }
             }
-            Kind::Rmw => {
-                match (is_acquire(mo), is_release(mo)) {
-                    (true, true) => c.clock.acquire_release(&mut st.clock, &mut st.seqs),
-                    (true, false) => {
-                        c.clock.acquire(&st.clock);
-                        c.clock.relaxed_rmw_store(&mut st.clock, &mut st.seqs);
-                    }
-                    (false, true) => {
-                        c.clock.relaxed_load(&st.clock);
-                        c.clock.release_rmw(&mut st.clock, &mut st.seqs);
-                    }
-                    (false, false) => {
-                        c.clock.relaxed_load(&st.clock);
-                        c.clock.relaxed_rmw_store(&mut st.clock, &mut st.seqs);
-                    }
+            Kind::Rmw => match (is_acquire(mo), is_release(mo)) {
+                (true, true) => c.clock.acquire_release(&mut st.clock, &mut st.seqs),
+                (true, false) => {
+                    c.clock.acquire(&st.clock);
+                    c.clock.relaxed_rmw_store(&mut st.clock, &mut st.seqs);
                 }
-            }
+                (false, true) => {
+                    c.clock.relaxed_load(&st.clock);
+                    c.clock.release_rmw(&mut st.clock, &mut st.seqs);
+                }
+                (false, false) => {
+                    c.clock.relaxed_load(&st.clock);
+                    c.clock.relaxed_rmw_store(&mut st.clock, &mut st.seqs);
+                }
+            },
         }
         if writes {
             sv.version.fetch_add(1, Ordering::SeqCst);
@@ -204,7 +207,9 @@ fn cache_slot(addr: usize) -> usize {
 
 fn remember_acquired(addr: usize, version: u64, into_clock: bool) {
     let c = ctx();
-    let Some(caches) = c.caches.as_deref_mut() else { return };
+    let Some(caches) = c.caches.as_deref_mut() else {
+        return;
+    };
     let e = &mut caches.acquired[cache_slot(addr)];
     // A relaxed load after an acquire of the same version keeps the stronger fact.
     let stronger = into_clock || (e.0 == addr && e.1 == version && e.2);
@@ -214,8 +219,15 @@ fn remember_acquired(addr: usize, version: u64, into_clock: bool) {
 /// A load from a location with a sync object whose clock this thread already took
 /// at the current version: done without the lock (spinning readers would otherwise
 /// fight the writer for it). Returns false when the slow path is needed.
-fn load_without_lock(sv: &sync::SyncVar, addr: usize, acquire: bool, op: &mut impl FnMut() -> bool) -> bool {
-    let Some(caches) = ctx().caches.as_deref() else { return false };
+fn load_without_lock(
+    sv: &sync::SyncVar,
+    addr: usize,
+    acquire: bool,
+    op: &mut impl FnMut() -> bool,
+) -> bool {
+    let Some(caches) = ctx().caches.as_deref() else {
+        return false;
+    };
     let (a, v, into_clock) = caches.acquired[cache_slot(addr)];
     // An acquire needs the clock in C_T; a relaxed load is satisfied by either.
     if a != addr || (acquire && !into_clock) {
@@ -310,18 +322,74 @@ macro_rules! atomic_size {
     };
 }
 
-atomic_size!(u8, AtomicU8, 1, __tsan_atomic8_load, __tsan_atomic8_store, __tsan_atomic8_exchange, __tsan_atomic8_fetch_add,
-    __tsan_atomic8_fetch_sub, __tsan_atomic8_fetch_and, __tsan_atomic8_fetch_or, __tsan_atomic8_fetch_xor, __tsan_atomic8_fetch_nand,
-    __tsan_atomic8_compare_exchange_val, __tsan_atomic8_compare_exchange_strong, __tsan_atomic8_compare_exchange_weak);
-atomic_size!(u16, AtomicU16, 2, __tsan_atomic16_load, __tsan_atomic16_store, __tsan_atomic16_exchange, __tsan_atomic16_fetch_add,
-    __tsan_atomic16_fetch_sub, __tsan_atomic16_fetch_and, __tsan_atomic16_fetch_or, __tsan_atomic16_fetch_xor, __tsan_atomic16_fetch_nand,
-    __tsan_atomic16_compare_exchange_val, __tsan_atomic16_compare_exchange_strong, __tsan_atomic16_compare_exchange_weak);
-atomic_size!(u32, AtomicU32, 4, __tsan_atomic32_load, __tsan_atomic32_store, __tsan_atomic32_exchange, __tsan_atomic32_fetch_add,
-    __tsan_atomic32_fetch_sub, __tsan_atomic32_fetch_and, __tsan_atomic32_fetch_or, __tsan_atomic32_fetch_xor, __tsan_atomic32_fetch_nand,
-    __tsan_atomic32_compare_exchange_val, __tsan_atomic32_compare_exchange_strong, __tsan_atomic32_compare_exchange_weak);
-atomic_size!(u64, AtomicU64, 8, __tsan_atomic64_load, __tsan_atomic64_store, __tsan_atomic64_exchange, __tsan_atomic64_fetch_add,
-    __tsan_atomic64_fetch_sub, __tsan_atomic64_fetch_and, __tsan_atomic64_fetch_or, __tsan_atomic64_fetch_xor, __tsan_atomic64_fetch_nand,
-    __tsan_atomic64_compare_exchange_val, __tsan_atomic64_compare_exchange_strong, __tsan_atomic64_compare_exchange_weak);
+atomic_size!(
+    u8,
+    AtomicU8,
+    1,
+    __tsan_atomic8_load,
+    __tsan_atomic8_store,
+    __tsan_atomic8_exchange,
+    __tsan_atomic8_fetch_add,
+    __tsan_atomic8_fetch_sub,
+    __tsan_atomic8_fetch_and,
+    __tsan_atomic8_fetch_or,
+    __tsan_atomic8_fetch_xor,
+    __tsan_atomic8_fetch_nand,
+    __tsan_atomic8_compare_exchange_val,
+    __tsan_atomic8_compare_exchange_strong,
+    __tsan_atomic8_compare_exchange_weak
+);
+atomic_size!(
+    u16,
+    AtomicU16,
+    2,
+    __tsan_atomic16_load,
+    __tsan_atomic16_store,
+    __tsan_atomic16_exchange,
+    __tsan_atomic16_fetch_add,
+    __tsan_atomic16_fetch_sub,
+    __tsan_atomic16_fetch_and,
+    __tsan_atomic16_fetch_or,
+    __tsan_atomic16_fetch_xor,
+    __tsan_atomic16_fetch_nand,
+    __tsan_atomic16_compare_exchange_val,
+    __tsan_atomic16_compare_exchange_strong,
+    __tsan_atomic16_compare_exchange_weak
+);
+atomic_size!(
+    u32,
+    AtomicU32,
+    4,
+    __tsan_atomic32_load,
+    __tsan_atomic32_store,
+    __tsan_atomic32_exchange,
+    __tsan_atomic32_fetch_add,
+    __tsan_atomic32_fetch_sub,
+    __tsan_atomic32_fetch_and,
+    __tsan_atomic32_fetch_or,
+    __tsan_atomic32_fetch_xor,
+    __tsan_atomic32_fetch_nand,
+    __tsan_atomic32_compare_exchange_val,
+    __tsan_atomic32_compare_exchange_strong,
+    __tsan_atomic32_compare_exchange_weak
+);
+atomic_size!(
+    u64,
+    AtomicU64,
+    8,
+    __tsan_atomic64_load,
+    __tsan_atomic64_store,
+    __tsan_atomic64_exchange,
+    __tsan_atomic64_fetch_add,
+    __tsan_atomic64_fetch_sub,
+    __tsan_atomic64_fetch_and,
+    __tsan_atomic64_fetch_or,
+    __tsan_atomic64_fetch_xor,
+    __tsan_atomic64_fetch_nand,
+    __tsan_atomic64_compare_exchange_val,
+    __tsan_atomic64_compare_exchange_strong,
+    __tsan_atomic64_compare_exchange_weak
+);
 
 /// 16-byte atomics through `lock cmpxchg16b`.
 mod wide {
@@ -373,7 +441,10 @@ pub unsafe extern "C" fn __tsan_atomic128_load(a: *const u128, mo: i32) -> u128 
     let mut v = 0;
     // SAFETY: the program passes a valid 16-byte aligned location; cas(0, 0) only
     // writes when the value is already 0.
-    with_clocks(a as usize, Kind::Load, mo, mo, || { v = unsafe { wide::cas(a as *mut u128, 0, 0) }; true });
+    with_clocks(a as usize, Kind::Load, mo, mo, || {
+        v = unsafe { wide::cas(a as *mut u128, 0, 0) };
+        true
+    });
     v
 }
 
@@ -382,7 +453,10 @@ pub unsafe extern "C" fn __tsan_atomic128_store(a: *mut u128, v: u128, mo: i32) 
     let mo = order(mo, "__tsan_atomic128_store");
     check(a as usize, 16, true, caller_pc());
     // SAFETY: as above.
-    with_clocks(a as usize, Kind::Store, mo, mo, || { unsafe { wide::update(a, |_| v) }; true });
+    with_clocks(a as usize, Kind::Store, mo, mo, || {
+        unsafe { wide::update(a, |_| v) };
+        true
+    });
 }
 
 macro_rules! rmw128 {
@@ -409,18 +483,33 @@ rmw128! {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_val(a: *mut u128, cmp: u128, new: u128, mo: i32, fmo: i32) -> u128 {
+pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_val(
+    a: *mut u128,
+    cmp: u128,
+    new: u128,
+    mo: i32,
+    fmo: i32,
+) -> u128 {
     let mo = order(mo, "__tsan_atomic128_compare_exchange_val");
     let fmo = order(fmo, "__tsan_atomic128_compare_exchange_val");
     check(a as usize, 16, true, caller_pc());
     let mut old = 0;
     // SAFETY: as above.
-    with_clocks(a as usize, Kind::Rmw, mo, fmo, || { old = unsafe { wide::cas(a, cmp, new) }; old == cmp });
+    with_clocks(a as usize, Kind::Rmw, mo, fmo, || {
+        old = unsafe { wide::cas(a, cmp, new) };
+        old == cmp
+    });
     old
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_strong(a: *mut u128, cmp: *mut u128, new: u128, mo: i32, fmo: i32) -> i32 {
+pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_strong(
+    a: *mut u128,
+    cmp: *mut u128,
+    new: u128,
+    mo: i32,
+    fmo: i32,
+) -> i32 {
     // SAFETY: `cmp` points to the expected value, per the ABI.
     let expected = unsafe { *cmp };
     // SAFETY: forwarded.
@@ -433,7 +522,13 @@ pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_strong(a: *mut u128, 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_weak(a: *mut u128, cmp: *mut u128, new: u128, mo: i32, fmo: i32) -> i32 {
+pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_weak(
+    a: *mut u128,
+    cmp: *mut u128,
+    new: u128,
+    mo: i32,
+    fmo: i32,
+) -> i32 {
     // SAFETY: forwarded.
     unsafe { __tsan_atomic128_compare_exchange_strong(a, cmp, new, mo, fmo) }
 }

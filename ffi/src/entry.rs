@@ -12,7 +12,7 @@ use core::sync::atomic::Ordering;
 use umbra_shadow::cell::{mask_of, ShadowCell, READ};
 use umbra_shadow::{check_and_update, pair_for, pair_if_mapped, AccessOutcome};
 
-use crate::thread::{ctx, thr, current_stack_id, in_runtime};
+use crate::thread::{ctx, current_stack_id, in_runtime, thr};
 use crate::trace::Event;
 
 /// The return address of the current exported function: the pc of the
@@ -54,11 +54,25 @@ fn access(addr: usize, size: usize, is_write: bool, pc: u64) {
 /// arriving meanwhile waits, so its handler's accesses never land in the middle of
 /// this one's history and shadow update.
 #[inline(never)]
-pub fn access_slow(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, cur: ShadowCell) {
+pub fn access_slow(
+    addr: usize,
+    size: usize,
+    is_write: bool,
+    is_atomic: bool,
+    pc: u64,
+    cur: ShadowCell,
+) {
     in_runtime(|| access_slow_in_rt(addr, size, is_write, is_atomic, pc, cur));
 }
 
-fn access_slow_in_rt(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, cur: ShadowCell) {
+fn access_slow_in_rt(
+    addr: usize,
+    size: usize,
+    is_write: bool,
+    is_atomic: bool,
+    pc: u64,
+    cur: ShadowCell,
+) {
     let t = thr();
     if t.ctx.is_null() {
         ctx(); // registers the thread; then redo with its real fast state
@@ -67,7 +81,11 @@ fn access_slow_in_rt(addr: usize, size: usize, is_write: bool, is_atomic: bool, 
     if cur.0 & umbra_shadow::cell::IGNORE != 0 {
         return;
     }
-    let cur = if is_atomic { ShadowCell(cur.0 | umbra_shadow::cell::ATOMIC) } else { cur };
+    let cur = if is_atomic {
+        ShadowCell(cur.0 | umbra_shadow::cell::ATOMIC)
+    } else {
+        cur
+    };
     record_and_check(addr, size, is_write, is_atomic, pc, cur);
 }
 
@@ -79,7 +97,14 @@ fn access_slow_known(addr: usize, size: usize, is_write: bool, is_atomic: bool, 
 }
 
 /// Logs the access into the thread's history and checks it against shadow.
-fn record_and_check(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, cur: ShadowCell) {
+fn record_and_check(
+    addr: usize,
+    size: usize,
+    is_write: bool,
+    is_atomic: bool,
+    pc: u64,
+    cur: ShadowCell,
+) {
     let c = ctx();
     let word = addr & !7;
     let pair = pair_for(word);
@@ -91,7 +116,11 @@ fn record_and_check(addr: usize, size: usize, is_write: bool, is_atomic: bool, p
     // Relaxed: shadow cells need atomicity only.
     let spilled = ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_spill_marker();
     let slot = (word >> 3) % crate::thread::SPILLED_SEEN;
-    if spilled && c.caches.as_ref().is_some_and(|k| k.spilled_seen[slot] == (word, cur.0, c.generation)) {
+    if spilled
+        && c.caches
+            .as_ref()
+            .is_some_and(|k| k.spilled_seen[slot] == (word, cur.0, c.generation))
+    {
         return;
     }
     let stack = current_stack_id();
@@ -99,7 +128,14 @@ fn record_and_check(addr: usize, size: usize, is_write: bool, is_atomic: bool, p
     // SAFETY: the trace belongs to this thread and lives as long as the registry.
     unsafe { (*c.trace).record(pc, stack, c.mutexes, info, addr as u64, size as u64) };
     let mut scratch = core::mem::take(&mut c.scratch);
-    let r = check_and_update(&crate::rt::SPILL, word, pair, cur, &c.clock.clock, &mut scratch);
+    let r = check_and_update(
+        &crate::rt::SPILL,
+        word,
+        pair,
+        cur,
+        &c.clock.clock,
+        &mut scratch,
+    );
     let c = ctx();
     c.scratch = scratch;
     if ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_spill_marker() {
@@ -157,7 +193,14 @@ fn range_access_in_rt(addr: usize, size: usize, is_write: bool, pc: u64) {
             unsafe { (*c.trace).record(pc, stack, c.mutexes, info, addr as u64, size as u64) };
         }
         let mut scratch = core::mem::take(&mut c.scratch);
-        let r = check_and_update(&crate::rt::SPILL, word, pair, ShadowCell(cur), &c.clock.clock, &mut scratch);
+        let r = check_and_update(
+            &crate::rt::SPILL,
+            word,
+            pair,
+            ShadowCell(cur),
+            &c.clock.clock,
+            &mut scratch,
+        );
         ctx().scratch = scratch;
         if let AccessOutcome::Race { prev } = r {
             let off = (mask as u64).trailing_zeros() as usize;
@@ -185,7 +228,9 @@ pub fn free_access(addr: usize, size: usize, pc: u64) {
     umbra_shadow::for_each_word(addr, size, |word, pair, mask| {
         if race.is_none() {
             let cur = ShadowCell(fast | mask as u64);
-            if let Some(prev) = umbra_shadow::check_only(&crate::rt::SPILL, word, pair, cur, &ctx().clock.clock) {
+            if let Some(prev) =
+                umbra_shadow::check_only(&crate::rt::SPILL, word, pair, cur, &ctx().clock.clock)
+            {
                 race = Some((word, mask, prev));
             }
         }
@@ -353,4 +398,3 @@ pub extern "C" fn __tsan_func_exit() {
         t.interned = d;
     }
 }
-

@@ -16,8 +16,8 @@ const CLASSES: usize = MAX_SHIFT - MIN_SHIFT + 1;
 const SLAB: usize = 1 << 20;
 
 struct Class {
-    free: *mut u8,   // intrusive singly linked free list
-    bump: *mut u8,   // next unused byte of the current slab
+    free: *mut u8, // intrusive singly linked free list
+    bump: *mut u8, // next unused byte of the current slab
     end: *mut u8,
 }
 
@@ -37,8 +37,13 @@ fn count(bytes: usize, add: bool) {
     }
 }
 
-static CLASS: [SpinMutex<Class>; CLASSES] =
-    [const { SpinMutex::new(Class { free: ptr::null_mut(), bump: ptr::null_mut(), end: ptr::null_mut() }) }; CLASSES];
+static CLASS: [SpinMutex<Class>; CLASSES] = [const {
+    SpinMutex::new(Class {
+        free: ptr::null_mut(),
+        bump: ptr::null_mut(),
+        end: ptr::null_mut(),
+    })
+}; CLASSES];
 
 fn class_of(layout: &Layout) -> Option<usize> {
     let size = layout.size().max(layout.align()).max(1 << MIN_SHIFT);

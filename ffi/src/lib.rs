@@ -12,9 +12,9 @@
 #![allow(clippy::missing_safety_doc)]
 extern crate alloc;
 
-mod heap;
-mod entry;
 mod atomics;
+mod entry;
+mod heap;
 mod intercept;
 mod memfns;
 mod mutexset;

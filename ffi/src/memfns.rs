@@ -10,7 +10,7 @@
 
 use core::ffi::{c_char, c_int};
 
-use crate::entry::{range_access, caller_pc};
+use crate::entry::{caller_pc, range_access};
 use crate::thread::thr;
 
 #[no_mangle]
@@ -54,7 +54,12 @@ pub unsafe extern "C" fn __umbra_rt_memcmp(a: *const u8, b: *const u8, n: usize)
     let mut i = 0;
     while i < n {
         // SAFETY: memcmp's contract; volatile keeps this loop from becoming a call.
-        let (x, y) = unsafe { (core::ptr::read_volatile(a.add(i)), core::ptr::read_volatile(b.add(i))) };
+        let (x, y) = unsafe {
+            (
+                core::ptr::read_volatile(a.add(i)),
+                core::ptr::read_volatile(b.add(i)),
+            )
+        };
         if x != y {
             return x as c_int - y as c_int;
         }
@@ -143,11 +148,21 @@ pub unsafe extern "C" fn __umbra_icpt_bcmp(a: *const u8, b: *const u8, n: usize)
 
 // The exported names; `umbra build` renames `umbra_export_X` to `X`.
 core::arch::global_asm!(
-    ".globl umbra_export_memcpy", ".type umbra_export_memcpy,@function", "umbra_export_memcpy: jmp __umbra_icpt_memcpy",
-    ".globl umbra_export_memmove", ".type umbra_export_memmove,@function", "umbra_export_memmove: jmp __umbra_icpt_memmove",
-    ".globl umbra_export_memset", ".type umbra_export_memset,@function", "umbra_export_memset: jmp __umbra_icpt_memset",
-    ".globl umbra_export_memcmp", ".type umbra_export_memcmp,@function", "umbra_export_memcmp: jmp __umbra_icpt_memcmp",
-    ".globl umbra_export_bcmp", ".type umbra_export_bcmp,@function", "umbra_export_bcmp: jmp __umbra_icpt_bcmp",
+    ".globl umbra_export_memcpy",
+    ".type umbra_export_memcpy,@function",
+    "umbra_export_memcpy: jmp __umbra_icpt_memcpy",
+    ".globl umbra_export_memmove",
+    ".type umbra_export_memmove,@function",
+    "umbra_export_memmove: jmp __umbra_icpt_memmove",
+    ".globl umbra_export_memset",
+    ".type umbra_export_memset,@function",
+    "umbra_export_memset: jmp __umbra_icpt_memset",
+    ".globl umbra_export_memcmp",
+    ".type umbra_export_memcmp,@function",
+    "umbra_export_memcmp: jmp __umbra_icpt_memcmp",
+    ".globl umbra_export_bcmp",
+    ".type umbra_export_bcmp,@function",
+    "umbra_export_bcmp: jmp __umbra_icpt_bcmp",
 );
 
 #[no_mangle]
@@ -167,7 +182,6 @@ pub unsafe extern "C" fn __tsan_memset(dst: *mut u8, c: c_int, n: usize) -> *mut
     // SAFETY: forwarded.
     unsafe { __umbra_icpt_memset(dst, c, n) }
 }
-
 
 #[no_mangle]
 pub unsafe extern "C" fn strcpy(dst: *mut c_char, src: *const c_char) -> *mut c_char {
@@ -233,4 +247,3 @@ pub unsafe extern "C" fn strdup(src: *const c_char) -> *mut c_char {
     }
     p as *mut c_char
 }
-

@@ -15,7 +15,10 @@ struct Table {
     sets: Vec<Vec<Held>>,
 }
 
-static TABLE: SpinMutex<Table> = SpinMutex::new(Table { ids: BTreeMap::new(), sets: Vec::new() });
+static TABLE: SpinMutex<Table> = SpinMutex::new(Table {
+    ids: BTreeMap::new(),
+    sets: Vec::new(),
+});
 
 /// The id of `set` (0 for the empty set).
 pub fn intern(set: &[Held]) -> u32 {
@@ -37,7 +40,12 @@ pub fn get(id: u32) -> Vec<Held> {
     if id == 0 {
         return Vec::new();
     }
-    TABLE.lock().sets.get(id as usize - 1).cloned().unwrap_or_default()
+    TABLE
+        .lock()
+        .sets
+        .get(id as usize - 1)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The current thread now holds `addr`.

@@ -28,7 +28,12 @@ struct LinkMap {
 }
 
 extern "C" {
-    fn dladdr1(addr: *const c_void, info: *mut DlInfo, extra: *mut *mut c_void, flags: c_int) -> c_int;
+    fn dladdr1(
+        addr: *const c_void,
+        info: *mut DlInfo,
+        extra: *mut *mut c_void,
+        flags: c_int,
+    ) -> c_int;
     fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
     pub fn __libc_malloc(n: usize) -> *mut c_void;
     pub fn __libc_calloc(n: usize, m: usize) -> *mut c_void;
@@ -44,8 +49,13 @@ const RTLD_NOLOAD: c_int = 4;
 
 /// Libraries whose definitions count as "real", in lookup order.
 const SYSTEM_LIBS: &[&[u8]] = &[
-    b"libc.so.6\0", b"libm.so.6\0", b"libstdc++.so.6\0", b"libgcc_s.so.1\0", b"ld-linux-x86-64.so.2\0",
-    b"libcrypt.so.1\0", b"libresolv.so.2\0",
+    b"libc.so.6\0",
+    b"libm.so.6\0",
+    b"libstdc++.so.6\0",
+    b"libgcc_s.so.1\0",
+    b"ld-linux-x86-64.so.2\0",
+    b"libcrypt.so.1\0",
+    b"libresolv.so.2\0",
 ];
 
 /// Finds the default-version definition of `name` in a loaded object's dynamic
@@ -100,7 +110,8 @@ unsafe fn elf_lookup(map: *const LinkMap, name: &[u8]) -> usize {
                 // Elf64_Sym: name u32, info u8, other u8, shndx u16, value u64, size u64.
                 let sym = (symtab + i as usize * 24) as *const u8;
                 let sname = (strtab + *(sym as *const u32) as usize) as *const c_char;
-                let hidden = versym != 0 && *((versym + i as usize * 2) as *const u16) & 0x8000 != 0;
+                let hidden =
+                    versym != 0 && *((versym + i as usize * 2) as *const u16) & 0x8000 != 0;
                 let shndx = *(sym.add(6) as *const u16);
                 if !hidden && shndx != 0 && core::ffi::CStr::from_ptr(sname).to_bytes() == key {
                     return base + *(sym.add(8) as *const u64) as usize;
@@ -123,10 +134,22 @@ fn system_handles() -> [*mut c_void; 7] {
     let mut out = [core::ptr::null_mut(); 7];
     // Acquire: pairs with the Release below.
     if DONE.load(Ordering::Acquire) == 0 {
-        let mut info = DlInfo { fname: core::ptr::null(), fbase: core::ptr::null_mut(), sname: core::ptr::null(), saddr: core::ptr::null_mut() };
+        let mut info = DlInfo {
+            fname: core::ptr::null(),
+            fbase: core::ptr::null_mut(),
+            sname: core::ptr::null(),
+            saddr: core::ptr::null_mut(),
+        };
         let mut map: *mut c_void = core::ptr::null_mut();
         // SAFETY: dladdr1 fills `info` and `map` for an address inside libc.
-        let ok = unsafe { dladdr1(__libc_malloc as *const c_void, &mut info, &mut map, RTLD_DL_LINKMAP) };
+        let ok = unsafe {
+            dladdr1(
+                __libc_malloc as *const c_void,
+                &mut info,
+                &mut map,
+                RTLD_DL_LINKMAP,
+            )
+        };
         if ok == 0 || map.is_null() {
             return out;
         }

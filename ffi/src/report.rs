@@ -21,8 +21,8 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use umbra_report::options::OutputTarget;
 use umbra_report::suppress::SuppressionKind;
 use umbra_report::{
-    format_json, format_text, hide_runtime_frames, Access, AccessKind, FormatOptions, Frame, Location, MutexDesc, Report,
-    ReportKind, Symbolizer, ThreadDesc,
+    format_json, format_text, hide_runtime_frames, Access, AccessKind, FormatOptions, Frame,
+    Location, MutexDesc, Report, ReportKind, Symbolizer, ThreadDesc,
 };
 use umbra_shadow::cell::ShadowCell;
 use umbra_sys::{SpinGuard, SpinMutex};
@@ -46,14 +46,13 @@ struct ReportState {
     seen_stacks: BTreeSet<(ReportKind, Vec<u64>)>,
 }
 
-static STATE: SpinMutex<ReportState> =
-    SpinMutex::new(ReportState {
-        symbolizer: Symbolizer::new(),
-        seen_pcs: BTreeSet::new(),
-        seen_lines: BTreeSet::new(),
-        seen_prev: BTreeSet::new(),
-        seen_stacks: BTreeSet::new(),
-    });
+static STATE: SpinMutex<ReportState> = SpinMutex::new(ReportState {
+    symbolizer: Symbolizer::new(),
+    seen_pcs: BTreeSet::new(),
+    seen_lines: BTreeSet::new(),
+    seen_prev: BTreeSet::new(),
+    seen_stacks: BTreeSet::new(),
+});
 
 /// `file:line` (or `module+offset`) of the innermost frame of return address `pc`.
 fn source_line(sym: &mut Symbolizer, pc: u64) -> String {
@@ -62,7 +61,9 @@ fn source_line(sym: &mut Symbolizer, pc: u64) -> String {
     }
     let frames = sym.symbolize(pc - 1);
     match frames.first() {
-        Some(f) if f.file.is_some() => alloc::format!("{}:{}", f.file.as_deref().unwrap_or(""), f.line),
+        Some(f) if f.file.is_some() => {
+            alloc::format!("{}:{}", f.file.as_deref().unwrap_or(""), f.line)
+        }
         Some(f) => alloc::format!("{}+{:#x}", f.module, f.module_offset),
         None => alloc::format!("{:#x}", pc),
     }
@@ -85,10 +86,15 @@ fn open_target(target: &OutputTarget, append: bool) -> usize {
     match target {
         OutputTarget::Stderr => 2,
         OutputTarget::Stdout => 1,
-        OutputTarget::File(path) => umbra_sys::open_write(path.as_bytes(), append).unwrap_or_else(|| {
-            umbra_sys::eprint_fmt(format_args!("umbra: cannot open '{}' for writing; reporting to stderr\n", path));
-            2
-        }),
+        OutputTarget::File(path) => {
+            umbra_sys::open_write(path.as_bytes(), append).unwrap_or_else(|| {
+                umbra_sys::eprint_fmt(format_args!(
+                    "umbra: cannot open '{}' for writing; reporting to stderr\n",
+                    path
+                ));
+                2
+            })
+        }
     }
 }
 
@@ -136,7 +142,9 @@ fn kind(is_write: bool, is_atomic: bool) -> AccessKind {
 /// it, its stack and the mutexes it held.
 fn find_previous(word: usize, prev: ShadowCell) -> (u32, Option<(Vec<u64>, u32)>) {
     let reg = REGISTRY.lock();
-    let Some(tid) = reg.slots.thread_at(prev.sid(), prev.epoch()) else { return (0, None) };
+    let Some(tid) = reg.slots.thread_at(prev.sid(), prev.epoch()) else {
+        return (0, None);
+    };
     let trace = reg.threads[tid as usize].trace;
     if trace.is_null() {
         return (tid, None);
@@ -150,12 +158,15 @@ fn find_previous(word: usize, prev: ShadowCell) -> (u32, Option<(Vec<u64>, u32)>
         prev.is_freed() || (e.is_read() == p.is_read() && e.is_atomic() == p.is_atomic())
     });
     drop(reg);
-    (tid, ev.map(|e| {
-        let mut v = Vec::with_capacity(16);
-        v.push(e.pc);
-        v.extend(DEPOT.unwind(e.stack));
-        (v, e.mutexes)
-    }))
+    (
+        tid,
+        ev.map(|e| {
+            let mut v = Vec::with_capacity(16);
+            v.push(e.pc);
+            v.extend(DEPOT.unwind(e.stack));
+            (v, e.mutexes)
+        }),
+    )
 }
 
 fn describe_thread(tid: u32) -> Option<ThreadDesc> {
@@ -171,7 +182,14 @@ fn describe_thread(tid: u32) -> Option<ThreadDesc> {
     let (running, os_tid, parent, cs) = (t.running, t.os_tid, t.parent, t.creation_stack);
     drop(reg);
     stack.extend(DEPOT.unwind(cs));
-    Some(ThreadDesc { id: tid, os_tid: os_tid as u64, running, name: None, parent, stack })
+    Some(ThreadDesc {
+        id: tid,
+        os_tid: os_tid as u64,
+        running,
+        name: None,
+        parent,
+        stack,
+    })
 }
 
 /// The suppression type of a report kind (TSan's `conv` in `tsan_suppressions.cpp`).
@@ -201,7 +219,11 @@ fn suppressed(r: &Report, sym: &mut Symbolizer) -> bool {
     let symbolize = |sym: &mut Symbolizer, stack: &[u64]| -> Vec<Frame> {
         let mut frames = Vec::new();
         for &pc in stack {
-            frames.extend(sym.symbolize(pc.saturating_sub(1)).into_iter().filter(|f| !hide_runtime_frames(f)));
+            frames.extend(
+                sym.symbolize(pc.saturating_sub(1))
+                    .into_iter()
+                    .filter(|f| !hide_runtime_frames(f)),
+            );
         }
         frames
     };
@@ -227,7 +249,8 @@ fn suppressed(r: &Report, sym: &mut Symbolizer) -> bool {
         location.push(&g.module);
     }
     let stacks: Vec<&[Frame]> = stacks.iter().map(|s| s.as_slice()).collect();
-    sup.match_report(suppression_kind(r.kind), &stacks, &location).is_some()
+    sup.match_report(suppression_kind(r.kind), &stacks, &location)
+        .is_some()
 }
 
 /// Reports begun and not yet finished (written out, counted, or dropped as
@@ -330,7 +353,10 @@ pub struct ReportBuilder {
 
 impl ReportBuilder {
     pub fn new(kind: ReportKind) -> ReportBuilder {
-        ReportBuilder { report: Report::new(kind, umbra_sys::getpid()), named: Vec::new() }
+        ReportBuilder {
+            report: Report::new(kind, umbra_sys::getpid()),
+            named: Vec::new(),
+        }
     }
 
     /// Adds a stack (printed before the accesses; several are joined by `  and:`).
@@ -363,13 +389,19 @@ impl ReportBuilder {
             stack.push(pc);
             stack.extend(DEPOT.unwind(created));
         }
-        self.report.mutexes.push(MutexDesc { id, addr: addr as u64, stack });
+        self.report.mutexes.push(MutexDesc {
+            id,
+            addr: addr as u64,
+            stack,
+        });
         id
     }
 
     /// Names the mutexes of a held set: (report id, held for writing) each.
     pub fn add_mutex_set(&mut self, held: &[crate::mutexset::Held]) -> Vec<(u32, bool)> {
-        held.iter().map(|&(addr, write)| (self.add_mutex(addr), write)).collect()
+        held.iter()
+            .map(|&(addr, write)| (self.add_mutex(addr), write))
+            .collect()
     }
 
     /// Describes thread `tid` once (the main thread never).
@@ -404,12 +436,22 @@ impl ReportBuilder {
     fn output(self, mut st: SpinGuard<'_, ReportState>, dedup: Dedup) {
         let (halt_on_error, exitcode, equal_stacks, strip, fold_std_frames) = {
             let o = OPTIONS.lock();
-            (o.halt_on_error, o.exitcode, o.suppress_equal_stacks, o.strip_path_prefix.clone(), o.fold_std_frames)
+            (
+                o.halt_on_error,
+                o.exitcode,
+                o.suppress_equal_stacks,
+                o.strip_path_prefix.clone(),
+                o.fold_std_frames,
+            )
         };
         let r = self.report;
         if dedup == Dedup::EqualStacks && equal_stacks {
             // The stacks, each ended by a 0 (never a return address).
-            let key = r.stacks.iter().flat_map(|s| s.iter().copied().chain([0])).collect();
+            let key = r
+                .stacks
+                .iter()
+                .flat_map(|s| s.iter().copied().chain([0]))
+                .collect();
             if !st.seen_stacks.insert((r.kind, key)) {
                 return;
             }
@@ -417,7 +459,11 @@ impl ReportBuilder {
         if suppressed(&r, &mut st.symbolizer) {
             return;
         }
-        let opts = FormatOptions { strip_path_prefix: strip, hide_frame: hide_runtime_frames, fold_std_frames };
+        let opts = FormatOptions {
+            strip_path_prefix: strip,
+            hide_frame: hide_runtime_frames,
+            fold_std_frames,
+        };
         let text = format_text(&r, &mut st.symbolizer, &opts);
         write_text(&text);
         write_json(&r, &mut st.symbolizer, &opts);
@@ -427,7 +473,10 @@ impl ReportBuilder {
         drop(st);
         if halt_on_error {
             // Relaxed: this thread's own increment, just made.
-            write_out(format_args!("ThreadSanitizer: reported {} warnings\n", REPORTS.load(Ordering::Relaxed)));
+            write_out(format_args!(
+                "ThreadSanitizer: reported {} warnings\n",
+                REPORTS.load(Ordering::Relaxed)
+            ));
             umbra_sys::exit_group(exitcode);
         }
     }
@@ -444,7 +493,8 @@ fn describe_location(addr: usize, freed: bool) -> Location {
     let block = if freed {
         crate::intercept::heap::freed_block_of(addr)
     } else {
-        crate::intercept::heap::block_of(addr).or_else(|| crate::intercept::heap::freed_block_of(addr))
+        crate::intercept::heap::block_of(addr)
+            .or_else(|| crate::intercept::heap::freed_block_of(addr))
     };
     match block {
         Some((b, blk)) => {
@@ -453,7 +503,12 @@ fn describe_location(addr: usize, freed: bool) -> Location {
                 s.push(blk.pc);
             }
             s.extend(DEPOT.unwind(blk.stack));
-            Location::Heap { block: b as u64, size: blk.size as u64, thread: blk.tid, stack: s }
+            Location::Heap {
+                block: b as u64,
+                size: blk.size as u64,
+                thread: blk.tid,
+                stack: s,
+            }
         }
         None => match crate::thread::stack_or_tls_of(addr) {
             Some((t, true)) => Location::Tls { thread: t },
@@ -466,7 +521,15 @@ fn describe_location(addr: usize, freed: bool) -> Location {
 /// Reports a race of the current access with `prev`.
 #[cold]
 #[inline(never)]
-pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc: u64, word: usize, prev: ShadowCell) {
+pub fn report_race(
+    addr: usize,
+    size: usize,
+    is_write: bool,
+    is_atomic: bool,
+    pc: u64,
+    word: usize,
+    prev: ShadowCell,
+) {
     let _in_flight = InFlight::enter();
     let (report_bugs, equal_stacks) = {
         let o = OPTIONS.lock();
@@ -483,7 +546,10 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
             Some((s, m)) => (Some(s), crate::mutexset::get(m)),
             None => (None, Vec::new()),
         };
-        let prev_pc = prev_stack.as_ref().and_then(|s| s.first().copied()).unwrap_or(0);
+        let prev_pc = prev_stack
+            .as_ref()
+            .and_then(|s| s.first().copied())
+            .unwrap_or(0);
         let mut st = STATE.lock();
         // One report per unordered pair of racing source lines (TSan's
         // suppress_equal_stacks); the pc pair check keeps racy loops cheap.
@@ -493,14 +559,20 @@ pub fn report_race(addr: usize, size: usize, is_write: bool, is_atomic: bool, pc
         if !st.seen_pcs.insert((pc.min(prev_pc), pc.max(prev_pc))) && equal_stacks {
             return;
         }
-        let (a, b) = (source_line(&mut st.symbolizer, pc), source_line(&mut st.symbolizer, prev_pc));
+        let (a, b) = (
+            source_line(&mut st.symbolizer, pc),
+            source_line(&mut st.symbolizer, prev_pc),
+        );
         if !st.seen_lines.insert(if a <= b { (a, b) } else { (b, a) }) && equal_stacks {
             return;
         }
         let p = prev.effective();
         let (psize, poff) = p.size_and_offset();
-        let mut b =
-            ReportBuilder::new(if prev.is_freed() { ReportKind::HeapUseAfterFree } else { ReportKind::DataRace });
+        let mut b = ReportBuilder::new(if prev.is_freed() {
+            ReportKind::HeapUseAfterFree
+        } else {
+            ReportKind::DataRace
+        });
         b.set_location(describe_location(addr, prev.is_freed()));
         b.set_sleep(crate::intercept::sleep::synchronized_by_sleep(prev));
         // Mutexes are numbered M0, M1, ... in the order the report names them.
@@ -559,7 +631,10 @@ pub fn report_thread_leaks() {
         return;
     }
     let _in_flight = InFlight::enter();
-    if !reporting_on() || !OPTIONS.lock().report_thread_leaks || crate::thread::after_multithreaded_fork() {
+    if !reporting_on()
+        || !OPTIONS.lock().report_thread_leaks
+        || crate::thread::after_multithreaded_fork()
+    {
         return;
     }
     in_runtime(|| {
@@ -575,7 +650,10 @@ pub fn report_thread_leaks() {
                 if t.running || t.pthread == 0 || tid as u32 == me {
                     continue;
                 }
-                match leaks.iter_mut().find(|l| l.0 == t.creation_pc && l.1 == t.creation_stack) {
+                match leaks
+                    .iter_mut()
+                    .find(|l| l.0 == t.creation_pc && l.1 == t.creation_stack)
+                {
                     Some(l) => l.3 += 1,
                     None => leaks.push((t.creation_pc, t.creation_stack, tid as u32, 1)),
                 }

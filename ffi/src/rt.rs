@@ -51,7 +51,9 @@ pub const FREED_MARKED: usize = 64 * 1024;
 /// Resets the shadow of a freed block to freed markers `marker` (the first
 /// [`FREED_MARKED`] bytes) and empty shadow handed back to the kernel (the rest).
 pub fn reset_shadow_freed(addr: usize, size: usize, marker: u64) {
-    umbra_shadow::reset_range_marking(addr, size, marker, FREED_MARKED, |lo, hi| SPILL.forget_range(lo, hi));
+    umbra_shadow::reset_range_marking(addr, size, marker, FREED_MARKED, |lo, hi| {
+        SPILL.forget_range(lo, hi)
+    });
 }
 
 /// Forgets everything known about `[addr, addr+size)`, whose old contents are gone
@@ -81,7 +83,10 @@ pub fn ensure_init() {
     if INIT.load(Ordering::Acquire) == 2 {
         return;
     }
-    if INIT.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire).is_err() {
+    if INIT
+        .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
         // Another thread (or this one, re-entering) is initializing.
         return;
     }
@@ -145,7 +150,9 @@ pub fn is_own_process() -> bool {
 fn check_cpu() {
     let r = core::arch::x86_64::__cpuid(1);
     if r.ecx & (1 << 13) == 0 {
-        umbra_sys::eprint_fmt(format_args!("umbra: this CPU lacks cmpxchg16b, which umbra requires\n"));
+        umbra_sys::eprint_fmt(format_args!(
+            "umbra: this CPU lacks cmpxchg16b, which umbra requires\n"
+        ));
         umbra_sys::exit_group(1);
     }
 }

@@ -75,7 +75,8 @@ fn classify(name: &str) -> Option<u8> {
 
 /// Modules looked at so far: `(lo, hi, start-up code)`, `None` for modules
 /// without std's start-up (C code, or symbols stripped). Entries live forever.
-static MODULES: SpinMutex<Vec<(u64, u64, Option<&'static StdStartup>)>> = SpinMutex::new(Vec::new());
+static MODULES: SpinMutex<Vec<(u64, u64, Option<&'static StdStartup>)>> =
+    SpinMutex::new(Vec::new());
 
 /// The std start-up code that `start`, a routine passed to `pthread_create`,
 /// belongs to, if `start` is std's `thread_start`. Reads the module's symbol
@@ -83,7 +84,11 @@ static MODULES: SpinMutex<Vec<(u64, u64, Option<&'static StdStartup>)>> = SpinMu
 /// Runs inside the runtime (it maps files and reads `/proc/self/maps`).
 pub fn for_start_routine(start: usize) -> Option<&'static StdStartup> {
     let start = start as u64;
-    let known = MODULES.lock().iter().find(|m| m.0 <= start && start < m.1).map(|m| m.2);
+    let known = MODULES
+        .lock()
+        .iter()
+        .find(|m| m.0 <= start && start < m.1)
+        .map(|m| m.2);
     let startup = match known {
         Some(s) => s,
         None => {
@@ -108,8 +113,15 @@ pub fn for_start_routine(start: usize) -> Option<&'static StdStartup> {
 fn load(path: &str, bias: u64) -> Option<StdStartup> {
     let ranges = umbra_report::function_ranges(path, classify)?;
     let pick = |class: u8| -> Vec<(u64, u64)> {
-        ranges.iter().filter(|r| r.0 == class).map(|r| (r.1.wrapping_add(bias), r.2.wrapping_add(bias))).collect()
+        ranges
+            .iter()
+            .filter(|r| r.0 == class)
+            .map(|r| (r.1.wrapping_add(bias), r.2.wrapping_add(bias)))
+            .collect()
     };
-    let s = StdStartup { thread_start: pick(THREAD_START), begin: pick(BEGIN) };
+    let s = StdStartup {
+        thread_start: pick(THREAD_START),
+        begin: pick(BEGIN),
+    };
     (!s.thread_start.is_empty() && !s.begin.is_empty()).then_some(s)
 }

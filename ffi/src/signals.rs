@@ -685,5 +685,9 @@ fn report_errno_spoiled(sig: c_int, handler: usize) {
     // The handler's own address heads the stack (plus one: frames are return
     // addresses, symbolized at pc - 1), then the interrupted code's stack.
     let stack = crate::thread::current_stack(handler as u64 + 1);
-    crate::report::report_stack(umbra_report::ReportKind::ErrnoInSignal, Some(sig as u32), stack);
+    crate::report::report_stack(
+        umbra_report::ReportKind::ErrnoInSignal,
+        Some(sig as u32),
+        stack,
+    );
 }

@@ -58,8 +58,9 @@ fn table() -> *const AtomicUsize {
     if t != 0 {
         return t as *const AtomicUsize;
     }
-    let p = umbra_sys::mmap_anon(TABLE_LEN * 8, true)
-        .unwrap_or_else(|| umbra_sys::internal_error(format_args!("cannot map the sync object table"))) as usize;
+    let p = umbra_sys::mmap_anon(TABLE_LEN * 8, true).unwrap_or_else(|| {
+        umbra_sys::internal_error(format_args!("cannot map the sync object table"))
+    }) as usize;
     match TABLE.compare_exchange(0, p, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => p as *const AtomicUsize,
         Err(other) => {

@@ -34,8 +34,15 @@ pub struct ThreadState {
 }
 
 #[thread_local]
-pub static mut THR: ThreadState =
-    ThreadState { fast_state: 0, stack: core::ptr::null_mut(), depth: 0, stack_cap: 0, interned: 0, in_rt: 0, ctx: core::ptr::null_mut() };
+pub static mut THR: ThreadState = ThreadState {
+    fast_state: 0,
+    stack: core::ptr::null_mut(),
+    depth: 0,
+    stack_cap: 0,
+    interned: 0,
+    in_rt: 0,
+    ctx: core::ptr::null_mut(),
+};
 
 pub const STACK_CAP: usize = 1 << 16;
 
@@ -114,8 +121,12 @@ pub struct Registry {
 // under its lock or by their own thread.
 unsafe impl Send for Registry {}
 
-pub static REGISTRY: SpinMutex<Registry> =
-    SpinMutex::new(Registry { threads: Vec::new(), by_handle: BTreeMap::new(), slots: SlotTable::new(), finished: Vec::new() });
+pub static REGISTRY: SpinMutex<Registry> = SpinMutex::new(Registry {
+    threads: Vec::new(),
+    by_handle: BTreeMap::new(),
+    slots: SlotTable::new(),
+    finished: Vec::new(),
+});
 
 /// (thread slots opened, slots reused without ordering, threads created).
 pub fn slot_stats() -> (usize, u64, usize) {
@@ -131,7 +142,12 @@ static AFTER_MT_FORK: core::sync::atomic::AtomicBool = core::sync::atomic::Atomi
 /// In a fork child: notes whether the parent had other threads running.
 pub fn forked_child() {
     let me = ctx().tid;
-    let multi = REGISTRY.lock().threads.iter().enumerate().any(|(tid, t)| t.running && tid as u32 != me);
+    let multi = REGISTRY
+        .lock()
+        .threads
+        .iter()
+        .enumerate()
+        .any(|(tid, t)| t.running && tid as u32 != me);
     if multi {
         // Relaxed: read by this process's later threads only through their creation.
         AFTER_MT_FORK.store(true, Ordering::Relaxed);
@@ -179,7 +195,12 @@ fn attach_unknown_thread() {
 }
 
 /// Registers a new thread created by `parent` at `stack`; returns its id and slot.
-pub fn register(parent: u32, creation_stack: u32, creation_pc: u64, inherited: Option<&VectorClock>) -> (u32, SlotGrant) {
+pub fn register(
+    parent: u32,
+    creation_stack: u32,
+    creation_pc: u64,
+    inherited: Option<&VectorClock>,
+) -> (u32, SlotGrant) {
     let mut r = REGISTRY.lock();
     let tid = r.threads.len() as u32;
     r.threads.push(ThreadInfo {
@@ -197,7 +218,10 @@ pub fn register(parent: u32, creation_stack: u32, creation_pc: u64, inherited: O
     let g = r.slots.acquire(tid, inherited);
     drop(r);
     if crate::rt::verbosity() >= 2 {
-        umbra_sys::eprint_fmt(format_args!("umbra: thread T{} (parent T{}) gets slot {} at epoch {}\n", tid, parent, g.sid, g.epoch));
+        umbra_sys::eprint_fmt(format_args!(
+            "umbra: thread T{} (parent T{}) gets slot {} at epoch {}\n",
+            tid, parent, g.sid, g.epoch
+        ));
     }
     (tid, g)
 }
@@ -218,7 +242,11 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         held: Vec::new(),
         mutexes: 0,
         sleep: None,
-        caches: Some(Box::new(Caches { acquired: [(0, 0, false); ACQ_CACHE], spilled_seen: [(0, 0, 0); SPILLED_SEEN], interned: [(0, 0, 0); INTERN_CACHE] })),
+        caches: Some(Box::new(Caches {
+            acquired: [(0, 0, false); ACQ_CACHE],
+            spilled_seen: [(0, 0, 0); SPILLED_SEEN],
+            interned: [(0, 0, 0); INTERN_CACHE],
+        })),
         generation: 1,
     });
     {
@@ -270,7 +298,9 @@ pub fn note_stack_and_tls() {
         // pointer (%fs:0 holds the thread pointer itself).
         let tp: usize;
         // SAFETY: reading the TCB's self pointer, always present on x86_64 glibc.
-        unsafe { core::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly, preserves_flags)) };
+        unsafe {
+            core::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly, preserves_flags))
+        };
         let (mut tls_size, mut align) = (0usize, 0usize);
         // SAFETY: a GLIBC_PRIVATE function of ld.so filling two size_t.
         unsafe { crate::real::_dl_get_tls_static_info(&mut tls_size, &mut align) };
@@ -376,7 +406,10 @@ pub fn finish_current() {
     info.running = false;
     r.slots.release(sid, epoch);
     if crate::rt::verbosity() >= 2 {
-        umbra_sys::eprint_fmt(format_args!("umbra: thread T{} leaves slot {} at epoch {}\n", tid, sid, epoch));
+        umbra_sys::eprint_fmt(format_args!(
+            "umbra: thread T{} leaves slot {} at epoch {}\n",
+            tid, sid, epoch
+        ));
     }
     r.finished.push(tid);
     if r.finished.len() > KEEP_FINISHED {
@@ -430,7 +463,11 @@ pub fn current_stack_id() -> u32 {
         }
     }
     while t.interned < t.depth {
-        let parent = if t.interned == 0 { 0 } else { c.nodes[t.interned - 1] };
+        let parent = if t.interned == 0 {
+            0
+        } else {
+            c.nodes[t.interned - 1]
+        };
         // SAFETY: interned < depth <= stack_cap, inside the shadow stack mapping.
         let pc = unsafe { *t.stack.add(t.interned) };
         // Fibonacci hashing into INTERN_CACHE (a power of two) slots.

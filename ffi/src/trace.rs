@@ -39,7 +39,10 @@ pub struct Event {
 
 impl Event {
     pub fn info(epoch: u64, size: usize, is_read: bool, is_atomic: bool) -> u64 {
-        (epoch << 28) | ((size.min(0x3ff_ffff) as u64) << 2) | ((is_atomic as u64) << 1) | is_read as u64
+        (epoch << 28)
+            | ((size.min(0x3ff_ffff) as u64) << 2)
+            | ((is_atomic as u64) << 1)
+            | is_read as u64
     }
     pub fn epoch(&self) -> u64 {
         self.info >> 28
@@ -79,16 +82,23 @@ impl Trace {
     pub fn new(cap_events: usize) -> Trace {
         let cap = cap_events.next_power_of_two().max(64);
         let bytes = cap * core::mem::size_of::<Event>();
-        let buf = umbra_sys::mmap_anon(bytes, true)
-            .unwrap_or_else(|| umbra_sys::internal_error(format_args!("cannot map {bytes} bytes of history")))
-            as *mut Event;
-        Trace { buf, cap, pos: 0, cache: Some(alloc::boxed::Box::new([0; CACHE])) }
+        let buf = umbra_sys::mmap_anon(bytes, true).unwrap_or_else(|| {
+            umbra_sys::internal_error(format_args!("cannot map {bytes} bytes of history"))
+        }) as *mut Event;
+        Trace {
+            buf,
+            cap,
+            pos: 0,
+            cache: Some(alloc::boxed::Box::new([0; CACHE])),
+        }
     }
 
     /// Records an access of `size` bytes at `addr`.
     #[inline]
     pub fn record(&mut self, pc: u64, stack: u32, mutexes: u32, info: u64, addr: u64, size: u64) {
-        let Some(cache) = self.cache.as_deref_mut() else { return };
+        let Some(cache) = self.cache.as_deref_mut() else {
+            return;
+        };
         let h = (pc ^ (stack as u64) << 20 ^ info.rotate_left(17) ^ (mutexes as u64) << 40)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             >> 56;
@@ -105,8 +115,15 @@ impl Trace {
         }
         // SAFETY: the index is masked into the ring of `cap` events.
         unsafe {
-            *self.buf.add(self.pos & (self.cap - 1)) =
-                Event { pc, info, stack, mutexes, lo: addr, hi: addr + size, last: addr };
+            *self.buf.add(self.pos & (self.cap - 1)) = Event {
+                pc,
+                info,
+                stack,
+                mutexes,
+                lo: addr,
+                hi: addr + size,
+                last: addr,
+            };
         }
         self.pos += 1;
         cache[h as usize % CACHE] = self.pos;
@@ -115,7 +132,13 @@ impl Trace {
     /// The event that best explains an access of `epoch` to bytes `[lo, hi)` of
     /// the kind `pred` accepts: one whose last access covers them, else the one
     /// with the narrowest range (the newest among equals).
-    pub fn find(&self, epoch: u64, lo: u64, hi: u64, pred: impl Fn(&Event) -> bool) -> Option<Event> {
+    pub fn find(
+        &self,
+        epoch: u64,
+        lo: u64,
+        hi: u64,
+        pred: impl Fn(&Event) -> bool,
+    ) -> Option<Event> {
         if self.buf.is_null() {
             return None;
         }
@@ -145,7 +168,12 @@ impl Trace {
     pub fn release(&mut self) {
         if !self.buf.is_null() {
             // SAFETY: the ring is ours and no longer referenced.
-            unsafe { umbra_sys::munmap(self.buf as *mut u8, self.cap * core::mem::size_of::<Event>()) };
+            unsafe {
+                umbra_sys::munmap(
+                    self.buf as *mut u8,
+                    self.cap * core::mem::size_of::<Event>(),
+                )
+            };
             self.buf = core::ptr::null_mut();
             self.pos = 0;
         }
@@ -228,8 +256,14 @@ struct DepotInner {
 pub static DEPOT: StackDepot = StackDepot {
     inner: SpinMutex::new(DepotInner {
         gen: 0,
-        cur: Generation { nodes: Vec::new(), table: Vec::new() },
-        prev: Generation { nodes: Vec::new(), table: Vec::new() },
+        cur: Generation {
+            nodes: Vec::new(),
+            table: Vec::new(),
+        },
+        prev: Generation {
+            nodes: Vec::new(),
+            table: Vec::new(),
+        },
     }),
     generation: Padded(core::sync::atomic::AtomicU32::new(0)),
 };
@@ -283,7 +317,10 @@ impl DepotInner {
         if self.cur.nodes.len() >= GEN_NODES {
             self.prev = core::mem::take(&mut self.cur);
             self.gen += 1;
-            DEPOT.generation.0.store(self.gen, core::sync::atomic::Ordering::Relaxed);
+            DEPOT
+                .generation
+                .0
+                .store(self.gen, core::sync::atomic::Ordering::Relaxed);
             // The parent now belongs to the previous generation: `intern` copies
             // its path into the new one.
             return self.intern(parent, pc);
@@ -312,7 +349,9 @@ impl StackDepot {
     /// The current generation; ids interned in an older one should be re-interned.
     pub fn generation(&self) -> u32 {
         // Relaxed: a hint; `intern` copes with parents of the previous generation.
-        self.generation.0.load(core::sync::atomic::Ordering::Relaxed)
+        self.generation
+            .0
+            .load(core::sync::atomic::Ordering::Relaxed)
     }
 
     /// Number of call-tree nodes kept (for `verbosity` statistics).

@@ -23,8 +23,8 @@ use alloc::vec::Vec;
 
 use object::read::elf::ElfFile64;
 use object::{
-    CompressionFormat, Endianness, Object, ObjectSection, ObjectSegment, ObjectSymbol, SegmentFlags,
-    SymbolKind, SymbolSection,
+    CompressionFormat, Endianness, Object, ObjectSection, ObjectSegment, ObjectSymbol,
+    SegmentFlags, SymbolKind, SymbolSection,
 };
 
 use crate::demangle::demangle;
@@ -331,7 +331,10 @@ fn finish_symbols(v: &mut Vec<Sym>) {
 /// symbols without a size are skipped. Reads symbol tables only, no DWARF: cheap
 /// enough to run when a program starts its first thread. `None` when the file
 /// cannot be mapped or parsed.
-pub fn function_ranges(path: &str, mut classify: impl FnMut(&str) -> Option<u8>) -> Option<Vec<(u8, u64, u64)>> {
+pub fn function_ranges(
+    path: &str,
+    mut classify: impl FnMut(&str) -> Option<u8>,
+) -> Option<Vec<(u8, u64, u64)>> {
     let map = FileMap::open(path.as_bytes())?;
     let file = parse_elf(map.bytes())?;
     let (mut funcs, mut data) = (Vec::new(), Vec::new());
@@ -339,7 +342,9 @@ pub fn function_ranges(path: &str, mut classify: impl FnMut(&str) -> Option<u8>)
     let mut out: Vec<(u8, u64, u64)> = funcs
         .iter()
         .filter(|s| s.size != 0)
-        .filter_map(|s| classify(s.name).map(|class| (class, s.addr, s.addr.saturating_add(s.size))))
+        .filter_map(|s| {
+            classify(s.name).map(|class| (class, s.addr, s.addr.saturating_add(s.size)))
+        })
         .collect();
     // `funcs` borrows the mapping; the ranges copied out do not.
     drop(funcs);
@@ -372,7 +377,8 @@ impl ModuleDebug {
         for seg in file.segments() {
             if let SegmentFlags::Elf { p_flags, .. } = seg.flags() {
                 if p_flags.0 & PF_X != 0 {
-                    md.exec.push((seg.address(), seg.address().saturating_add(seg.size())));
+                    md.exec
+                        .push((seg.address(), seg.address().saturating_add(seg.size())));
                 }
             }
         }

@@ -17,8 +17,8 @@ pub mod json;
 pub mod maps;
 pub mod model;
 pub mod options;
-pub mod symbolize;
 pub mod suppress;
+pub mod symbolize;
 pub mod text;
 
 pub use demangle::demangle;

@@ -838,7 +838,10 @@ mod tests {
         assert_eq!(o.get("fold_std_frames").as_deref(), Some("1"));
         parse_into(&mut o, "TSAN_OPTIONS", "fold_std_frames=false").unwrap();
         assert!(!o.fold_std_frames);
-        assert_eq!(flag_info("fold_std_frames").map(|f| f.support), Some(Support::Honoured));
+        assert_eq!(
+            flag_info("fold_std_frames").map(|f| f.support),
+            Some(Support::Honoured)
+        );
         assert!(help_text().contains("fold_std_frames=0"));
     }
 

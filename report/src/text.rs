@@ -59,7 +59,13 @@ impl Default for FormatOptions {
 
 /// The runtime's own crates, as they appear in demangled Rust names (a user crate
 /// merely named `umbra_something` is not one of them).
-const RUNTIME_CRATES: [&str; 5] = ["umbra_ffi::", "umbra_shadow::", "umbra_clocks::", "umbra_report::", "umbra_sys::"];
+const RUNTIME_CRATES: [&str; 5] = [
+    "umbra_ffi::",
+    "umbra_shadow::",
+    "umbra_clocks::",
+    "umbra_report::",
+    "umbra_sys::",
+];
 
 fn is_runtime_function(name: &str) -> bool {
     // `<umbra_ffi::x::T>::f` and `<T as umbra_ffi::Trait>::f` too.
@@ -95,8 +101,17 @@ pub fn hide_runtime_frames(f: &Frame) -> bool {
 
 /// How the functions of Rust's standard library (and libtest, which runs `cargo test`
 /// binaries) demangle: `std::thread::...`, `<alloc::boxed::Box<F> as ...>::call_once`.
-const STD_PREFIXES: [&str; 9] =
-    ["std::", "core::", "alloc::", "test::", "<std::", "<core::", "<alloc::", "<test::", "__rust_try"];
+const STD_PREFIXES: [&str; 9] = [
+    "std::",
+    "core::",
+    "alloc::",
+    "test::",
+    "<std::",
+    "<core::",
+    "<alloc::",
+    "<test::",
+    "__rust_try",
+];
 
 /// Whether `f` is a frame of Rust's standard library for `fold_std_frames`: a
 /// function of std, core, alloc or libtest (by its demangled name), `__rust_try`, the
@@ -118,7 +133,8 @@ pub fn is_std_frame(f: &Frame) -> bool {
 /// A file of the standard library: from rust-src (`-Zbuild-std`), or as rustc's
 /// prebuilt std records it (`/rustc/<commit>/library/...`).
 fn is_std_source(path: &str) -> bool {
-    path.contains("/lib/rustlib/src/rust/library/") || (path.starts_with("/rustc/") && path.contains("/library/"))
+    path.contains("/lib/rustlib/src/rust/library/")
+        || (path.starts_with("/rustc/") && path.contains("/library/"))
 }
 
 /// The last path component, as TSan's `StripModuleName`.
@@ -372,12 +388,18 @@ fn print_location(out: &mut String, loc: &Location, sym: &mut Symbolizer, opts: 
 /// first one that is not a std frame, if there is one.
 pub fn summary_frame(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) -> Option<Frame> {
     let stack = r.summary_stack()?;
-    let frames = stack.iter().take_while(|&&pc| pc != 0).flat_map(|&pc| symbolize_return_address(sym, pc));
+    let frames = stack
+        .iter()
+        .take_while(|&&pc| pc != 0)
+        .flat_map(|&pc| symbolize_return_address(sym, pc));
     choose_summary_frame(frames, opts)
 }
 
 /// [`summary_frame`]'s choice among the symbolized frames (innermost first).
-fn choose_summary_frame(frames: impl Iterator<Item = Frame>, opts: &FormatOptions) -> Option<Frame> {
+fn choose_summary_frame(
+    frames: impl Iterator<Item = Frame>,
+    opts: &FormatOptions,
+) -> Option<Frame> {
     let mut first = None;
     for f in frames.filter(|f| !(opts.hide_frame)(f)) {
         if !(opts.fold_std_frames && is_std_frame(&f)) {
@@ -546,12 +568,23 @@ mod tests {
             (Some("app::after_std"), Some("/src/app/src/main.rs")),
             (Some("main"), None),
         ];
-        names.iter().enumerate().map(|(i, (f, file))| frame_at(*f, *file, 0x100 + i as u64)).collect()
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, (f, file))| frame_at(*f, *file, 0x100 + i as u64))
+            .collect()
     }
 
     fn printed(frames: &[Frame], fold: bool) -> String {
         let mut out = String::new();
-        print_frames(&mut out, frames, &FormatOptions { fold_std_frames: fold, ..FormatOptions::new() });
+        print_frames(
+            &mut out,
+            frames,
+            &FormatOptions {
+                fold_std_frames: fold,
+                ..FormatOptions::new()
+            },
+        );
         out
     }
 
@@ -572,7 +605,11 @@ mod tests {
         }
         // rustc's generated `main` has no source file; a C or user `main` has one.
         assert!(is_std_frame(&frame_at(Some("main"), None, 0)));
-        assert!(!is_std_frame(&frame_at(Some("main"), Some("/src/app.c"), 0)));
+        assert!(!is_std_frame(&frame_at(
+            Some("main"),
+            Some("/src/app.c"),
+            0
+        )));
         for name in [
             "app::worker",
             "stdx::thing",
@@ -593,8 +630,16 @@ mod tests {
         ] {
             assert!(is_std_frame(&frame_at(shim, Some(file), 0)), "{file}");
         }
-        assert!(!is_std_frame(&frame_at(shim, Some("/home/u/library/src/lib.rs"), 0)));
-        assert!(!is_std_frame(&frame_at(Some("app::f"), Some("/home/u/rustc/library/a.rs"), 0)));
+        assert!(!is_std_frame(&frame_at(
+            shim,
+            Some("/home/u/library/src/lib.rs"),
+            0
+        )));
+        assert!(!is_std_frame(&frame_at(
+            Some("app::f"),
+            Some("/home/u/rustc/library/a.rs"),
+            0
+        )));
     }
 
     #[test]
@@ -618,7 +663,11 @@ mod tests {
         let frames = rust_thread_stack();
         let text = printed(&frames, false);
         assert!(!text.contains("frames in std"), "{text}");
-        assert_eq!(text.lines().filter(|l| l.starts_with("    #")).count(), frames.len(), "{text}");
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("    #")).count(),
+            frames.len(),
+            "{text}"
+        );
     }
 
     #[test]
@@ -626,7 +675,14 @@ mod tests {
         let std_frame = |i: u64| frame_at(Some("core::ptr::write"), None, i);
         let user = frame_at(Some("app::f"), Some("/a.rs"), 9);
         let main = frame_at(Some("main"), None, 5);
-        let frames = [std_frame(0), std_frame(1), std_frame(2), user.clone(), std_frame(4), main];
+        let frames = [
+            std_frame(0),
+            std_frame(1),
+            std_frame(2),
+            user.clone(),
+            std_frame(4),
+            main,
+        ];
         assert_eq!(
             printed(&frames, true),
             "    ... 3 frames in std\n    #3 app::f /a.rs:7 (app+0x9)\n    ... 2 frames in std\n\n"
@@ -646,14 +702,20 @@ mod tests {
             v.push(frame_at(Some("app::worker"), Some("/a.rs"), 3));
             v.into_iter()
         };
-        let opts = |fold| FormatOptions { hide_frame: hide_runtime, fold_std_frames: fold, ..FormatOptions::new() };
+        let opts = |fold| FormatOptions {
+            hide_frame: hide_runtime,
+            fold_std_frames: fold,
+            ..FormatOptions::new()
+        };
         let pick = |fold| choose_summary_frame(frames(), &opts(fold)).and_then(|f| f.function);
         assert_eq!(pick(false).as_deref(), Some("<alloc::vec::Vec<T>>::push"));
         assert_eq!(pick(true).as_deref(), Some("app::worker"));
         // A stack of std frames only: the first of them, as without folding.
         let only_std = frames().take(3);
         assert_eq!(
-            choose_summary_frame(only_std, &opts(true)).and_then(|f| f.function).as_deref(),
+            choose_summary_frame(only_std, &opts(true))
+                .and_then(|f| f.function)
+                .as_deref(),
             Some("<alloc::vec::Vec<T>>::push")
         );
     }
@@ -671,7 +733,10 @@ mod tests {
         for f in [
             frame("/bin/app", "umbra_ffi::entry::access_slow"),
             frame("/bin/app", "<umbra_ffi::trace::DepotInner>::intern"),
-            frame("/bin/app", "<umbra_sys::SpinMutex<T> as core::ops::Drop>::drop"),
+            frame(
+                "/bin/app",
+                "<umbra_sys::SpinMutex<T> as core::ops::Drop>::drop",
+            ),
             frame("/bin/app", "<T as umbra_report::Trait>::f"),
             frame("/bin/app", "__tsan_write8"),
             frame("/bin/app", "__umbra_rt_memcpy"),

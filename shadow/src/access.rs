@@ -76,7 +76,12 @@ fn already_recorded(old: ShadowCell, cur: ShadowCell) -> bool {
 
 /// Checks `cur` against `records` and computes the new record set into `out`.
 /// Returns the first racing record.
-fn merge(records: &[ShadowCell], cur: ShadowCell, clock: &VectorClock, out: &mut Vec<ShadowCell>) -> Option<ShadowCell> {
+fn merge(
+    records: &[ShadowCell],
+    cur: ShadowCell,
+    clock: &VectorClock,
+    out: &mut Vec<ShadowCell>,
+) -> Option<ShadowCell> {
     let mut race = None;
     let mut recorded = false;
     out.clear();
@@ -109,7 +114,9 @@ pub struct SpillTable {
 
 impl SpillTable {
     pub const fn new() -> Self {
-        SpillTable { shards: [const { SpinMutex::new(BTreeMap::new()) }; 64] }
+        SpillTable {
+            shards: [const { SpinMutex::new(BTreeMap::new()) }; 64],
+        }
     }
 
     fn shard(&self, word: usize) -> &SpinMutex<BTreeMap<usize, Vec<ShadowCell>>> {
@@ -182,7 +189,10 @@ impl Default for SpillTable {
 #[inline(always)]
 pub fn load(pair: &CellPair) -> (ShadowCell, ShadowCell) {
     // Relaxed: shadow needs atomicity per cell; a torn pair is caught by the CAS.
-    (ShadowCell(pair.cells[0].load(Ordering::Relaxed)), ShadowCell(pair.cells[1].load(Ordering::Relaxed)))
+    (
+        ShadowCell(pair.cells[0].load(Ordering::Relaxed)),
+        ShadowCell(pair.cells[1].load(Ordering::Relaxed)),
+    )
 }
 
 #[inline]
@@ -316,13 +326,23 @@ fn update_spilled(
 /// Checks `cur` against the records of `word` without recording it; returns the
 /// first record it races with. Used for `free`, which then overwrites the whole
 /// block with freed markers, so recording each word first would be wasted work.
-pub fn check_only(spill: &SpillTable, word: usize, pair: &CellPair, cur: ShadowCell, clock: &VectorClock) -> Option<ShadowCell> {
+pub fn check_only(
+    spill: &SpillTable,
+    word: usize,
+    pair: &CellPair,
+    cur: ShadowCell,
+    clock: &VectorClock,
+) -> Option<ShadowCell> {
     let (c0, c1) = load(pair);
     if c0.is_spill_marker() {
         let g = spill.shard(word).lock();
-        return g.get(&word).and_then(|v| v.iter().copied().find(|&r| races(r, cur, clock)));
+        return g
+            .get(&word)
+            .and_then(|v| v.iter().copied().find(|&r| races(r, cur, clock)));
     }
-    [c0, c1].into_iter().find(|&r| !r.is_empty() && races(r, cur, clock))
+    [c0, c1]
+        .into_iter()
+        .find(|&r| !r.is_empty() && races(r, cur, clock))
 }
 
 #[cfg(test)]

@@ -42,7 +42,13 @@ impl ShadowCell {
     }
 
     #[inline]
-    pub const fn access(sid: Sid, epoch: u64, mask: u8, is_read: bool, is_atomic: bool) -> ShadowCell {
+    pub const fn access(
+        sid: Sid,
+        epoch: u64,
+        mask: u8,
+        is_read: bool,
+        is_atomic: bool,
+    ) -> ShadowCell {
         ShadowCell(
             Self::fast_state(sid, epoch)
                 | mask as u64
@@ -81,7 +87,10 @@ impl ShadowCell {
         self.0 >> EPOCH_SHIFT
     }
     pub fn when(self) -> Epoch {
-        Epoch { sid: self.sid(), epoch: self.epoch() }
+        Epoch {
+            sid: self.sid(),
+            epoch: self.epoch(),
+        }
     }
     #[inline]
     pub fn is_empty(self) -> bool {

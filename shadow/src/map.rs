@@ -58,7 +58,9 @@ pub struct ShadowMap {
 #[allow(clippy::declare_interior_mutable_const)]
 const UNMAPPED: AtomicUsize = AtomicUsize::new(0);
 
-pub static MAP: ShadowMap = ShadowMap { delta: [UNMAPPED; DIR_LEN] };
+pub static MAP: ShadowMap = ShadowMap {
+    delta: [UNMAPPED; DIR_LEN],
+};
 
 impl ShadowMap {
     #[inline(always)]
@@ -120,7 +122,9 @@ impl ShadowMap {
 #[inline(always)]
 pub fn pair_for(addr: usize) -> &'static CellPair {
     let d = MAP.delta_or_map(addr);
-    let p = ((addr & !(WORD - 1)) & (CHUNK * DIR_LEN - 1)).wrapping_mul(2).wrapping_add(d);
+    let p = ((addr & !(WORD - 1)) & (CHUNK * DIR_LEN - 1))
+        .wrapping_mul(2)
+        .wrapping_add(d);
     // SAFETY: `p` lies in the pairs part of the region mapped for this chunk (the
     // offset of the word inside its chunk, times two), 16-byte aligned because the
     // word is 8-byte aligned and the region page aligned; the region is never
@@ -136,7 +140,9 @@ pub fn pair_if_mapped(addr: usize) -> Option<&'static CellPair> {
     if d == 0 {
         return None;
     }
-    let p = ((addr & !(WORD - 1)) & (CHUNK * DIR_LEN - 1)).wrapping_mul(2).wrapping_add(d);
+    let p = ((addr & !(WORD - 1)) & (CHUNK * DIR_LEN - 1))
+        .wrapping_mul(2)
+        .wrapping_add(d);
     // SAFETY: as in `pair_for`; `p` lies inside a mapped region, so it is not null
     // (telling the compiler saves a test on the fast path).
     unsafe {
@@ -217,7 +223,10 @@ pub fn take_meta_range(addr: usize, size: usize, mut f: impl FnMut(u32)) {
         let hi = end.min((lo | (CHUNK - 1)) + 1);
         if let Some(region) = region_if_mapped(lo) {
             let chunk_start = lo & !(CHUNK - 1);
-            let (p0, p1) = (chunk_offset(lo) / META_PAGE_SPAN, (hi - 1 - chunk_start) / META_PAGE_SPAN);
+            let (p0, p1) = (
+                chunk_offset(lo) / META_PAGE_SPAN,
+                (hi - 1 - chunk_start) / META_PAGE_SPAN,
+            );
             let mut w = p0 & !63;
             while w <= p1 {
                 let word = bitmap_word(region, w);
@@ -304,10 +313,20 @@ pub fn reset_range_with(addr: usize, size: usize, first: u64, spilled: impl FnMu
 /// others are emptied. Emptying skips chunks that never had shadow and hands whole
 /// shadow pages back to the kernel, so it costs what the range holds, commits
 /// nothing, and gives memory back. `spilled` is called as for [`reset_range_with`].
-pub fn reset_range_marking(addr: usize, size: usize, first: u64, marked: usize, mut spilled: impl FnMut(usize, usize)) {
+pub fn reset_range_marking(
+    addr: usize,
+    size: usize,
+    first: u64,
+    marked: usize,
+    mut spilled: impl FnMut(usize, usize),
+) {
     let start = addr & !(WORD - 1);
     let end = ((addr.saturating_add(size).min(USER_END)) + WORD - 1) & !(WORD - 1);
-    let mark_end = if first == 0 { start } else { ((start.saturating_add(marked)).min(end) + WORD - 1) & !(WORD - 1) };
+    let mark_end = if first == 0 {
+        start
+    } else {
+        ((start.saturating_add(marked)).min(end) + WORD - 1) & !(WORD - 1)
+    };
     set_words(start, mark_end, first, &mut spilled);
     let mut lo = mark_end;
     while lo < end {
@@ -433,7 +452,8 @@ mod tests {
         reset_range(a, v.len() * 8);
         let mut dirty = 0;
         for_each_word(a, v.len() * 8, |_, p, _| {
-            dirty += (p.cells[0].load(Ordering::Relaxed) | p.cells[1].load(Ordering::Relaxed) != 0) as usize;
+            dirty += (p.cells[0].load(Ordering::Relaxed) | p.cells[1].load(Ordering::Relaxed) != 0)
+                as usize;
         });
         assert_eq!(dirty, 0);
         reset_range_to(a + 8, 16, 0x400);
@@ -445,7 +465,10 @@ mod tests {
 
     fn cells(a: usize) -> (u64, u64) {
         let p = pair_for(a);
-        (p.cells[0].load(Ordering::Relaxed), p.cells[1].load(Ordering::Relaxed))
+        (
+            p.cells[0].load(Ordering::Relaxed),
+            p.cells[1].load(Ordering::Relaxed),
+        )
     }
 
     #[test]
@@ -490,7 +513,13 @@ mod tests {
     fn take_meta_range_finds_created_meta_words_only_inside_the_range() {
         // Its own chunk, so other tests' meta words do not interfere.
         let c = 0x3b7 << CHUNK_SHIFT;
-        let addrs = [c + 8, c + 8192 - 8, c + 8192, c + (5 << 30) + 24, c + CHUNK - 8];
+        let addrs = [
+            c + 8,
+            c + 8192 - 8,
+            c + 8192,
+            c + (5 << 30) + 24,
+            c + CHUNK - 8,
+        ];
         for (k, &a) in addrs.iter().enumerate() {
             meta_word_for_create(a).store(k as u32 + 1, Ordering::Relaxed);
         }
@@ -500,8 +529,16 @@ mod tests {
         take_meta_range(c + 16, CHUNK - 24, |i| seen.push(i));
         seen.sort();
         assert_eq!(seen, vec![2, 3, 4]);
-        assert_eq!(meta_word(c + 8).load(Ordering::Relaxed), 1, "before the range: kept");
-        assert_eq!(meta_word(c + CHUNK - 8).load(Ordering::Relaxed), 5, "after the range: kept");
+        assert_eq!(
+            meta_word(c + 8).load(Ordering::Relaxed),
+            1,
+            "before the range: kept"
+        );
+        assert_eq!(
+            meta_word(c + CHUNK - 8).load(Ordering::Relaxed),
+            5,
+            "after the range: kept"
+        );
         assert_eq!(meta_word(c + 8192).load(Ordering::Relaxed), 0);
         // The whole second meta page was cleared, so its bit went with it; the
         // first page keeps its bit (its first word was outside the range).
@@ -517,6 +554,9 @@ mod tests {
     fn for_each_word_masks_edges() {
         let mut seen = vec![];
         for_each_word(0x1006, 12, |w, _, m| seen.push((w, m)));
-        assert_eq!(seen, vec![(0x1000, 0b1100_0000), (0x1008, 0xff), (0x1010, 0b11)]);
+        assert_eq!(
+            seen,
+            vec![(0x1000, 0b1100_0000), (0x1008, 0xff), (0x1010, 0b11)]
+        );
     }
 }

@@ -23,8 +23,10 @@ pub const LEAF_ENTRY_POINTS: [&str; 10] = [
 
 /// Mnemonics (AT&T, with or without a size suffix) that make a function non-leaf:
 /// a frame push/pop or a call. `popcnt` and friends are not among them.
-const FORBIDDEN: [&str; 12] =
-    ["push", "pushq", "pushw", "pushf", "pushfq", "pop", "popq", "popw", "popf", "popfq", "call", "callq"];
+const FORBIDDEN: [&str; 12] = [
+    "push", "pushq", "pushw", "pushf", "pushfq", "pop", "popq", "popw", "popf", "popfq", "call",
+    "callq",
+];
 
 /// Disassembles `so` (objdump -d --no-show-raw-insn) and returns every push, pop
 /// or call instruction found in the bodies of [`LEAF_ENTRY_POINTS`], one string
@@ -42,15 +44,23 @@ pub fn check_leaf_entry_points(so: &Path) -> Result<Vec<String>, String> {
         .output()
         .map_err(|e| format!("cannot run objdump: {e}"))?;
     if !out.status.success() {
-        return Err(format!("objdump -d {} failed: {}", so.display(), String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "objdump -d {} failed: {}",
+            so.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut found = Vec::new();
     let mut seen = vec![0usize; syms.len()];
     for line in text.lines() {
         // Instruction lines: "   43a20:\tmov    %edi,%ecx"
-        let Some((addr, rest)) = line.split_once(":\t") else { continue };
-        let Ok(addr) = u64::from_str_radix(addr.trim(), 16) else { continue };
+        let Some((addr, rest)) = line.split_once(":\t") else {
+            continue;
+        };
+        let Ok(addr) = u64::from_str_radix(addr.trim(), 16) else {
+            continue;
+        };
         let insn = rest.trim();
         let mnemonic = insn.split_whitespace().next().unwrap_or("");
         for (i, (name, start, size)) in syms.iter().enumerate() {
@@ -65,7 +75,10 @@ pub fn check_leaf_entry_points(so: &Path) -> Result<Vec<String>, String> {
     }
     for (i, (name, _, _)) in syms.iter().enumerate() {
         if seen[i] == 0 {
-            return Err(format!("objdump showed no instructions of {name} in {}", so.display()));
+            return Err(format!(
+                "objdump showed no instructions of {name} in {}",
+                so.display()
+            ));
         }
     }
     Ok(found)
@@ -79,7 +92,11 @@ fn symbol_ranges(so: &Path) -> Result<Vec<(String, u64, u64)>, String> {
         .output()
         .map_err(|e| format!("cannot run readelf: {e}"))?;
     if !out.status.success() {
-        return Err(format!("readelf -Ws {} failed: {}", so.display(), String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "readelf -Ws {} failed: {}",
+            so.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut syms = Vec::new();
@@ -89,7 +106,11 @@ fn symbol_ranges(so: &Path) -> Result<Vec<(String, u64, u64)>, String> {
             let c: Vec<&str> = l.split_whitespace().collect();
             (c.len() >= 8 && c[7] == name && c[3] == "FUNC" && c[6] != "UND").then(|| {
                 let addr = u64::from_str_radix(c[1], 16).ok()?;
-                let size = if let Some(h) = c[2].strip_prefix("0x") { u64::from_str_radix(h, 16).ok()? } else { c[2].parse().ok()? };
+                let size = if let Some(h) = c[2].strip_prefix("0x") {
+                    u64::from_str_radix(h, 16).ok()?
+                } else {
+                    c[2].parse().ok()?
+                };
                 Some((addr, size))
             })?
         });

@@ -83,7 +83,11 @@ fn main() -> ExitCode {
         args.remove(0);
     }
     let mut toolchain = None;
-    if let Some(tc) = args.first().and_then(|a| a.to_str()).and_then(|a| a.strip_prefix('+')) {
+    if let Some(tc) = args
+        .first()
+        .and_then(|a| a.to_str())
+        .and_then(|a| a.strip_prefix('+'))
+    {
         toolchain = Some(tc.to_owned());
         args.remove(0);
     }
@@ -100,7 +104,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if !SUBCOMMANDS.contains(&sub.as_str()) {
-        eprintln!("cargo umbra: unknown subcommand `{sub}` (expected one of: {})\n\n{USAGE}", SUBCOMMANDS.join(", "));
+        eprintln!(
+            "cargo umbra: unknown subcommand `{sub}` (expected one of: {})\n\n{USAGE}",
+            SUBCOMMANDS.join(", ")
+        );
         return ExitCode::from(2);
     }
     let nextest_sub = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
@@ -124,7 +131,11 @@ fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCo
     let toolchain = toolchain.unwrap_or_else(rust_src::nightly_toolchain);
     let rustc = Rustc::probe(&toolchain)?;
     rust_src::ensure(&toolchain)?;
-    let cache = cache_dir()?.join(format!("{}-{}", env!("CARGO_PKG_VERSION"), rustc.short_hash()));
+    let cache = cache_dir()?.join(format!(
+        "{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        rustc.short_hash()
+    ));
     let archive = ensure_runtime(&cache, &toolchain)?;
     let abi_marker = cache.join("needs-abi-mismatch-flag");
 
@@ -138,10 +149,20 @@ fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCo
         rest
     };
     // Only the arguments for cargo itself (before `--`) are inspected.
-    let cargo_args: Vec<&str> =
-        rest.iter().take_while(|a| *a != "--").filter_map(|a| a.to_str()).collect();
-    let has = |flag: &str| cargo_args.iter().any(|a| *a == flag || a.starts_with(&format!("{flag}=")));
-    if !cargo_args.iter().any(|a| a.starts_with("-Zbuild-std") || *a == "build-std" || a.starts_with("build-std=")) {
+    let cargo_args: Vec<&str> = rest
+        .iter()
+        .take_while(|a| *a != "--")
+        .filter_map(|a| a.to_str())
+        .collect();
+    let has = |flag: &str| {
+        cargo_args
+            .iter()
+            .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
+    };
+    if !cargo_args
+        .iter()
+        .any(|a| a.starts_with("-Zbuild-std") || *a == "build-std" || a.starts_with("build-std="))
+    {
         command_args.push("-Zbuild-std".into());
     }
     if !has("--target") {
@@ -149,7 +170,11 @@ fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCo
         command_args.push(rustc.host.clone().into());
     }
     command_args.extend(rest.iter().cloned());
-    let target_dir = if has("--target-dir") { None } else { Some(umbra_target_dir(&toolchain, &cargo_args)?) };
+    let target_dir = if has("--target-dir") {
+        None
+    } else {
+        Some(umbra_target_dir(&toolchain, &cargo_args)?)
+    };
 
     let mut allow_abi_mismatch = abi_marker.exists();
     loop {
@@ -167,18 +192,28 @@ fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCo
             .env_remove("CARGO")
             .env_remove("RUSTFLAGS")
             .env_remove("RUSTDOCFLAGS")
-            .env("CARGO_ENCODED_RUSTFLAGS", encoded_flags("RUSTFLAGS", &[], &flags))
+            .env(
+                "CARGO_ENCODED_RUSTFLAGS",
+                encoded_flags("RUSTFLAGS", &[], &flags),
+            )
             // rustdoc builds doctests without debug info: line tables give their
             // reports file:line (the user's RUSTDOCFLAGS come after and may override).
             .env(
                 "CARGO_ENCODED_RUSTDOCFLAGS",
-                encoded_flags("RUSTDOCFLAGS", &["-Cdebuginfo=line-tables-only".to_owned()], &flags),
+                encoded_flags(
+                    "RUSTDOCFLAGS",
+                    &["-Cdebuginfo=line-tables-only".to_owned()],
+                    &flags,
+                ),
             );
         if let Some(dir) = &target_dir {
             cmd.env("CARGO_TARGET_DIR", dir);
         }
         let user_options = |k| std::env::var(k).ok();
-        cmd.env("UMBRA_OPTIONS", umbra_options(user_options("TSAN_OPTIONS"), user_options("UMBRA_OPTIONS")));
+        cmd.env(
+            "UMBRA_OPTIONS",
+            umbra_options(user_options("TSAN_OPTIONS"), user_options("UMBRA_OPTIONS")),
+        );
         // Reports need file:line; the release and bench profiles have no debug info
         // by default (an explicit CARGO_PROFILE_*_DEBUG wins).
         for var in ["CARGO_PROFILE_RELEASE_DEBUG", "CARGO_PROFILE_BENCH_DEBUG"] {
@@ -200,7 +235,10 @@ fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCo
             continue;
         }
         if outcome.warnings > 0 {
-            eprintln!("cargo umbra: umbra printed {} report(s) on stderr", outcome.warnings);
+            eprintln!(
+                "cargo umbra: umbra printed {} report(s) on stderr",
+                outcome.warnings
+            );
         }
         return Ok(match outcome.code {
             Some(0) if outcome.warnings > 0 => ExitCode::from(RACE_EXIT),
@@ -230,9 +268,18 @@ fn umbra_options(tsan: Option<String>, umbra: Option<String>) -> String {
 fn encoded_flags(name: &str, defaults: &[String], ours: &[String]) -> String {
     let user: Vec<String> = match std::env::var(format!("CARGO_ENCODED_{name}")) {
         Ok(s) if !s.is_empty() => s.split('\x1f').map(str::to_owned).collect(),
-        _ => std::env::var(name).unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+        _ => std::env::var(name)
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
     };
-    let all: Vec<String> = defaults.iter().cloned().chain(user).chain(ours.iter().cloned()).collect();
+    let all: Vec<String> = defaults
+        .iter()
+        .cloned()
+        .chain(user)
+        .chain(ours.iter().cloned())
+        .collect();
     all.join("\x1f")
 }
 
@@ -244,23 +291,36 @@ struct Rustc {
 
 impl Rustc {
     fn probe(toolchain: &str) -> Result<Rustc, String> {
-        let nightly = if toolchain.starts_with("nightly") { toolchain } else { "nightly" };
+        let nightly = if toolchain.starts_with("nightly") {
+            toolchain
+        } else {
+            "nightly"
+        };
         let install = format!("rustup toolchain install {nightly} --component rust-src");
         let out = Command::new("rustc")
             .arg("-vV")
             .env("RUSTUP_TOOLCHAIN", toolchain)
             .env_remove("RUSTC")
             .output()
-            .map_err(|e| format!("cannot run rustc ({e}); umbra needs a nightly Rust toolchain: {install}"))?;
+            .map_err(|e| {
+                format!("cannot run rustc ({e}); umbra needs a nightly Rust toolchain: {install}")
+            })?;
         if !out.status.success() {
             return Err(format!(
                 "the `{toolchain}` toolchain is not installed (rustc -vV: {}); run: {install}",
-                String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("failed").trim()
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("failed")
+                    .trim()
             ));
         }
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let field = |key: &str| {
-            text.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim().to_owned()).unwrap_or_default()
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
         };
         let release = field("release:");
         if !release.contains("nightly") && !release.contains("-dev") {
@@ -270,17 +330,32 @@ impl Rustc {
         }
         let host = field("host:");
         let commit_hash = field("commit-hash:");
-        Ok(Rustc { host, commit_hash: if commit_hash.is_empty() { release } else { commit_hash } })
+        Ok(Rustc {
+            host,
+            commit_hash: if commit_hash.is_empty() {
+                release
+            } else {
+                commit_hash
+            },
+        })
     }
 
     fn short_hash(&self) -> String {
-        self.commit_hash.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').take(12).collect()
+        self.commit_hash
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .take(12)
+            .collect()
     }
 }
 
 /// `$UMBRA_CACHE_DIR`, `$XDG_CACHE_HOME/umbra` or `~/.cache/umbra`.
 fn cache_dir() -> Result<PathBuf, String> {
-    let nonempty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let nonempty = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(dir) = nonempty("UMBRA_CACHE_DIR") {
         return Ok(dir);
     }
@@ -302,7 +377,16 @@ fn umbra_source() -> &'static Path {
 fn source_fingerprint() -> String {
     let root = umbra_source();
     let mut files = Vec::new();
-    for top in ["Cargo.toml", "Cargo.lock", "src", "sys", "shadow", "clocks", "report", "ffi"] {
+    for top in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src",
+        "sys",
+        "shadow",
+        "clocks",
+        "report",
+        "ffi",
+    ] {
         collect_files(&root.join(top), &mut files);
     }
     files.sort();
@@ -311,7 +395,11 @@ fn source_fingerprint() -> String {
         if let Ok(meta) = fs::metadata(f) {
             f.hash(&mut h);
             meta.len().hash(&mut h);
-            let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .unwrap_or_default();
             mtime.as_nanos().hash(&mut h);
         }
     }
@@ -324,7 +412,9 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
         out.push(path.to_owned());
         return;
     }
-    let Ok(entries) = fs::read_dir(path) else { return };
+    let Ok(entries) = fs::read_dir(path) else {
+        return;
+    };
     for entry in entries.flatten() {
         let p = entry.path();
         let name = entry.file_name();
@@ -333,7 +423,10 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
         }
         if p.is_dir() {
             collect_files(&p, out);
-        } else if matches!(p.extension().and_then(OsStr::to_str), Some("rs" | "toml" | "txt" | "s" | "lock")) {
+        } else if matches!(
+            p.extension().and_then(OsStr::to_str),
+            Some("rs" | "toml" | "txt" | "s" | "lock")
+        ) {
             out.push(p);
         }
     }
@@ -346,8 +439,10 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
 /// contents of a `-Clink-arg` file).
 fn ensure_runtime(dir: &Path, toolchain: &str) -> Result<PathBuf, String> {
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let lock = File::create(dir.join("lock")).map_err(|e| format!("{}: {e}", dir.join("lock").display()))?;
-    lock.lock().map_err(|e| format!("locking {}: {e}", dir.display()))?;
+    let lock = File::create(dir.join("lock"))
+        .map_err(|e| format!("{}: {e}", dir.join("lock").display()))?;
+    lock.lock()
+        .map_err(|e| format!("locking {}: {e}", dir.display()))?;
     let stamp = dir.join("stamp");
     let fingerprint = source_fingerprint();
     let fresh = dir.join("libumbra.a").is_file()
@@ -360,7 +455,10 @@ fn ensure_runtime(dir: &Path, toolchain: &str) -> Result<PathBuf, String> {
         );
         let umbra = umbra_binary();
         let mut cmd = Command::new(&umbra);
-        cmd.arg("build").arg("--out").arg(dir).env("RUSTUP_TOOLCHAIN", toolchain);
+        cmd.arg("build")
+            .arg("--out")
+            .arg(dir)
+            .env("RUSTUP_TOOLCHAIN", toolchain);
         scrub_cargo_env(&mut cmd);
         let out = cmd
             .stdout(Stdio::inherit())
@@ -368,7 +466,11 @@ fn ensure_runtime(dir: &Path, toolchain: &str) -> Result<PathBuf, String> {
             .status()
             .map_err(|e| format!("cannot run {}: {e}", umbra.display()))?;
         if !out.success() {
-            return Err(format!("`{} build --out {}` failed ({out})", umbra.display(), dir.display()));
+            return Err(format!(
+                "`{} build --out {}` failed ({out})",
+                umbra.display(),
+                dir.display()
+            ));
         }
         fs::write(&stamp, &fingerprint).map_err(|e| format!("{}: {e}", stamp.display()))?;
     }
@@ -415,8 +517,16 @@ fn umbra_binary() -> PathBuf {
 /// own runtime build runs (flags, target, target dir, wrappers, jobserver).
 fn scrub_cargo_env(cmd: &mut Command) {
     const EXACT: &[&str] = &[
-        "CARGO", "RUSTC", "RUSTDOC", "RUSTFLAGS", "RUSTDOCFLAGS", "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER", "MAKEFLAGS", "MFLAGS", "LD_PRELOAD",
+        "CARGO",
+        "RUSTC",
+        "RUSTDOC",
+        "RUSTFLAGS",
+        "RUSTDOCFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "LD_PRELOAD",
     ];
     for (key, _) in std::env::vars_os() {
         let Some(name) = key.to_str() else { continue };
@@ -429,9 +539,15 @@ fn scrub_cargo_env(cmd: &mut Command) {
 /// `<the project's target directory>/umbra`, from `cargo metadata`.
 fn umbra_target_dir(toolchain: &str, cargo_args: &[&str]) -> Result<PathBuf, String> {
     let mut cmd = Command::new("cargo");
-    cmd.args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
-        .env("RUSTUP_TOOLCHAIN", toolchain)
-        .env_remove("CARGO");
+    cmd.args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+        "--offline",
+    ])
+    .env("RUSTUP_TOOLCHAIN", toolchain)
+    .env_remove("CARGO");
     // Options that choose the workspace.
     let mut it = cargo_args.iter();
     while let Some(a) = it.next() {
@@ -443,9 +559,15 @@ fn umbra_target_dir(toolchain: &str, cargo_args: &[&str]) -> Result<PathBuf, Str
             cmd.arg(a);
         }
     }
-    let out = cmd.stderr(Stdio::piped()).output().map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    let out = cmd
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
     if !out.status.success() {
-        return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     let json = String::from_utf8_lossy(&out.stdout);
     let dir = json_string_field(&json, "target_directory")
@@ -485,7 +607,10 @@ struct Outcome {
 
 /// Runs `cmd` with its stderr copied to ours as it comes, counting umbra's reports.
 fn run_teeing_stderr(cmd: &mut Command) -> Result<Outcome, String> {
-    let mut child = cmd.stderr(Stdio::piped()).spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let mut child = cmd
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
     let mut pipe = child.stderr.take().expect("piped stderr");
     let mut out = io::stderr();
     let mut buf = vec![0u8; 64 * 1024];
@@ -504,11 +629,20 @@ fn run_teeing_stderr(cmd: &mut Command) -> Result<Outcome, String> {
         carry.extend_from_slice(&buf[..n]);
         warnings += count(&carry, WARNING) - count(&carry[..keep], WARNING);
         abi_mismatch |= count(&carry, ABI_MISMATCH) > 0;
-        let tail = carry.len().saturating_sub(WARNING.len().max(ABI_MISMATCH.len()));
+        let tail = carry
+            .len()
+            .saturating_sub(WARNING.len().max(ABI_MISMATCH.len()));
         carry.drain(..tail);
     }
-    let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
-    Ok(Outcome { success: status.success(), code: status.code(), warnings, abi_mismatch })
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for cargo: {e}"))?;
+    Ok(Outcome {
+        success: status.success(),
+        code: status.code(),
+        warnings,
+        abi_mismatch,
+    })
 }
 
 fn count(hay: &[u8], needle: &[u8]) -> usize {
@@ -522,7 +656,10 @@ mod tests {
     #[test]
     fn json_field() {
         let j = r#"{"packages":[],"target_directory":"/a b/t\"x\\y","version":1}"#;
-        assert_eq!(json_string_field(j, "target_directory").as_deref(), Some("/a b/t\"x\\y"));
+        assert_eq!(
+            json_string_field(j, "target_directory").as_deref(),
+            Some("/a b/t\"x\\y")
+        );
         assert_eq!(json_string_field(j, "nope"), None);
     }
 
@@ -530,16 +667,34 @@ mod tests {
     fn std_frames_are_folded_unless_the_user_says() {
         let s = |v: &str| Some(v.to_owned());
         assert_eq!(umbra_options(None, None), "fold_std_frames=1");
-        assert_eq!(umbra_options(s("halt_on_error=1"), s("")), "fold_std_frames=1");
-        assert_eq!(umbra_options(None, s("json_path=r.jsonl")), "fold_std_frames=1:json_path=r.jsonl");
-        assert_eq!(umbra_options(None, s("fold_std_frames=0")), "fold_std_frames=0");
-        assert_eq!(umbra_options(s("fold_std_frames=0"), s("exitcode=3")), "exitcode=3");
+        assert_eq!(
+            umbra_options(s("halt_on_error=1"), s("")),
+            "fold_std_frames=1"
+        );
+        assert_eq!(
+            umbra_options(None, s("json_path=r.jsonl")),
+            "fold_std_frames=1:json_path=r.jsonl"
+        );
+        assert_eq!(
+            umbra_options(None, s("fold_std_frames=0")),
+            "fold_std_frames=0"
+        );
+        assert_eq!(
+            umbra_options(s("fold_std_frames=0"), s("exitcode=3")),
+            "exitcode=3"
+        );
         assert_eq!(umbra_options(s("fold_std_frames=0"), None), "");
     }
 
     #[test]
     fn counting_across_chunks() {
-        assert_eq!(count(b"xx WARNING: ThreadSanitizer: a WARNING: ThreadSanitizer:", WARNING), 2);
+        assert_eq!(
+            count(
+                b"xx WARNING: ThreadSanitizer: a WARNING: ThreadSanitizer:",
+                WARNING
+            ),
+            2
+        );
         assert_eq!(count(b"", WARNING), 0);
     }
 }

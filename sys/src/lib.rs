@@ -39,7 +39,15 @@ pub mod nr {
 /// Issues a system call with up to six arguments; returns the raw kernel result
 /// (negative errno on failure).
 #[inline(always)]
-pub fn syscall6(n: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize) -> isize {
+pub fn syscall6(
+    n: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> isize {
     let ret: isize;
     // SAFETY: the `syscall` instruction clobbers only rax (result), rcx and r11, which
     // are declared; the kernel does not touch our stack. Whether the call itself is
@@ -78,7 +86,15 @@ pub const O_CLOEXEC: usize = 0o2000000;
 /// Returns `None` when the kernel refuses.
 pub fn mmap_anon(len: usize, noreserve: bool) -> Option<*mut u8> {
     let flags = MAP_PRIVATE | MAP_ANONYMOUS | if noreserve { MAP_NORESERVE } else { 0 };
-    let r = syscall6(nr::MMAP, 0, len, PROT_READ | PROT_WRITE, flags, usize::MAX, 0);
+    let r = syscall6(
+        nr::MMAP,
+        0,
+        len,
+        PROT_READ | PROT_WRITE,
+        flags,
+        usize::MAX,
+        0,
+    );
     if r < 0 {
         None
     } else {
@@ -224,12 +240,28 @@ pub fn exit_group(code: i32) -> ! {
 
 /// Waits while `*word == expected` (FUTEX_WAIT_PRIVATE).
 pub fn futex_wait(word: &AtomicU32, expected: u32) {
-    syscall6(nr::FUTEX, word as *const AtomicU32 as usize, 128, expected as usize, 0, 0, 0);
+    syscall6(
+        nr::FUTEX,
+        word as *const AtomicU32 as usize,
+        128,
+        expected as usize,
+        0,
+        0,
+        0,
+    );
 }
 
 /// Wakes up to `n` waiters on `word` (FUTEX_WAKE_PRIVATE).
 pub fn futex_wake(word: &AtomicU32, n: u32) {
-    syscall6(nr::FUTEX, word as *const AtomicU32 as usize, 129, n as usize, 0, 0, 0);
+    syscall6(
+        nr::FUTEX,
+        word as *const AtomicU32 as usize,
+        129,
+        n as usize,
+        0,
+        0,
+        0,
+    );
 }
 
 /// A fixed-capacity text buffer on the stack, for messages that must be formatted
@@ -241,7 +273,10 @@ pub struct StackBuf<const N: usize> {
 
 impl<const N: usize> StackBuf<N> {
     pub const fn new() -> Self {
-        StackBuf { buf: [0; N], len: 0 }
+        StackBuf {
+            buf: [0; N],
+            len: 0,
+        }
     }
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
@@ -303,14 +338,21 @@ unsafe impl<T: Send> Send for SpinMutex<T> {}
 
 impl<T> SpinMutex<T> {
     pub const fn new(value: T) -> Self {
-        SpinMutex { state: AtomicU32::new(0), value: UnsafeCell::new(value) }
+        SpinMutex {
+            state: AtomicU32::new(0),
+            value: UnsafeCell::new(value),
+        }
     }
 
     #[inline]
     pub fn lock(&self) -> SpinGuard<'_, T> {
         // Acquire: everything the previous holder wrote before its Release unlock is
         // visible to us.
-        if self.state.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        if self
+            .state
+            .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
             self.lock_contended();
         }
         SpinGuard { m: self }
@@ -323,7 +365,11 @@ impl<T> SpinMutex<T> {
             let s = self.state.load(Ordering::Relaxed);
             if s == 0 && spins <= 100 {
                 // Acquire, as in `lock`.
-                if self.state.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                if self
+                    .state
+                    .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
                     return;
                 }
             } else if spins < 100 {

@@ -138,8 +138,14 @@ fn report_problems(report: &Report, source_file: &str, needs_previous: bool) -> 
             report.accesses.len()
         ));
     }
-    let must_have_line = |a: &&super::report::Access| needs_previous || !a.header.starts_with("Previous ");
-    for access in report.accesses.iter().filter(must_have_line).filter(|a| a.source_line.is_none()) {
+    let must_have_line =
+        |a: &&super::report::Access| needs_previous || !a.header.starts_with("Previous ");
+    for access in report
+        .accesses
+        .iter()
+        .filter(must_have_line)
+        .filter(|a| a.source_line.is_none())
+    {
         problems.push(format!(
             "access `{}` has no frame in {source_file} (#0: {})",
             access.header,

@@ -31,17 +31,29 @@ impl Compiler {
 
 /// Compiles `source` with `-g -O1 -pthread` and `extra` into `target/<dir>/`;
 /// `Ok(None)` for clang where clang-16 is not installed.
-pub fn compile(source: &Path, dir: &str, compiler: Compiler, extra: &[&str]) -> Result<Option<PathBuf>, String> {
+pub fn compile(
+    source: &Path,
+    dir: &str,
+    compiler: Compiler,
+    extra: &[&str],
+) -> Result<Option<PathBuf>, String> {
     let out_dir = target_dir().join(dir);
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
-    let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("program");
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
+    let stem = source
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("program");
     let binary = out_dir.join(format!("{stem}-{}", compiler.name()));
     let mut cmd = match compiler {
         Compiler::Gcc => Command::new("gcc"),
         Compiler::Clang => {
-            let Some(rt) = clang_runtime_dir() else { return Ok(None) };
+            let Some(rt) = clang_runtime_dir() else {
+                return Ok(None);
+            };
             let mut c = Command::new("clang-16");
-            c.args(["-shared-libsan", "-mcx16"]).arg(format!("-Wl,-rpath,{}", rt.display()));
+            c.args(["-shared-libsan", "-mcx16"])
+                .arg(format!("-Wl,-rpath,{}", rt.display()));
             c
         }
     };
@@ -51,7 +63,11 @@ pub fn compile(source: &Path, dir: &str, compiler: Compiler, extra: &[&str]) -> 
         .arg("-o")
         .arg(&binary)
         .env_remove("LD_PRELOAD");
-    run_checked(&mut cmd, COMPILE_TIMEOUT, &format!("compiling {} with {}", source.display(), compiler.name()))?;
+    run_checked(
+        &mut cmd,
+        COMPILE_TIMEOUT,
+        &format!("compiling {} with {}", source.display(), compiler.name()),
+    )?;
     Ok(Some(binary))
 }
 
@@ -59,6 +75,8 @@ pub fn compile(source: &Path, dir: &str, compiler: Compiler, extra: &[&str]) -> 
 pub fn preloaded(binary: &Path) -> Command {
     let rt = umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
     let mut cmd = Command::new(binary);
-    cmd.env("LD_PRELOAD", rt.join("libumbra.so")).env_remove("TSAN_OPTIONS").env_remove("UMBRA_OPTIONS");
+    cmd.env("LD_PRELOAD", rt.join("libumbra.so"))
+        .env_remove("TSAN_OPTIONS")
+        .env_remove("UMBRA_OPTIONS");
     cmd
 }

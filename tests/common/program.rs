@@ -177,7 +177,11 @@ impl Program {
                 }
                 "cflags" => program.cflags = value.split_whitespace().map(str::to_owned).collect(),
                 "stock-previous" if value == "lost" => program.stock_loses_previous = true,
-                "stock-previous" => return Err(bad(format!("bad `// stock-previous: {value}` (only `lost`)"))),
+                "stock-previous" => {
+                    return Err(bad(format!(
+                        "bad `// stock-previous: {value}` (only `lost`)"
+                    )))
+                }
                 _ => unreachable!(),
             }
         }
@@ -207,7 +211,11 @@ impl Program {
 /// `// key: value` for the keys this corpus understands.
 fn header(line: &str) -> Option<(&str, &str)> {
     let (key, value) = line.strip_prefix("// ")?.split_once(':')?;
-    matches!(key, "umbra" | "stock" | "stock-previous" | "reports" | "cflags").then(|| (key, value.trim()))
+    matches!(
+        key,
+        "umbra" | "stock" | "stock-previous" | "reports" | "cflags"
+    )
+    .then(|| (key, value.trim()))
 }
 
 /// The first sentence of the `/* ... */` or `//!` comment that follows the headers.

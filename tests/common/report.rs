@@ -101,7 +101,9 @@ fn access(lines: &[&str], source_file: &str) -> Access {
         .iter()
         .map(|line| line.trim())
         // `... N frames in std`: a fold of `fold_std_frames` (on under `cargo umbra`).
-        .take_while(|line| line.starts_with('#') || line.starts_with('[') || line.starts_with("... "))
+        .take_while(|line| {
+            line.starts_with('#') || line.starts_with('[') || line.starts_with("... ")
+        })
         .collect();
     let source_line = stack.iter().find_map(|frame| {
         let (file, line) = frame_location(frame)?;

@@ -57,9 +57,14 @@ const CLANG: [&str; 2] = ["clang-16", "clang++-16"];
 pub fn clang_runtime_dir() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
-        let out = Command::new(CLANG[0]).arg("-print-file-name=libclang_rt.tsan-x86_64.so").output().ok()?;
+        let out = Command::new(CLANG[0])
+            .arg("-print-file-name=libclang_rt.tsan-x86_64.so")
+            .output()
+            .ok()?;
         let so = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        (out.status.success() && so.is_file()).then(|| so.parent().map(Path::to_path_buf)).flatten()
+        (out.status.success() && so.is_file())
+            .then(|| so.parent().map(Path::to_path_buf))
+            .flatten()
     })
     .as_deref()
 }
@@ -118,7 +123,11 @@ pub fn c_binary(program: &Program, runtime: Runtime) -> Result<PathBuf, String> 
             .get_or_init(Default::default)
             .lock()
             .unwrap()
-            .entry(format!("{}{}", program.label(), if clang { " (clang)" } else { "" }))
+            .entry(format!(
+                "{}{}",
+                program.label(),
+                if clang { " (clang)" } else { "" }
+            ))
             .or_default(),
     );
     slot.get_or_init(|| compile_c(program, clang)).clone()

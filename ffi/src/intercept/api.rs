@@ -46,7 +46,9 @@ pub extern "C" fn __tsan_ignore_thread_end() {
     in_runtime(|| {
         let c = ctx();
         if c.ignore_depth == 0 {
-            umbra_sys::eprint_fmt(format_args!("umbra: __tsan_ignore_thread_end without a matching begin; ignored\n"));
+            umbra_sys::eprint_fmt(format_args!(
+                "umbra: __tsan_ignore_thread_end without a matching begin; ignored\n"
+            ));
             return;
         }
         c.ignore_depth -= 1;
@@ -63,7 +65,9 @@ pub extern "C" fn __tsan_ignore_thread_end() {
 #[no_mangle]
 pub unsafe extern "C" fn __tsan_testonly_barrier_init(b: *mut u64, count: u32) {
     if count == 0 {
-        umbra_sys::eprint_fmt(format_args!("umbra: __tsan_testonly_barrier_init: count must be at least 1\n"));
+        umbra_sys::eprint_fmt(format_args!(
+            "umbra: __tsan_testonly_barrier_init: count must be at least 1\n"
+        ));
         umbra_sys::exit_group(1);
     }
     // SAFETY: the caller passes an 8-byte barrier object it owns.
@@ -175,11 +179,21 @@ pub extern "C" fn AnnotateRWLockDestroy(f: *const c_char, l: c_int, lock: *mut c
     AnnotateRWLockCreate(f, l, lock)
 }
 #[no_mangle]
-pub extern "C" fn AnnotateRWLockAcquired(_f: *const c_char, _l: c_int, lock: *mut c_void, _is_w: isize) {
+pub extern "C" fn AnnotateRWLockAcquired(
+    _f: *const c_char,
+    _l: c_int,
+    lock: *mut c_void,
+    _is_w: isize,
+) {
     in_runtime(|| sync::acquire(lock as usize));
 }
 #[no_mangle]
-pub extern "C" fn AnnotateRWLockReleased(_f: *const c_char, _l: c_int, lock: *mut c_void, _is_w: isize) {
+pub extern "C" fn AnnotateRWLockReleased(
+    _f: *const c_char,
+    _l: c_int,
+    lock: *mut c_void,
+    _is_w: isize,
+) {
     in_runtime(|| sync::release(lock as usize));
 }
 
@@ -192,12 +206,31 @@ macro_rules! noop_annotations {
     )*};
 }
 noop_annotations!(
-    AnnotateBenignRace, AnnotateBenignRaceSized, AnnotateCondVarSignal, AnnotateCondVarSignalAll,
-    AnnotateCondVarWait, AnnotateEnableRaceDetection, AnnotateExpectRace, AnnotateFlushExpectedRaces,
-    AnnotateFlushState, AnnotateIgnoreSyncBegin, AnnotateIgnoreSyncEnd, AnnotateMemoryIsInitialized,
-    AnnotateMemoryIsUninitialized, AnnotateMutexIsNotPHB, AnnotateMutexIsUsedAsCondVar, AnnotateNewMemory,
-    AnnotateNoOp, AnnotatePCQCreate, AnnotatePCQDestroy, AnnotatePCQGet, AnnotatePCQPut,
-    AnnotatePublishMemoryRange, AnnotateThreadName, AnnotateTraceMemory, AnnotateUnpublishMemoryRange,
+    AnnotateBenignRace,
+    AnnotateBenignRaceSized,
+    AnnotateCondVarSignal,
+    AnnotateCondVarSignalAll,
+    AnnotateCondVarWait,
+    AnnotateEnableRaceDetection,
+    AnnotateExpectRace,
+    AnnotateFlushExpectedRaces,
+    AnnotateFlushState,
+    AnnotateIgnoreSyncBegin,
+    AnnotateIgnoreSyncEnd,
+    AnnotateMemoryIsInitialized,
+    AnnotateMemoryIsUninitialized,
+    AnnotateMutexIsNotPHB,
+    AnnotateMutexIsUsedAsCondVar,
+    AnnotateNewMemory,
+    AnnotateNoOp,
+    AnnotatePCQCreate,
+    AnnotatePCQDestroy,
+    AnnotatePCQGet,
+    AnnotatePCQPut,
+    AnnotatePublishMemoryRange,
+    AnnotateThreadName,
+    AnnotateTraceMemory,
+    AnnotateUnpublishMemoryRange,
     WTFAnnotateBenignRaceSized
 );
 

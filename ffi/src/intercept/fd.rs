@@ -19,7 +19,9 @@ fn region() -> usize {
     if b != 0 {
         return b;
     }
-    let p = umbra_sys::mmap_anon(MAX_FD * 16, true).map(|p| p as usize).unwrap_or(0);
+    let p = umbra_sys::mmap_anon(MAX_FD * 16, true)
+        .map(|p| p as usize)
+        .unwrap_or(0);
     match FD_BASE.compare_exchange(0, p, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => p,
         Err(o) => o,
@@ -34,7 +36,11 @@ fn addr(fd: c_int) -> Option<usize> {
     let r = region();
     // SAFETY: the region holds MAX_FD pairs of words: [link, sync word].
     let link = unsafe { *((r + fd as usize * 16) as *const usize) };
-    Some(if link != 0 { link } else { r + fd as usize * 16 + 8 })
+    Some(if link != 0 {
+        link
+    } else {
+        r + fd as usize * 16 + 8
+    })
 }
 
 fn link(a: c_int, b: c_int) {

@@ -23,7 +23,8 @@ pub struct Block {
     pub pc: u64,
 }
 
-static BLOCKS: [SpinMutex<BTreeMap<usize, Block>>; 32] = [const { SpinMutex::new(BTreeMap::new()) }; 32];
+static BLOCKS: [SpinMutex<BTreeMap<usize, Block>>; 32] =
+    [const { SpinMutex::new(BTreeMap::new()) }; 32];
 
 fn shard(p: usize) -> &'static SpinMutex<BTreeMap<usize, Block>> {
     &BLOCKS[(p >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59]
@@ -59,7 +60,10 @@ pub fn freed_block_of(addr: usize) -> Option<(usize, Block)> {
 pub fn block_of(addr: usize) -> Option<(usize, Block)> {
     BLOCKS.iter().find_map(|s| {
         let g = s.lock();
-        g.range(..=addr).next_back().filter(|(&b, blk)| addr < b + blk.size.max(1)).map(|(&b, &blk)| (b, blk))
+        g.range(..=addr)
+            .next_back()
+            .filter(|(&b, blk)| addr < b + blk.size.max(1))
+            .map(|(&b, &blk)| (b, blk))
     })
 }
 
@@ -79,8 +83,20 @@ fn on_alloc(p: *mut c_void, size: usize, pc: u64) -> *mut c_void {
             // Shadow was reset: this thread's cache of recorded accesses is stale.
             ctx().generation += 1;
         }
-        let (tid, stack) = if known { (ctx().tid, crate::thread::current_stack_id()) } else { (0, 0) };
-        shard(p as usize).lock().insert(p as usize, Block { size, tid, stack, pc });
+        let (tid, stack) = if known {
+            (ctx().tid, crate::thread::current_stack_id())
+        } else {
+            (0, 0)
+        };
+        shard(p as usize).lock().insert(
+            p as usize,
+            Block {
+                size,
+                tid,
+                stack,
+                pc,
+            },
+        );
     });
     p
 }
@@ -91,7 +107,9 @@ fn on_free(p: *mut c_void, pc: u64) {
     }
     let known = !thr().ctx.is_null();
     in_runtime(|| {
-        let Some(b) = shard(p as usize).lock().remove(&(p as usize)) else { return };
+        let Some(b) = shard(p as usize).lock().remove(&(p as usize)) else {
+            return;
+        };
         remember_freed(p as usize, b);
         if !known || b.size == 0 {
             return;
@@ -151,7 +169,12 @@ pub unsafe extern "C" fn realloc(old: *mut c_void, n: usize) -> *mut c_void {
         // only the requested bytes count as read (all usable bytes are copied, as
         // glibc's realloc does).
         // Inside the runtime: a signal handler must not find the shard locked.
-        let asked = in_runtime(|| shard(old as usize).lock().get(&(old as usize)).map_or(keep, |b| b.size.min(n)));
+        let asked = in_runtime(|| {
+            shard(old as usize)
+                .lock()
+                .get(&(old as usize))
+                .map_or(keep, |b| b.size.min(n))
+        });
         crate::entry::range_access(old as usize, asked, false, pc);
     }
     on_alloc(p, n, pc);
@@ -234,7 +257,14 @@ pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, n: 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn mmap(a: real::Ptr, n: usize, prot: i32, flags: i32, fd: i32, off: i64) -> real::Ptr {
+pub unsafe extern "C" fn mmap(
+    a: real::Ptr,
+    n: usize,
+    prot: i32,
+    flags: i32,
+    fd: i32,
+    off: i64,
+) -> real::Ptr {
     // SAFETY: forwarded.
     let p = unsafe { real::mmap(a, n, prot, flags, fd, off) };
     if p as isize != -1 && thr().in_rt == 0 {
@@ -246,7 +276,14 @@ pub unsafe extern "C" fn mmap(a: real::Ptr, n: usize, prot: i32, flags: i32, fd:
 
 /// The same function as `mmap` on x86_64 (64-bit offsets either way).
 #[no_mangle]
-pub unsafe extern "C" fn mmap64(a: real::Ptr, n: usize, prot: i32, flags: i32, fd: i32, off: i64) -> real::Ptr {
+pub unsafe extern "C" fn mmap64(
+    a: real::Ptr,
+    n: usize,
+    prot: i32,
+    flags: i32,
+    fd: i32,
+    off: i64,
+) -> real::Ptr {
     // SAFETY: forwarded.
     unsafe { mmap(a, n, prot, flags, fd, off) }
 }
@@ -279,7 +316,11 @@ pub unsafe extern "C" fn mremap(
         in_runtime(|| {
             if p == old {
                 // Resized in place: only the part that appeared or vanished changes.
-                let (lo, hi) = if new_size > old_size { (old_size, new_size) } else { (new_size, old_size) };
+                let (lo, hi) = if new_size > old_size {
+                    (old_size, new_size)
+                } else {
+                    (new_size, old_size)
+                };
                 crate::rt::forget_memory(old + lo, hi - lo);
             } else {
                 crate::rt::forget_memory(old, old_size);

@@ -10,8 +10,8 @@ use umbra_clocks::{SlotGrant, VectorClock};
 use umbra_report::ReportKind;
 
 use crate::entry::caller_pc;
-use crate::real::{self, Ptr, StartFn};
 use crate::mutexset;
+use crate::real::{self, Ptr, StartFn};
 use crate::sync;
 use crate::thread::{self, ctx, in_runtime, refresh_fast_state, REGISTRY};
 
@@ -119,7 +119,12 @@ extern "C" fn thread_start(p: Ptr) -> Ptr {
 const PTHREAD_CREATE_DETACHED: c_int = 1;
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_create(th: *mut usize, attr: Ptr, start: StartFn, arg: Ptr) -> c_int {
+pub unsafe extern "C" fn pthread_create(
+    th: *mut usize,
+    attr: Ptr,
+    start: StartFn,
+    arg: Ptr,
+) -> c_int {
     crate::rt::ensure_init();
     let pc = caller_pc();
     let c = ctx();
@@ -132,7 +137,18 @@ pub unsafe extern "C" fn pthread_create(th: *mut usize, attr: Ptr, start: StartF
         refresh_fast_state();
         finish_key();
         let std_startup = crate::rust_startup::for_start_routine(start as usize);
-        (Box::into_raw(Box::new(StartArgs { start, arg, tid, grant, clock, handshake: &handshake, std_startup })), tid)
+        (
+            Box::into_raw(Box::new(StartArgs {
+                start,
+                arg,
+                tid,
+                grant,
+                clock,
+                handshake: &handshake,
+                std_startup,
+            })),
+            tid,
+        )
     });
     // A thread created detached is never joined: no handle to remember (and no leak).
     let mut detach_state: c_int = 0;
@@ -260,7 +276,11 @@ fn locked(m: usize, pc: u64, write: bool) {
         sync::note_creation(m, pc);
         sync::acquire(m);
         mutexset::locked(m, write);
-        let bug = if write { sync::mutex_write_locked(m, pc) } else { sync::mutex_read_locked(m) };
+        let bug = if write {
+            sync::mutex_write_locked(m, pc)
+        } else {
+            sync::mutex_read_locked(m)
+        };
         misused(bug, m, pc);
     });
 }
@@ -499,7 +519,8 @@ static mut ONCE_FN: Option<(usize, extern "C" fn())> = None;
 extern "C" fn once_trampoline() {
     // SAFETY: set by pthread_once on this thread just before the real call, which
     // runs the trampoline on the same thread.
-    let (ctl, f) = unsafe { core::ptr::addr_of_mut!(ONCE_FN).read() }.expect("pthread_once trampoline without a routine");
+    let (ctl, f) = unsafe { core::ptr::addr_of_mut!(ONCE_FN).read() }
+        .expect("pthread_once trampoline without a routine");
     f();
     in_runtime(|| sync::release(ctl));
 }

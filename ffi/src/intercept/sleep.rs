@@ -31,7 +31,10 @@ fn after_sleep(pc: u64) {
     }
     in_runtime(|| {
         let n = crate::thread::REGISTRY.lock().slots.opened();
-        let snapshot: Vec<u64> = SLOT_EPOCH[..n].iter().map(|e| e.load(Ordering::Relaxed)).collect();
+        let snapshot: Vec<u64> = SLOT_EPOCH[..n]
+            .iter()
+            .map(|e| e.load(Ordering::Relaxed))
+            .collect();
         let stack = crate::thread::current_stack_id();
         let c = ctx();
         c.sleep = Some((pc, stack, snapshot));

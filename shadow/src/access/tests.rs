@@ -8,7 +8,12 @@ use crate::cell::{mask_of, ShadowCell};
 use umbra_clocks::{ThreadClock, VectorClock};
 
 fn fresh() -> (SpillTable, Box<CellPair>) {
-    (SpillTable::new(), Box::new(CellPair { cells: [AtomicU64::new(0), AtomicU64::new(0)] }))
+    (
+        SpillTable::new(),
+        Box::new(CellPair {
+            cells: [AtomicU64::new(0), AtomicU64::new(0)],
+        }),
+    )
 }
 
 fn acc(t: &ThreadClock, mask: u8, read: bool, atomic: bool) -> ShadowCell {
@@ -17,7 +22,10 @@ fn acc(t: &ThreadClock, mask: u8, read: bool, atomic: bool) -> ShadowCell {
 
 fn run(spill: &SpillTable, pair: &CellPair, t: &ThreadClock, cur: ShadowCell) -> bool {
     let mut s = Vec::new();
-    matches!(check_and_update(spill, 0x1000, pair, cur, &t.clock, &mut s), AccessOutcome::Race { .. })
+    matches!(
+        check_and_update(spill, 0x1000, pair, cur, &t.clock, &mut s),
+        AccessOutcome::Race { .. }
+    )
 }
 
 #[test]
@@ -45,7 +53,10 @@ fn adjacent_bytes_do_not_race_and_reads_share() {
     assert!(!run(&sp, &p, &c, acc(&c, 0b100, false, false)));
     // Three records now: spilled, none lost.
     assert_eq!(sp.len(), 1);
-    assert!(run(&sp, &p, &c, acc(&c, 0b01, true, false)), "C's read of byte 0 races with A's write");
+    assert!(
+        run(&sp, &p, &c, acc(&c, 0b01, true, false)),
+        "C's read of byte 0 races with A's write"
+    );
 }
 
 #[test]
@@ -67,7 +78,14 @@ fn freed_marker_races_with_unordered_access() {
     let free = acc(&a, 0xff, false, false);
     assert_eq!(check_only(&sp, 0x1000, &p, free, &a.clock), None);
     p.cells[0].store(ShadowCell::freed(a.sid, a.epoch()).0, Ordering::Relaxed);
-    match check_and_update(&sp, 0x1000, &p, acc(&b, 0x01, true, false), &b.clock, &mut s) {
+    match check_and_update(
+        &sp,
+        0x1000,
+        &p,
+        acc(&b, 0x01, true, false),
+        &b.clock,
+        &mut s,
+    ) {
         AccessOutcome::Race { prev } => assert!(prev.is_freed()),
         r => panic!("{r:?}"),
     }
@@ -79,7 +97,14 @@ fn check_only_finds_a_race_and_records_nothing() {
     let a = ThreadClock::start(0, 1, None);
     let b = ThreadClock::start(1, 1, None);
     let mut s = Vec::new();
-    check_and_update(&sp, 0x1000, &p, acc(&a, 0x0f, true, false), &a.clock, &mut s);
+    check_and_update(
+        &sp,
+        0x1000,
+        &p,
+        acc(&a, 0x0f, true, false),
+        &a.clock,
+        &mut s,
+    );
     let before = load(&p);
     let found = check_only(&sp, 0x1000, &p, acc(&b, 0xff, false, false), &b.clock);
     assert_eq!(found, Some(acc(&a, 0x0f, true, false)));
@@ -112,7 +137,9 @@ fn compact_shadow_reports_exactly_what_full_history_reports() {
     for seed in 1..3000u64 {
         let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1);
         let nthreads = 2 + rng.below(3) as usize;
-        let mut threads: Vec<ThreadClock> = (0..nthreads).map(|i| ThreadClock::start(i as u16, 1, None)).collect();
+        let mut threads: Vec<ThreadClock> = (0..nthreads)
+            .map(|i| ThreadClock::start(i as u16, 1, None))
+            .collect();
         let mut syncs = vec![VectorClock::new(); 2];
         let (sp, p) = fresh();
         let mut history: Vec<ShadowCell> = Vec::new();
@@ -134,12 +161,19 @@ fn compact_shadow_reports_exactly_what_full_history_reports() {
                     let off = (rng.below(8) as usize / size) * size;
                     let mask = mask_of(off, size);
                     let cur = acc(&threads[t], mask, rng.below(2) == 0, rng.below(4) == 0);
-                    let want = history.iter().any(|&old| races(old, cur, &threads[t].clock));
+                    let want = history
+                        .iter()
+                        .any(|&old| races(old, cur, &threads[t].clock));
                     let got = matches!(
                         check_and_update(&sp, 0x1000, &p, cur, &threads[t].clock, &mut scratch),
                         AccessOutcome::Race { .. }
                     );
-                    assert_eq!(got, want, "seed {seed} step {step}: {cur:?} history {history:?} shadow {:?}", sp.records(0x1000, &p));
+                    assert_eq!(
+                        got,
+                        want,
+                        "seed {seed} step {step}: {cur:?} history {history:?} shadow {:?}",
+                        sp.records(0x1000, &p)
+                    );
                     history.push(cur);
                 }
             }
@@ -153,7 +187,9 @@ fn concurrent_updates_keep_every_record() {
     // the word holds one record per byte, no update lost to a CAS race.
     use std::sync::Arc;
     let sp = Arc::new(SpillTable::new());
-    let p = Arc::new(CellPair { cells: [AtomicU64::new(0), AtomicU64::new(0)] });
+    let p = Arc::new(CellPair {
+        cells: [AtomicU64::new(0), AtomicU64::new(0)],
+    });
     let hs: Vec<_> = (0..8u16)
         .map(|i| {
             let (sp, p) = (sp.clone(), p.clone());
@@ -161,7 +197,14 @@ fn concurrent_updates_keep_every_record() {
                 let t = ThreadClock::start(i, 1, None);
                 let mut s = Vec::new();
                 for _ in 0..1000 {
-                    let r = check_and_update(&sp, 0x2000, &p, acc(&t, 1 << i, false, false), &t.clock, &mut s);
+                    let r = check_and_update(
+                        &sp,
+                        0x2000,
+                        &p,
+                        acc(&t, 1 << i, false, false),
+                        &t.clock,
+                        &mut s,
+                    );
                     assert_eq!(r, AccessOutcome::Ok);
                 }
             })
@@ -176,7 +219,9 @@ fn concurrent_updates_keep_every_record() {
 
 #[test]
 fn cas16_basic() {
-    let p = Box::new(CellPair { cells: [AtomicU64::new(0), AtomicU64::new(0)] });
+    let p = Box::new(CellPair {
+        cells: [AtomicU64::new(0), AtomicU64::new(0)],
+    });
     let a = (ShadowCell(0), ShadowCell(0));
     let b = (ShadowCell(0x1234), ShadowCell(0x5678));
     assert!(cas_pair(&p, a, b));
