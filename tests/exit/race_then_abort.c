@@ -1,61 +1,14 @@
 /* Expect: one data race report (the write in `second`, racing with the write in
  * `first`); then the process dies of SIGABRT, as abort() makes it (no summary line:
  * no exit handler runs).
- *
- * Two threads race on `x`; main calls abort() while the second thread is building
- * its report. Relaxed flags order the steps in time without synchronizing anything.
- * main knows the report has begun when the second thread, after saying it is about
- * to write, has used 2 ms of CPU time: the racy write itself takes microseconds, the
- * report (symbolization) far longer. */
-#include <pthread.h>
+ * main calls abort() while the second thread is building its report (the race
+ * and the wait are in race_in_flight.h). */
 #include <stdlib.h>
-#include <time.h>
+#include <unistd.h>
 
-int x;
-int first_done, second_started;
-
-static void *first(void *arg) {
-  x = 1;
-  __atomic_store_n(&first_done, 1, __ATOMIC_RELAXED);
-  return arg;
-}
-
-static void *second(void *arg) {
-  while (!__atomic_load_n(&first_done, __ATOMIC_RELAXED))
-    ;
-  __atomic_store_n(&second_started, 1, __ATOMIC_RELAXED);
-  x = 2; // the race
-  return arg;
-}
-
-static long long cpu_ns(clockid_t clock) {
-  struct timespec ts;
-  if (clock_gettime(clock, &ts) != 0)
-    return -1; // the thread is gone
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* Returns once thread `t` is inside its report (or done with it). */
-static void wait_until_reporting(pthread_t t) {
-  clockid_t clock;
-  if (pthread_getcpuclockid(t, &clock) != 0)
-    return;
-  while (!__atomic_load_n(&second_started, __ATOMIC_RELAXED))
-    ;
-  long long start = cpu_ns(clock);
-  for (;;) {
-    long long now = cpu_ns(clock);
-    if (start < 0 || now < 0 || now - start >= 2000000)
-      return;
-    struct timespec pause = {0, 100000};
-    nanosleep(&pause, NULL);
-  }
-}
+#include "race_in_flight.h"
 
 int main(void) {
-  pthread_t a, b;
-  pthread_create(&a, NULL, first, NULL);
-  pthread_create(&b, NULL, second, NULL);
-  wait_until_reporting(b);
+  race_and_wait_until_reporting();
   abort();
 }
