@@ -174,7 +174,7 @@ impl Elf {
             let (Ok(symbols), Ok(strings)) = (self.contents(i), self.contents(link)) else {
                 continue;
             };
-            for sym in symbols.chunks_exact(24) {
+            for sym in symbols.as_chunks::<24>().0 {
                 if u16_at(sym, 6) == 0 {
                     continue;
                 }

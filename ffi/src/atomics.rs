@@ -439,9 +439,9 @@ pub unsafe extern "C" fn __tsan_atomic128_load(a: *const u128, mo: i32) -> u128 
     let mo = order(mo, "__tsan_atomic128_load");
     check(a as usize, 16, false, caller_pc());
     let mut v = 0;
-    // SAFETY: the program passes a valid 16-byte aligned location; cas(0, 0) only
-    // writes when the value is already 0.
     with_clocks(a as usize, Kind::Load, mo, mo, || {
+        // SAFETY: the program passes a valid 16-byte aligned location; cas(0, 0)
+        // only writes when the value is already 0.
         v = unsafe { wide::cas(a as *mut u128, 0, 0) };
         true
     });
@@ -452,8 +452,8 @@ pub unsafe extern "C" fn __tsan_atomic128_load(a: *const u128, mo: i32) -> u128 
 pub unsafe extern "C" fn __tsan_atomic128_store(a: *mut u128, v: u128, mo: i32) {
     let mo = order(mo, "__tsan_atomic128_store");
     check(a as usize, 16, true, caller_pc());
-    // SAFETY: as above.
     with_clocks(a as usize, Kind::Store, mo, mo, || {
+        // SAFETY: the program passes a valid 16-byte aligned location.
         unsafe { wide::update(a, |_| v) };
         true
     });
@@ -494,8 +494,8 @@ pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_val(
     let fmo = order(fmo, "__tsan_atomic128_compare_exchange_val");
     check(a as usize, 16, true, caller_pc());
     let mut old = 0;
-    // SAFETY: as above.
     with_clocks(a as usize, Kind::Rmw, mo, fmo, || {
+        // SAFETY: the program passes a valid 16-byte aligned location.
         old = unsafe { wide::cas(a, cmp, new) };
         old == cmp
     });
