@@ -10,35 +10,16 @@
 
 mod common;
 
-use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::exec::{run, run_checked, Output, Status};
-use common::toolchain::{target_dir, umbra_runtime, workspace_dir};
-
-const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
+use common::cprog::gcc_binary;
+use common::exec::{run, Output, Status};
+use common::toolchain::umbra_runtime;
 
 fn compile(name: &str) -> PathBuf {
-    let dir = target_dir().join("address-space-c");
-    fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(name);
-    let src = workspace_dir()
-        .join("tests/address_space")
-        .join(format!("{name}.c"));
-    let mut cmd = Command::new("gcc");
-    cmd.args(["-fsanitize=thread", "-g", "-O1", "-pthread"])
-        .arg(&src)
-        .arg("-o")
-        .arg(&out);
-    run_checked(
-        &mut cmd,
-        COMPILE_TIMEOUT,
-        &format!("compiling {}", src.display()),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    out
+    gcc_binary("address_space", name)
 }
 
 /// Runs `name` under umbra (with `options` in UMBRA_OPTIONS) and returns its output

@@ -18,15 +18,13 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::exec::{self, parallel_map, run_checked, Output, Status};
-use common::toolchain::{target_dir, umbra_runtime, workspace_dir};
+use common::cprog::gcc_binary;
+use common::exec::{self, parallel_map, Output, Status};
+use common::toolchain::umbra_runtime;
 
 /// Runs of the programs that leave through `exit`, return from `main` and `_exit`.
 const RUNS: usize = 200;
@@ -34,7 +32,6 @@ const RUNS: usize = 200;
 /// through the runtime (`rt::finish`, `report::wait_for_reports`).
 const FEWER_RUNS: usize = 50;
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
-const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
 const RACE_WARNING: &str = "WARNING: ThreadSanitizer: data race";
 const RACE_SUMMARY: &str = "SUMMARY: ThreadSanitizer: data race";
 const SIGABRT: i32 = 6;
@@ -42,36 +39,7 @@ const SIGSEGV: i32 = 11;
 
 /// `tests/exit/NAME.c`, compiled once per test process.
 fn program(name: &str) -> PathBuf {
-    umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
-    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
-    static BINARIES: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
-    let slot = Arc::clone(
-        BINARIES
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap()
-            .entry(name.to_owned())
-            .or_default(),
-    );
-    slot.get_or_init(|| {
-        let source = workspace_dir().join("tests/exit").join(format!("{name}.c"));
-        let dir = target_dir().join("exit-c");
-        fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-        let out = dir.join(name);
-        let mut cmd = Command::new("gcc");
-        cmd.args(["-fsanitize=thread", "-g", "-O1", "-pthread"])
-            .arg(&source)
-            .arg("-o")
-            .arg(&out);
-        run_checked(
-            &mut cmd,
-            COMPILE_TIMEOUT,
-            &format!("compiling {}", source.display()),
-        )?;
-        Ok(out)
-    })
-    .clone()
-    .unwrap_or_else(|e| panic!("{e}"))
+    gcc_binary("exit", name)
 }
 
 /// Runs `binary` under umbra with `env` on a scrubbed environment, without core dumps

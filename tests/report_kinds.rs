@@ -17,14 +17,12 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use common::cprog::{compile, preloaded, Compiler};
+use common::cprog::{gcc_binary, preloaded};
 use common::exec::{run, tail, Output, Status};
 use common::toolchain::{target_dir, workspace_dir};
 
@@ -39,22 +37,7 @@ fn source(name: &str) -> PathBuf {
 
 /// The gcc -fsanitize=thread binary of `tests/report_kinds/NAME.c`, built once per process.
 fn binary(name: &str) -> PathBuf {
-    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
-    static BINARIES: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
-    let slot = Arc::clone(
-        BINARIES
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap()
-            .entry(name.to_string())
-            .or_default(),
-    );
-    slot.get_or_init(|| {
-        compile(&source(name), "report-kinds-c", Compiler::Gcc, &[])
-            .map(|b| b.expect("gcc is always there"))
-    })
-    .clone()
-    .unwrap_or_else(|e| panic!("{e}"))
+    gcc_binary("report_kinds", name)
 }
 
 fn run_umbra(name: &str, env: &[(&str, &str)]) -> Output {

@@ -11,17 +11,15 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use common::exec::{parallel_map, run, run_checked, tail, Output, Status};
+use common::cprog::gcc_binary;
+use common::exec::{parallel_map, run, tail, Output, Status};
 use common::toolchain::{target_dir, umbra_runtime, workspace_dir};
 
-const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Generous: a run takes a few seconds at most; a hang is what this catches.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 /// Repeats of each storm program.
@@ -33,36 +31,7 @@ fn source_dir() -> PathBuf {
 
 /// The gcc -fsanitize=thread binary of `tests/signals/NAME.c`, built once per process.
 fn binary(name: &str) -> PathBuf {
-    umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
-    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
-    static BINARIES: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
-    let slot = Arc::clone(
-        BINARIES
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap()
-            .entry(name.to_string())
-            .or_default(),
-    );
-    slot.get_or_init(|| {
-        let dir = target_dir().join("signals-c");
-        fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-        let out = dir.join(name);
-        let source = source_dir().join(format!("{name}.c"));
-        let mut cmd = Command::new("gcc");
-        cmd.args(["-fsanitize=thread", "-g", "-O1", "-pthread"])
-            .arg(&source)
-            .arg("-o")
-            .arg(&out);
-        run_checked(
-            &mut cmd,
-            COMPILE_TIMEOUT,
-            &format!("compiling {}", source.display()),
-        )?;
-        Ok(out)
-    })
-    .clone()
-    .unwrap_or_else(|e| panic!("{e}"))
+    gcc_binary("signals", name)
 }
 
 fn run_program(name: &str, env: &[(&str, &str)]) -> Output {

@@ -3,12 +3,14 @@
 //! gcc, and a command that runs a binary under umbra's preloaded runtime with a
 //! clean option environment.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use super::exec::run_checked;
-use super::toolchain::{clang_runtime_dir, target_dir, umbra_runtime};
+use super::toolchain::{clang_runtime_dir, target_dir, umbra_runtime, workspace_dir};
 
 const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -79,4 +81,31 @@ pub fn preloaded(binary: &Path) -> Command {
         .env_remove("TSAN_OPTIONS")
         .env_remove("UMBRA_OPTIONS");
     cmd
+}
+
+/// The gcc `-fsanitize=thread` binary of `tests/DIR/NAME.c`, compiled once per test
+/// process (concurrent callers wait for the one compile) into `target/DIR-c/`. Also
+/// makes sure the umbra runtime is built.
+pub fn gcc_binary(dir: &str, name: &str) -> PathBuf {
+    umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
+    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
+    static BINARIES: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
+    let slot = Arc::clone(
+        BINARIES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap()
+            .entry(format!("{dir}/{name}"))
+            .or_default(),
+    );
+    slot.get_or_init(|| {
+        let source = workspace_dir()
+            .join("tests")
+            .join(dir)
+            .join(format!("{name}.c"));
+        compile(&source, &format!("{dir}-c"), Compiler::Gcc, &[])
+            .map(|b| b.expect("gcc needs no install check"))
+    })
+    .clone()
+    .unwrap_or_else(|e| panic!("{e}"))
 }
