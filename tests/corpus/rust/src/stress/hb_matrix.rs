@@ -15,8 +15,10 @@
 //! NOISE is `none`, or `N-joined`, `N-unjoined`, `N-readers` (the noise threads
 //! also read `X`), `N-syncing` (they lock a mutex and clone an `Arc` among
 //! themselves) for N threads. `stock: differs` marks scenarios stock TSan does not
-//! model (fences, release sequences ended by another thread's store) or where it
-//! loses the write's record (reader noise evicts it).
+//! model (fences, release sequences ended by another thread's store) and racy ones
+//! with noise threads, where stock's view of std's thread start-up links a reader
+//! that starts late to the noise threads, which know the write (issue 13; it also
+//! loses the write's record to reader noise on some toolchains).
 
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -139,7 +141,10 @@ fn main() {
         None => panic!("bad noise '{noise}'"),
     };
     let mode: &'static str = Box::leak(mode.to_owned().into_boxed_str());
-    let stock_same = stock_models && !(mode == "readers" && !synchronizes);
+    // Stock TSan sees std's thread start-up synchronization (issue 13): a reader that
+    // starts after noise threads, which know the write, acquires their start-up
+    // releases, and stock misses the race in those runs.
+    let stock_same = stock_models && (synchronizes || count == 0);
     println!("expect: {}", if synchronizes { "clean" } else { "race" });
     println!("stock: {}", if stock_same { "same" } else { "differs" });
 
