@@ -242,6 +242,26 @@ fn eintr_of_interrupted_nanosleep_is_not_spoiled_errno() {
 }
 
 #[test]
+fn sa_restart_resumes_an_interrupted_read_and_its_absence_gives_eintr() {
+    check("restart");
+}
+
+#[test]
+fn sa_onstack_runs_the_handler_on_the_alternate_stack() {
+    check("onstack");
+}
+
+#[test]
+fn blocked_signals_wait_and_handlers_run_with_their_mask() {
+    check("masks");
+}
+
+#[test]
+fn sigwait_receives_the_signal_ordered_after_the_sender() {
+    check("sigwait_ordered");
+}
+
+#[test]
 fn every_program_has_a_test() {
     let tests = include_str!("signals.rs");
     for entry in fs::read_dir(source_dir()).expect("tests/signals") {
