@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use common::cprog::gcc_binary;
 use common::exec::{self, parallel_map, Output, Status};
-use common::toolchain::umbra_runtime;
+use common::toolchain::{target_dir, umbra_runtime};
 
 /// Runs of the programs that leave through `exit`, return from `main` and `_exit`.
 const RUNS: usize = 200;
@@ -191,6 +191,57 @@ fn fatal_signal_waits_for_a_report_in_flight() {
         Status::Signalled(SIGSEGV),
         &segv_after_report,
         "with the SEGV line after it",
+    );
+}
+
+/// The report in flight reaches `log_path` and `json_path` too: every run's log file
+/// (`PATH.PID`) holds the whole report and its JSON file one race line.
+#[test]
+fn exit_waits_for_log_path_and_json_path() {
+    let binary = program("race_then_exit");
+    let dir = target_dir().join("exit-log-paths");
+    let _ = std::fs::remove_dir_all(&dir);
+    let runs: Vec<usize> = (0..FEWER_RUNS).collect();
+    let failures: Vec<String> = parallel_map(&runs, |&i| {
+        let run_dir = dir.join(format!("run{i}"));
+        std::fs::create_dir_all(&run_dir).unwrap();
+        let json = run_dir.join("reports.jsonl");
+        let options = format!(
+            "log_path={}:json_path={}",
+            run_dir.join("log").display(),
+            json.display()
+        );
+        let out = run(&binary, &[("UMBRA_OPTIONS", options.as_str())]);
+        let log = std::fs::read_dir(&run_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("log."))
+            })
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .unwrap_or_default();
+        let json = std::fs::read_to_string(&json).unwrap_or_default();
+        let mut why = Vec::new();
+        if out.status != Status::Exited(66) {
+            why.push(format!("{} instead of exit code 66", out.status));
+        }
+        if !one_whole_report(&log) {
+            why.push(format!("the log file lacks one whole report:\n{log}"));
+        }
+        if json.lines().count() != 1 || !json.contains("\"data race\"") {
+            why.push(format!("the JSON file is not one race line:\n{json}"));
+        }
+        (!why.is_empty()).then(|| format!("run {i}: {}", why.join("; ")))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {FEWER_RUNS} runs failed:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
 }
 
