@@ -10,8 +10,9 @@
  *   hb_matrix LINK NOISE    runs one; prints "expect: race|clean" and
  *                           "stock: same|differs" first
  *
- * NOISE is none, 6-joined, 6-unjoined, 6-readers (the noise threads also read X)
- * or 6-syncing (they lock a mutex among themselves). "stock: differs" marks
+ * NOISE is none, or N-joined, N-unjoined, N-readers (the noise threads also read
+ * X) or N-syncing (they lock a mutex among themselves) for N threads (N <= 64; the
+ * list uses 2, 6 and 12). "stock: differs" marks
  * scenarios stock TSan does not model (fences, a release sequence ended by another
  * thread's store) or where it loses the write's record (reader noise evicts it). */
 #include <errno.h>
@@ -55,7 +56,7 @@ static const struct link links[] = {
     {"join-then-relaxed", 0, 1},
     {"join-then-release", 1, 1},
 };
-static const char *noises[] = {"none", "6-joined", "6-unjoined", "6-readers", "6-syncing"};
+static const char *noises[] = {"none", "2-joined", "6-joined", "6-unjoined", "6-readers", "12-syncing"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static int is(const char *name) { return strcmp(link_name, name) == 0; }
@@ -185,6 +186,10 @@ int main(int argc, char **argv) {
     }
     count = atoi(argv[2]);
     noise_mode = dash + 1;
+    if (count < 1 || count > 64) {
+      fprintf(stderr, "hb_matrix: noise count must be 1..64 in '%s'\n", argv[2]);
+      return 2;
+    }
   }
   int stock_same = l->stock_models && !(strcmp(noise_mode, "readers") == 0 && !l->synchronizes);
   printf("expect: %s\nstock: %s\n", l->synchronizes ? "clean" : "race", stock_same ? "same" : "differs");

@@ -51,7 +51,7 @@ const LINKS: &[(&str, bool, bool)] = &[
     ("join-then-release", true, true),
 ];
 
-const NOISE: &[&str] = &["none", "6-joined", "6-unjoined", "6-readers", "6-syncing"];
+const NOISE: &[&str] = &["none", "2-joined", "6-joined", "6-unjoined", "6-readers", "12-syncing"];
 
 fn spin_until(mut done: impl FnMut() -> bool) {
     while !done() {
