@@ -166,6 +166,7 @@ fn data_race_full_text() {
         stacks: vec![],
         signal: None,
         count: 1,
+        cycle_threads: Vec::new(),
     };
     let mut sym = Symbolizer::new();
     let o = opts();
@@ -264,6 +265,7 @@ fn other_locations_kinds_and_frames() {
         stacks: vec![],
         signal: None,
         count: 1,
+        cycle_threads: Vec::new(),
     };
     let text = format_text(&r, &mut sym, &o);
     let lines: Vec<&str> = text.lines().collect();
@@ -437,6 +439,7 @@ fn default_options_keep_full_paths() {
         stacks: vec![],
         signal: None,
         count: 1,
+        cycle_threads: Vec::new(),
     };
     let t = format_text(&r, &mut sym, &FormatOptions::default());
     let want = format!(
@@ -485,6 +488,7 @@ fn json_round_trip() {
         stacks: vec![],
         signal: None,
         count: 1,
+        cycle_threads: Vec::new(),
     };
     let mut sym = Symbolizer::new();
     let o = opts();
