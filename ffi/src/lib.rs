@@ -13,10 +13,13 @@
 extern crate alloc;
 
 mod atomics;
+mod deadlock;
 mod entry;
 mod heap;
+mod ignores;
 mod intercept;
 mod memfns;
+mod mutex;
 mod mutexset;
 mod passthrough;
 mod real;

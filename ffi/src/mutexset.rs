@@ -64,6 +64,16 @@ pub fn unlocked(addr: usize) {
     }
 }
 
+/// The mutex at `addr` is destroyed: the current thread holds it no more, however
+/// many times it did.
+pub fn unlocked_all(addr: usize) {
+    let c = crate::thread::ctx();
+    if c.held.iter().any(|&(a, _)| a == addr) {
+        c.held.retain(|&(a, _)| a != addr);
+        c.mutexes = intern(&c.held);
+    }
+}
+
 pub fn fork_lock() {
     TABLE.lock_raw();
 }

@@ -201,7 +201,9 @@ fn suppression_kind(kind: ReportKind) -> SuppressionKind {
         | ReportKind::MutexDoubleLock
         | ReportKind::MutexBadUnlock
         | ReportKind::MutexBadReadLock
-        | ReportKind::MutexBadReadUnlock => SuppressionKind::Mutex,
+        | ReportKind::MutexBadReadUnlock
+        | ReportKind::MutexInvalidAccess => SuppressionKind::Mutex,
+        ReportKind::Deadlock => SuppressionKind::Deadlock,
         ReportKind::SignalUnsafe | ReportKind::ErrnoInSignal => SuppressionKind::Signal,
     }
 }
@@ -421,6 +423,12 @@ impl ReportBuilder {
 
     pub fn set_signal(&mut self, sig: u32) {
         self.report.signal = Some(sig);
+    }
+
+    /// A lock-order inversion's cycle: the thread of each edge (its mutexes and
+    /// stacks are added in the same order).
+    pub fn set_cycle_threads(&mut self, threads: Vec<u32>) {
+        self.report.cycle_threads = threads;
     }
 
     /// Leaked threads sharing the described thread's creation stack.
@@ -691,6 +699,54 @@ pub fn report_mutex_misuse(kind: ReportKind, addr: usize, pc: u64, last_lock: Op
         b.add_mutex(addr);
         b.output(STATE.lock(), Dedup::Done);
     });
+}
+
+/// Reports a lock-order inversion, the cycle `edges` (TSan's `ReportDeadlock`):
+/// the cycle's mutexes in order (`M0` is the one the current thread is about to
+/// wait for), per edge its thread and stacks (a stack that cannot be restored
+/// prints as such), and the threads. Honours `deadlock:` suppressions.
+#[cold]
+#[inline(never)]
+pub fn report_deadlock(edges: &[crate::deadlock::CycleEdge]) {
+    let _in_flight = InFlight::enter();
+    if !reporting_on() {
+        return;
+    }
+    in_runtime(|| {
+        let mut b = ReportBuilder::new(ReportKind::Deadlock);
+        for e in edges {
+            b.add_mutex(e.addr);
+            b.add_thread(e.tid);
+        }
+        for e in edges {
+            b.add_stack(e.acquired.clone());
+            if let Some(s) = &e.held_since {
+                b.add_stack(s.clone());
+            }
+        }
+        b.set_cycle_threads(edges.iter().map(|e| e.tid).collect());
+        b.output(STATE.lock(), Dedup::Done);
+    });
+}
+
+/// Prints TSan's message for a thread that ends with ignore regions open (`None`:
+/// the main thread; else its id and creation stack), with the stacks where they
+/// began. Not a report: the caller ends the process.
+pub fn report_ignores_enabled(thread: Option<(u32, Vec<u64>)>, begun_at: &[Vec<u64>]) {
+    let mut st = STATE.lock();
+    let opts = FormatOptions {
+        strip_path_prefix: OPTIONS.lock().strip_path_prefix.clone(),
+        hide_frame: hide_runtime_frames,
+        fold_std_frames: false,
+    };
+    let text = umbra_report::format_ignores_enabled(
+        thread.as_ref().map(|(tid, s)| (*tid, s.as_slice())),
+        begun_at,
+        &mut st.symbolizer,
+        &opts,
+    );
+    drop(st);
+    write_text(&text);
 }
 
 pub fn fork_lock() {

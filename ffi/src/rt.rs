@@ -246,6 +246,7 @@ fn parse_options(warn: bool) {
     // Relaxed: a flag read on its own; counting what is released costs a `mincore`
     // per release, paid only when the statistics are printed.
     umbra_shadow::map::COUNT_RELEASED.store(o.verbosity >= 1, Ordering::Relaxed);
+    crate::deadlock::configure(&o);
     *OPTIONS.lock() = o;
 }
 
@@ -288,6 +289,7 @@ static SUMMARIZED: AtomicU32 = AtomicU32::new(u32::MAX);
 pub fn finish() -> Option<i32> {
     crate::report::wait_for_reports();
     crate::thread::in_runtime(|| {
+        crate::ignores::check_at_thread_end();
         crate::report::report_thread_leaks();
         summarize()
     })

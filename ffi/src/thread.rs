@@ -395,6 +395,8 @@ pub fn finish_current() {
     if t.ctx.is_null() {
         return;
     }
+    crate::ignores::check_at_thread_end();
+    crate::deadlock::thread_finished();
     let c = ctx();
     let tid = c.tid;
     let mut r = REGISTRY.lock();

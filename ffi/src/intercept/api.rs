@@ -5,8 +5,11 @@
 use core::ffi::{c_char, c_int, c_void};
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::entry::caller_pc;
+use crate::ignores::{self, IgnoreKind};
+use crate::mutex::{self, LockMode, MutexFlags, Record};
 use crate::sync;
-use crate::thread::{ctx, in_runtime, refresh_fast_state, thr};
+use crate::thread::{in_runtime, thr};
 
 #[no_mangle]
 pub extern "C" fn __tsan_init() {
@@ -35,25 +38,13 @@ pub extern "C" fn __tsan_release(addr: *mut c_void) {
 
 #[no_mangle]
 pub extern "C" fn __tsan_ignore_thread_begin() {
-    in_runtime(|| {
-        ctx().ignore_depth += 1;
-        refresh_fast_state();
-    });
+    let pc = caller_pc();
+    in_runtime(|| ignores::begin(IgnoreKind::Accesses, pc));
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_ignore_thread_end() {
-    in_runtime(|| {
-        let c = ctx();
-        if c.ignore_depth == 0 {
-            umbra_sys::eprint_fmt(format_args!(
-                "umbra: __tsan_ignore_thread_end without a matching begin; ignored\n"
-            ));
-            return;
-        }
-        c.ignore_depth -= 1;
-        refresh_fast_state();
-    });
+    in_runtime(|| ignores::end(IgnoreKind::Accesses));
 }
 
 /// `__tsan_testonly_barrier_init(b, count)`: compiler-rt's test barrier, on the
@@ -96,39 +87,97 @@ pub extern "C" fn __tsan_testonly_shadow_stack_current_size() -> usize {
     thr().depth
 }
 
-// Mutex annotations (`__tsan_mutex_*`), for locks the runtime cannot see.
-#[no_mangle]
-pub extern "C" fn __tsan_mutex_create(addr: *mut c_void, _flags: u32) {
-    in_runtime(|| sync::reset_range(addr as usize, 1));
+// Mutex annotations (`__tsan_mutex_*`), for locks the runtime cannot see, with
+// TSan's semantics: between pre-lock and post-lock (and pre-unlock and
+// post-unlock, pre-signal and post-signal) the mutex's own code runs in an ignore
+// region, its memory accesses and atomics unseen, so that only the annotation
+// synchronizes; a divert (the mutex calling out to user code, a wait say) leaves
+// the region for its duration.
+
+/// Enters the ignore region around a mutex's own code (no stack kept, as TSan).
+fn enter_mutex_code() {
+    ignores::begin(IgnoreKind::Accesses, 0);
+    ignores::begin(IgnoreKind::Sync, 0);
 }
-#[no_mangle]
-pub extern "C" fn __tsan_mutex_destroy(addr: *mut c_void, _flags: u32) {
-    in_runtime(|| sync::reset_range(addr as usize, 1));
+
+fn leave_mutex_code() {
+    ignores::end(IgnoreKind::Sync);
+    ignores::end(IgnoreKind::Accesses);
 }
-#[no_mangle]
-pub extern "C" fn __tsan_mutex_pre_lock(_addr: *mut c_void, _flags: u32) {}
-#[no_mangle]
-pub extern "C" fn __tsan_mutex_post_lock(addr: *mut c_void, flags: u32, _recursion: c_int) {
-    const TRY_LOCK_FAILED: u32 = 1 << 5;
-    if flags & TRY_LOCK_FAILED == 0 {
-        in_runtime(|| sync::acquire(addr as usize));
+
+fn lock_mode(flags: MutexFlags) -> LockMode {
+    if flags.has(MutexFlags::READ_LOCK) {
+        LockMode::Read
+    } else {
+        LockMode::Write
     }
 }
+
 #[no_mangle]
-pub extern "C" fn __tsan_mutex_pre_unlock(addr: *mut c_void, _flags: u32) -> c_int {
-    in_runtime(|| sync::release_store(addr as usize));
-    0
+pub extern "C" fn __tsan_mutex_create(addr: *mut c_void, flags: u32) {
+    mutex::create(addr as usize, caller_pc(), MutexFlags(flags), Record::Keep);
 }
+
 #[no_mangle]
-pub extern "C" fn __tsan_mutex_post_unlock(_addr: *mut c_void, _flags: u32) {}
+pub extern "C" fn __tsan_mutex_destroy(addr: *mut c_void, flags: u32) {
+    mutex::destroy(addr as usize, caller_pc(), MutexFlags(flags));
+}
+
 #[no_mangle]
-pub extern "C" fn __tsan_mutex_pre_signal(_addr: *mut c_void, _flags: u32) {}
+pub extern "C" fn __tsan_mutex_pre_lock(addr: *mut c_void, flags: u32) {
+    let pc = caller_pc();
+    mutex::pre_lock(addr as usize, pc, MutexFlags(flags));
+    in_runtime(enter_mutex_code);
+}
+
 #[no_mangle]
-pub extern "C" fn __tsan_mutex_post_signal(_addr: *mut c_void, _flags: u32) {}
+pub extern "C" fn __tsan_mutex_post_lock(addr: *mut c_void, flags: u32, recursion: c_int) {
+    let pc = caller_pc();
+    in_runtime(leave_mutex_code);
+    let flags = MutexFlags(flags);
+    let rec = recursion.max(0) as u32;
+    mutex::post_lock(addr as usize, pc, flags, rec, lock_mode(flags));
+}
+
 #[no_mangle]
-pub extern "C" fn __tsan_mutex_pre_divert(_addr: *mut c_void, _flags: u32) {}
+pub extern "C" fn __tsan_mutex_pre_unlock(addr: *mut c_void, flags: u32) -> c_int {
+    let pc = caller_pc();
+    let flags = MutexFlags(flags);
+    let released = match lock_mode(flags) {
+        LockMode::Read => {
+            mutex::read_unlock(addr as usize, pc);
+            0
+        }
+        LockMode::Write => mutex::unlock(addr as usize, pc, flags),
+    };
+    in_runtime(enter_mutex_code);
+    released as c_int
+}
+
 #[no_mangle]
-pub extern "C" fn __tsan_mutex_post_divert(_addr: *mut c_void, _flags: u32) {}
+pub extern "C" fn __tsan_mutex_post_unlock(_addr: *mut c_void, _flags: u32) {
+    in_runtime(leave_mutex_code);
+}
+
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_pre_signal(_addr: *mut c_void, _flags: u32) {
+    in_runtime(enter_mutex_code);
+}
+
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_post_signal(_addr: *mut c_void, _flags: u32) {
+    in_runtime(leave_mutex_code);
+}
+
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_pre_divert(_addr: *mut c_void, _flags: u32) {
+    in_runtime(leave_mutex_code);
+}
+
+#[no_mangle]
+pub extern "C" fn __tsan_mutex_post_divert(_addr: *mut c_void, _flags: u32) {
+    in_runtime(enter_mutex_code);
+}
 
 #[no_mangle]
 pub extern "C" fn __tsan_flush_memory() {}
@@ -144,57 +193,74 @@ pub extern "C" fn AnnotateHappensBefore(_f: *const c_char, _l: c_int, addr: *mut
 pub extern "C" fn AnnotateHappensAfter(_f: *const c_char, _l: c_int, addr: *mut c_void) {
     __tsan_acquire(addr)
 }
-#[no_mangle]
-pub extern "C" fn AnnotateIgnoreReadsBegin(_f: *const c_char, _l: c_int) {
-    __tsan_ignore_thread_begin()
+/// `AnnotateIgnoreReads/Writes/SyncBegin/End`: ignore regions (reads and writes
+/// alike, as TSan), their beginnings kept for `finished with ignores enabled`.
+macro_rules! ignore_annotations {
+    ($($begin:ident, $end:ident => $kind:expr;)*) => {$(
+        #[no_mangle]
+        pub extern "C" fn $begin(_f: *const c_char, _l: c_int) {
+            let pc = caller_pc();
+            in_runtime(|| ignores::begin($kind, pc));
+        }
+        #[no_mangle]
+        pub extern "C" fn $end(_f: *const c_char, _l: c_int) {
+            in_runtime(|| ignores::end($kind));
+        }
+    )*};
 }
-#[no_mangle]
-pub extern "C" fn AnnotateIgnoreReadsEnd(_f: *const c_char, _l: c_int) {
-    __tsan_ignore_thread_end()
-}
-#[no_mangle]
-pub extern "C" fn AnnotateIgnoreWritesBegin(_f: *const c_char, _l: c_int) {
-    __tsan_ignore_thread_begin()
-}
-#[no_mangle]
-pub extern "C" fn AnnotateIgnoreWritesEnd(_f: *const c_char, _l: c_int) {
-    __tsan_ignore_thread_end()
+ignore_annotations! {
+    AnnotateIgnoreReadsBegin, AnnotateIgnoreReadsEnd => IgnoreKind::Accesses;
+    AnnotateIgnoreWritesBegin, AnnotateIgnoreWritesEnd => IgnoreKind::Accesses;
+    AnnotateIgnoreSyncBegin, AnnotateIgnoreSyncEnd => IgnoreKind::Sync;
 }
 #[no_mangle]
 pub extern "C" fn RunningOnValgrind() -> c_int {
     0
 }
 
-/// RWLock annotations: locks the runtime cannot see, described by the program.
+/// RWLock annotations: locks the runtime cannot see, described by the program
+/// (TSan: recursive for writers; the static kind is never destroyed).
 #[no_mangle]
 pub extern "C" fn AnnotateRWLockCreate(_f: *const c_char, _l: c_int, lock: *mut c_void) {
-    in_runtime(|| sync::reset_range(lock as usize, 1));
+    let flags = MutexFlags::WRITE_REENTRANT;
+    mutex::create(lock as usize, caller_pc(), flags, Record::Keep);
 }
 #[no_mangle]
-pub extern "C" fn AnnotateRWLockCreateStatic(f: *const c_char, l: c_int, lock: *mut c_void) {
-    AnnotateRWLockCreate(f, l, lock)
+pub extern "C" fn AnnotateRWLockCreateStatic(_f: *const c_char, _l: c_int, lock: *mut c_void) {
+    let flags = MutexFlags::WRITE_REENTRANT.with(MutexFlags::LINKER_INIT);
+    mutex::create(lock as usize, caller_pc(), flags, Record::Keep);
 }
 #[no_mangle]
-pub extern "C" fn AnnotateRWLockDestroy(f: *const c_char, l: c_int, lock: *mut c_void) {
-    AnnotateRWLockCreate(f, l, lock)
+pub extern "C" fn AnnotateRWLockDestroy(_f: *const c_char, _l: c_int, lock: *mut c_void) {
+    mutex::destroy(lock as usize, caller_pc(), MutexFlags::NONE);
 }
 #[no_mangle]
 pub extern "C" fn AnnotateRWLockAcquired(
     _f: *const c_char,
     _l: c_int,
     lock: *mut c_void,
-    _is_w: isize,
+    is_w: isize,
 ) {
-    in_runtime(|| sync::acquire(lock as usize));
+    let mode = if is_w != 0 {
+        LockMode::Write
+    } else {
+        LockMode::Read
+    };
+    let flags = MutexFlags::PRE_LOCK_ON_POST_LOCK;
+    mutex::post_lock(lock as usize, caller_pc(), flags, 1, mode);
 }
 #[no_mangle]
 pub extern "C" fn AnnotateRWLockReleased(
     _f: *const c_char,
     _l: c_int,
     lock: *mut c_void,
-    _is_w: isize,
+    is_w: isize,
 ) {
-    in_runtime(|| sync::release(lock as usize));
+    if is_w != 0 {
+        mutex::unlock(lock as usize, caller_pc(), MutexFlags::NONE);
+    } else {
+        mutex::read_unlock(lock as usize, caller_pc());
+    }
 }
 
 /// Dynamic annotations umbra accepts and has no use for (as TSan, most are no-ops);
@@ -215,8 +281,6 @@ noop_annotations!(
     AnnotateExpectRace,
     AnnotateFlushExpectedRaces,
     AnnotateFlushState,
-    AnnotateIgnoreSyncBegin,
-    AnnotateIgnoreSyncEnd,
     AnnotateMemoryIsInitialized,
     AnnotateMemoryIsUninitialized,
     AnnotateMutexIsNotPHB,

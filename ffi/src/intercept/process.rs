@@ -21,6 +21,7 @@ fn lock_all() {
     REGISTRY.lock_raw();
     crate::trace::DEPOT.fork_lock();
     crate::mutexset::fork_lock();
+    crate::deadlock::fork_lock();
     crate::intercept::heap::fork_lock();
     crate::sync::fork_lock();
     crate::rt::SPILL.lock_all();
@@ -36,6 +37,7 @@ unsafe fn unlock_all() {
         crate::rt::SPILL.unlock_all();
         crate::sync::fork_unlock();
         crate::intercept::heap::fork_unlock();
+        crate::deadlock::fork_unlock();
         crate::mutexset::fork_unlock();
         crate::trace::DEPOT.fork_unlock();
         REGISTRY.force_unlock();

@@ -6,14 +6,12 @@ use alloc::boxed::Box;
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use umbra_clocks::{SlotGrant, VectorClock};
-use umbra_report::ReportKind;
-
 use crate::entry::caller_pc;
-use crate::mutexset;
+use crate::mutex::{self, LockMode, MutexFlags, Record};
 use crate::real::{self, Ptr, StartFn};
 use crate::sync;
 use crate::thread::{self, ctx, in_runtime, refresh_fast_state, REGISTRY};
+use umbra_clocks::{SlotGrant, VectorClock};
 
 struct StartArgs {
     start: StartFn,
@@ -260,59 +258,55 @@ macro_rules! acquiring {
 
 /// `EOWNERDEAD`: a robust mutex is locked, its previous owner having died.
 const EOWNERDEAD: c_int = 130;
+/// `EINVAL`: a lock call on a destroyed (or never initialized) mutex.
+const EINVAL: c_int = 22;
 
-/// Reports a misuse of mutex `m` found by `sync` at `pc`, if any.
-fn misused(bug: Option<ReportKind>, m: usize, pc: u64) {
-    if let Some(kind) = bug {
-        crate::report::report_mutex_misuse(kind, m, pc, None);
+/// After a lock call on `m` at `pc` returned `r`: a success (or a robust mutex's
+/// dead owner, repaired first) is [`mutex::post_lock`]; `EINVAL` is an invalid
+/// mutex.
+fn lock_returned(r: c_int, m: usize, pc: u64, flags: MutexFlags, mode: LockMode) {
+    if r == EOWNERDEAD {
+        mutex::repair(m);
+    }
+    if r == 0 || r == EOWNERDEAD {
+        mutex::post_lock(m, pc, flags, 1, mode);
+    } else if r == EINVAL {
+        mutex::invalid_access(m, pc);
     }
 }
 
-/// The current thread took mutex-like lock `m` at `pc` (for writing or reading):
-/// acquire, note the lock as held (for the `mutexes:` part of reports), where the
-/// mutex was first seen, and its owner (reporting misuse).
-fn locked(m: usize, pc: u64, write: bool) {
-    in_runtime(|| {
-        sync::note_creation(m, pc);
-        sync::acquire(m);
-        mutexset::locked(m, write);
-        let bug = if write {
-            sync::mutex_write_locked(m, pc)
-        } else {
-            sync::mutex_read_locked(m)
-        };
-        misused(bug, m, pc);
-    });
-}
-
-/// Mutex-like locks: on success (or a robust mutex's dead owner), [`locked`].
+/// Mutex-like locks: the lock-order check before a blocking lock (a try-lock
+/// never waits), the real call, then [`lock_returned`].
 macro_rules! locking {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $write:expr;)*) => {$(
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $flags:expr, $mode:expr;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
+            let pc = caller_pc();
+            mutex::pre_lock($addr as usize, pc, $flags);
             // SAFETY: forwarded.
             let r = unsafe { real::$name($($a),*) };
-            if r == EOWNERDEAD {
-                in_runtime(|| sync::mutex_repair($addr as usize));
-            }
-            if r == 0 || r == EOWNERDEAD {
-                locked($addr as usize, caller_pc(), $write);
-            }
+            lock_returned(r, $addr as usize, pc, $flags, $mode);
             r
         }
     )*};
 }
 
+const TRY: MutexFlags = MutexFlags::TRY_LOCK;
+const BLOCKING: MutexFlags = MutexFlags::NONE;
+
 locking! {
-    pthread_mutex_lock(m: Ptr) => m, true;
-    pthread_mutex_trylock(m: Ptr) => m, true;
-    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, true;
-    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, true;
-    pthread_spin_lock(m: Ptr) => m, true;
-    pthread_spin_trylock(m: Ptr) => m, true;
-    pthread_rwlock_rdlock(m: Ptr) => m, false;
-    pthread_rwlock_tryrdlock(m: Ptr) => m, false;
-    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, false;
+    pthread_mutex_lock(m: Ptr) => m, BLOCKING, LockMode::Write;
+    pthread_mutex_trylock(m: Ptr) => m, TRY, LockMode::Write;
+    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Write;
+    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, BLOCKING, LockMode::Write;
+    pthread_spin_lock(m: Ptr) => m, BLOCKING, LockMode::Write;
+    pthread_spin_trylock(m: Ptr) => m, TRY, LockMode::Write;
+    pthread_rwlock_rdlock(m: Ptr) => m, BLOCKING, LockMode::Read;
+    pthread_rwlock_tryrdlock(m: Ptr) => m, TRY, LockMode::Read;
+    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Read;
+    pthread_rwlock_wrlock(m: Ptr) => m, BLOCKING, LockMode::Write;
+    pthread_rwlock_trywrlock(m: Ptr) => m, TRY, LockMode::Write;
+    pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Write;
 }
 
 acquiring! {
@@ -322,66 +316,16 @@ acquiring! {
     sem_clockwait(s: Ptr, c: c_int, ts: Ptr) => s;
 }
 
-/// A write lock also acquires what readers released.
-macro_rules! write_locking {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
-        #[no_mangle]
-        pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
-            // SAFETY: forwarded.
-            let r = unsafe { real::$name($($a),*) };
-            if r == 0 {
-                let pc = caller_pc();
-                in_runtime(|| {
-                    sync::note_creation($addr as usize, pc);
-                    let s = sync::get_or_create($addr as usize);
-                    let g = s.lock();
-                    let c = ctx();
-                    c.clock.acquire(&g.clock);
-                    c.clock.acquire(&g.read_clock);
-                    drop(g);
-                    refresh_fast_state();
-                    mutexset::locked($addr as usize, true);
-                    misused(sync::mutex_write_locked($addr as usize, pc), $addr as usize, pc);
-                });
-            }
-            r
-        }
-    )*};
-}
-
-write_locking! {
-    pthread_rwlock_wrlock(m: Ptr) => m;
-    pthread_rwlock_trywrlock(m: Ptr) => m;
-    pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m;
-}
-
-/// What unlocking mutex `m` at `pc` means: publish this thread's clock into it
-/// (it heads a new release sequence; also when the unlock is a misuse, which the
-/// real unlock may still honour), drop it from the held set and its owner.
-fn unlocking(m: Ptr, pc: u64) {
-    in_runtime(|| {
-        let bug = sync::mutex_write_unlocking(m as usize);
-        sync::release_store(m as usize);
-        mutexset::unlocked(m as usize);
-        misused(bug, m as usize, pc);
-    });
-}
-
-/// What re-acquiring mutex `m` after a condition wait at `pc` means.
-fn relocking(m: Ptr, pc: u64) {
-    locked(m as usize, pc, true);
-}
-
 #[no_mangle]
 pub unsafe extern "C" fn pthread_mutex_unlock(m: Ptr) -> c_int {
-    unlocking(m, caller_pc());
+    mutex::unlock(m as usize, caller_pc(), MutexFlags::NONE);
     // SAFETY: forwarded.
     unsafe { real::pthread_mutex_unlock(m) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
-    unlocking(m, caller_pc());
+    mutex::unlock(m as usize, caller_pc(), MutexFlags::NONE);
     // SAFETY: forwarded.
     unsafe { real::pthread_spin_unlock(m) }
 }
@@ -390,69 +334,38 @@ pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
 /// accumulate in the read clock (all of them happen before the next writer).
 #[no_mangle]
 pub unsafe extern "C" fn pthread_rwlock_unlock(m: Ptr) -> c_int {
-    // glibc's rwlock: __cur_writer (offset 24) is the writer's tid while write-locked.
-    // SAFETY: `m` is a pthread_rwlock_t the caller holds.
-    let writer = unsafe { *((m as *const u8).add(24) as *const u32) } != 0;
-    let pc = caller_pc();
-    in_runtime(|| {
-        let bug = sync::rwlock_unlocking(m as usize);
-        let s = sync::get_or_create(m as usize);
-        let mut g = s.lock();
-        let c = ctx();
-        if writer {
-            c.clock.release_store(&mut g.clock);
-        } else {
-            c.clock.release(&mut g.read_clock);
-        }
-        drop(g);
-        refresh_fast_state();
-        mutexset::unlocked(m as usize);
-        misused(bug, m as usize, pc);
-    });
+    mutex::read_or_write_unlock(m as usize, caller_pc());
     // SAFETY: forwarded.
     unsafe { real::pthread_rwlock_unlock(m) }
 }
 
-/// (Re)initialization and destruction forget the object's history, so a mutex
-/// re-created at the same address (on the stack, say) starts fresh; an init also
-/// records where the mutex was created.
-macro_rules! resetting {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $init:expr;)*) => {$(
+/// Initialization starts the object's record afresh, so a mutex re-created at the
+/// same address (on the stack, say) shares nothing with the old one, and records
+/// where the mutex was created.
+macro_rules! creating {
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
-            let pc = caller_pc();
-            in_runtime(|| {
-                sync::reset_range($addr as usize, 8);
-                if $init {
-                    sync::note_creation($addr as usize, pc);
-                }
-            });
+            mutex::create($addr as usize, caller_pc(), MutexFlags::NONE, Record::Fresh);
             // SAFETY: forwarded.
             unsafe { real::$name($($a),*) }
         }
     )*};
 }
 
-resetting! {
-    pthread_mutex_init(m: Ptr, a: Ptr) => m, true;
-    pthread_rwlock_init(m: Ptr, a: Ptr) => m, true;
-    pthread_spin_init(m: Ptr, s: c_int) => m, true;
+creating! {
+    pthread_mutex_init(m: Ptr, a: Ptr) => m;
+    pthread_rwlock_init(m: Ptr, a: Ptr) => m;
+    pthread_spin_init(m: Ptr, s: c_int) => m;
 }
 
-/// Destruction forgets the object's history too, after reporting a mutex that is
-/// still locked (`destroy of a locked mutex`, with where it was last locked).
+/// Destruction reports a mutex that is still locked (`destroy of a locked mutex`,
+/// with where it was last locked), then forgets it.
 macro_rules! destroying {
     ($($name:ident;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name(m: Ptr) -> c_int {
-            let pc = caller_pc();
-            in_runtime(|| {
-                if let Some(last_lock) = sync::mutex_destroying(m as usize) {
-                    crate::report::report_mutex_misuse(ReportKind::MutexDestroyLocked, m as usize, pc, Some(last_lock));
-                }
-                sync::reset_range(m as usize, 8);
-                mutexset::unlocked(m as usize);
-            });
+            mutex::destroy(m as usize, caller_pc(), MutexFlags::NONE);
             // SAFETY: forwarded.
             unsafe { real::$name(m) }
         }
@@ -472,34 +385,41 @@ pub unsafe extern "C" fn sem_post(s: Ptr) -> c_int {
     unsafe { real::sem_post(s) }
 }
 
+/// A condition wait re-acquires its mutex `m` (also when the wait failed): a lock
+/// whose lock-order check comes after it.
+fn relock(m: Ptr, pc: u64) {
+    let flags = MutexFlags::PRE_LOCK_ON_POST_LOCK;
+    mutex::post_lock(m as usize, pc, flags, 1, LockMode::Write);
+}
+
 /// Condition variables: waiting releases and re-acquires the mutex.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     let pc = caller_pc();
-    unlocking(m, pc);
+    mutex::unlock(m as usize, pc, MutexFlags::NONE);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_wait(cv, m) };
-    relocking(m, pc);
+    relock(m, pc);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
     let pc = caller_pc();
-    unlocking(m, pc);
+    mutex::unlock(m as usize, pc, MutexFlags::NONE);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_timedwait(cv, m, ts) };
-    relocking(m, pc);
+    relock(m, pc);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
     let pc = caller_pc();
-    unlocking(m, pc);
+    mutex::unlock(m as usize, pc, MutexFlags::NONE);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) };
-    relocking(m, pc);
+    relock(m, pc);
     r
 }
 
