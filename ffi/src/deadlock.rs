@@ -222,7 +222,8 @@ fn with_thread_locks<R>(f: impl FnOnce(&mut ThreadLocks) -> R) -> R {
     f(unsafe { &mut *core::ptr::addr_of_mut!(THREAD_LOCKS) })
 }
 
-/// Whether the current thread holds any mutex in the graph's eyes (cheap: no lock).
+/// Whether the current thread holds any mutex in the graph's eyes (cheap: no
+/// lock). Call inside the runtime scope, as every function of this module.
 pub fn holds_any() -> bool {
     mode() != Mode::Off && with_thread_locks(|t| !t.held.is_empty())
 }

@@ -175,10 +175,14 @@ pub fn destroy(addr: usize, pc: u64, flags: MutexFlags) {
 /// try-lock or the thread already holds the mutex. Costs nothing while the thread
 /// holds no other mutex.
 pub fn pre_lock(addr: usize, pc: u64, flags: MutexFlags) {
-    if flags.has(MutexFlags::TRY_LOCK) || !deadlock::holds_any() {
+    if flags.has(MutexFlags::TRY_LOCK) {
         return;
     }
-    in_runtime(|| deadlock::before_lock(sync::get_or_create(addr).serial, addr, pc));
+    in_runtime(|| {
+        if deadlock::holds_any() {
+            deadlock::before_lock(sync::get_or_create(addr).serial, addr, pc);
+        }
+    });
 }
 
 /// The current thread holds the mutex at `addr` now (`mode`; `rec` holds at once

@@ -35,7 +35,8 @@ use core::fmt;
 /// `report_bugs`, `log_path`, `verbosity`, `suppressions`, `print_suppressions`,
 /// `suppress_equal_stacks`, `history_size`, `strip_path_prefix`,
 /// `atexit_sleep_ms`, `json_path`, `report_signal_unsafe`, `report_thread_leaks`,
-/// `report_destroy_locked`, `report_mutex_bugs`, `fold_std_frames`. The other fields are parsed and
+/// `report_destroy_locked`, `report_mutex_bugs`, `detect_deadlocks`,
+/// `second_deadlock_stack`, `fold_std_frames`. The other fields are parsed and
 /// stored with TSan's defaults so that existing `TSAN_OPTIONS` keep working, but
 /// umbra does not act on them (yet).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,7 +88,7 @@ pub struct Options {
     pub fold_std_frames: bool,
     /// Report threads that finished and were never joined nor detached, at exit.
     pub report_thread_leaks: bool,
-    /// Accepted, ignored: lock-order-inversion detection.
+    /// Report lock-order inversions (potential deadlocks).
     pub detect_deadlocks: bool,
     /// Report calls that are not async-signal-safe (the malloc family) made by
     /// the handler of an asynchronous signal.
@@ -105,7 +106,8 @@ pub struct Options {
     pub symbolize: bool,
     /// Accepted, ignored: print creation stacks of all ancestor threads.
     pub print_full_thread_history: bool,
-    /// Accepted, ignored: second stack for each edge of a deadlock report.
+    /// Second stack (where the first mutex was taken) for each edge of a deadlock
+    /// report.
     pub second_deadlock_stack: bool,
     /// Accepted, ignored: report races between atomic and plain accesses.
     pub report_atomic_races: bool,
@@ -413,8 +415,11 @@ static FLAGS: &[FlagInfo] = &[
     flag("report_destroy_locked", Bool, "1", Honoured, "Report destruction of a locked mutex."),
     flag("report_mutex_bugs", Bool, "1", Honoured,
         "Report mutex misuse: unlock of an unlocked mutex, double lock, read lock of a write-locked rwlock."),
+    flag("detect_deadlocks", Bool, "1", Honoured,
+        "Report lock-order inversions (potential deadlocks) between mutexes."),
+    flag("second_deadlock_stack", Bool, "0", Honoured,
+        "Print a second stack for each edge of a deadlock report."),
     // Stored with TSan's defaults, not acted upon.
-    flag("detect_deadlocks", Bool, "1", Stored, "Detect lock-order inversions."),
     flag("die_after_fork", Bool, "1", Stored,
         "Die if a child of a multi-threaded fork creates threads."),
     flag("io_sync", FlagType::Int { min: 0, max: 2 }, "1", Stored,
@@ -425,8 +430,6 @@ static FLAGS: &[FlagInfo] = &[
     flag("symbolize", Bool, "1", Stored, "Symbolize stacks (umbra always does)."),
     flag("print_full_thread_history", Bool, "0", Stored,
         "Print creation stacks of all ancestor threads."),
-    flag("second_deadlock_stack", Bool, "0", Stored,
-        "Print a second stack for each edge of a deadlock report."),
     flag("report_atomic_races", Bool, "1", Stored,
         "Report races between atomic and plain accesses."),
     flag("flush_memory_ms", U32, "0", Stored, "Flush shadow memory every N ms."),
