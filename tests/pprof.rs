@@ -1,0 +1,377 @@
+//! `profile_path` end to end: C programs in `tests/pprof/` with a known contended
+//! lock (and a known race) run under umbra with the option set; the test reads the
+//! file back as pprof tools do (gunzip, then decode `perftools.profiles.Profile`
+//! with message types written here from pprof's `profile.proto`, independently of
+//! the runtime's encoder) and checks what a `pprof -top` of each sample type would
+//! put first, against what the program's header says.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::cprog::{gcc_binary, preloaded};
+use common::exec::{run, Output, Status};
+use common::toolchain::{target_dir, workspace_dir};
+
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `perftools.profiles` messages, the fields this test reads.
+mod proto {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Profile {
+        #[prost(message, repeated, tag = "1")]
+        pub sample_type: Vec<ValueType>,
+        #[prost(message, repeated, tag = "2")]
+        pub sample: Vec<Sample>,
+        #[prost(message, repeated, tag = "3")]
+        pub mapping: Vec<Mapping>,
+        #[prost(message, repeated, tag = "4")]
+        pub location: Vec<Location>,
+        #[prost(message, repeated, tag = "5")]
+        pub function: Vec<Function>,
+        #[prost(string, repeated, tag = "6")]
+        pub string_table: Vec<String>,
+        #[prost(int64, tag = "9")]
+        pub time_nanos: i64,
+        #[prost(int64, tag = "10")]
+        pub duration_nanos: i64,
+        #[prost(int64, tag = "14")]
+        pub default_sample_type: i64,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ValueType {
+        #[prost(int64, tag = "1")]
+        pub r#type: i64,
+        #[prost(int64, tag = "2")]
+        pub unit: i64,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Sample {
+        #[prost(uint64, repeated, tag = "1")]
+        pub location_id: Vec<u64>,
+        #[prost(int64, repeated, tag = "2")]
+        pub value: Vec<i64>,
+        #[prost(message, repeated, tag = "3")]
+        pub label: Vec<Label>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Label {
+        #[prost(int64, tag = "1")]
+        pub key: i64,
+        #[prost(int64, tag = "2")]
+        pub str: i64,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Mapping {
+        #[prost(uint64, tag = "1")]
+        pub id: u64,
+        #[prost(int64, tag = "5")]
+        pub filename: i64,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Location {
+        #[prost(uint64, tag = "1")]
+        pub id: u64,
+        #[prost(uint64, tag = "2")]
+        pub mapping_id: u64,
+        #[prost(message, repeated, tag = "4")]
+        pub line: Vec<Line>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Line {
+        #[prost(uint64, tag = "1")]
+        pub function_id: u64,
+        #[prost(int64, tag = "2")]
+        pub line: i64,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Function {
+        #[prost(uint64, tag = "1")]
+        pub id: u64,
+        #[prost(int64, tag = "2")]
+        pub name: i64,
+        #[prost(int64, tag = "4")]
+        pub filename: i64,
+    }
+}
+
+/// A decoded profile with its string and id references resolved.
+struct Profile(proto::Profile);
+
+/// One sample: its values by sample type, its label, its stack as function names
+/// (innermost first, inlined frames included) and the leaf's `file:line`.
+#[derive(Debug)]
+struct Sample {
+    values: BTreeMap<String, i64>,
+    label: (String, String),
+    functions: Vec<String>,
+    leaf_line: String,
+}
+
+impl Profile {
+    fn str(&self, i: i64) -> &str {
+        &self.0.string_table[i as usize]
+    }
+
+    fn sample_types(&self) -> Vec<String> {
+        self.0
+            .sample_type
+            .iter()
+            .map(|t| format!("{}/{}", self.str(t.r#type), self.str(t.unit)))
+            .collect()
+    }
+
+    fn samples(&self) -> Vec<Sample> {
+        let p = &self.0;
+        let types: Vec<&str> = p.sample_type.iter().map(|t| self.str(t.r#type)).collect();
+        p.sample
+            .iter()
+            .map(|s| {
+                assert_eq!(s.value.len(), types.len(), "values per sample: {s:?}");
+                let mut functions = Vec::new();
+                let mut leaf_line = String::new();
+                for id in &s.location_id {
+                    let loc = p
+                        .location
+                        .iter()
+                        .find(|l| l.id == *id)
+                        .unwrap_or_else(|| panic!("no location {id}"));
+                    assert!(
+                        loc.mapping_id == 0 || p.mapping.iter().any(|m| m.id == loc.mapping_id),
+                        "location {id}: no mapping {}",
+                        loc.mapping_id
+                    );
+                    for line in &loc.line {
+                        let f = p
+                            .function
+                            .iter()
+                            .find(|f| f.id == line.function_id)
+                            .unwrap_or_else(|| panic!("no function {}", line.function_id));
+                        if leaf_line.is_empty() {
+                            leaf_line = format!("{}:{}", self.str(f.filename), line.line);
+                        }
+                        functions.push(self.str(f.name).to_string());
+                    }
+                }
+                let label = s
+                    .label
+                    .first()
+                    .map(|l| (self.str(l.key).to_string(), self.str(l.str).to_string()))
+                    .unwrap_or_default();
+                Sample {
+                    values: types
+                        .iter()
+                        .zip(&s.value)
+                        .map(|(t, v)| (t.to_string(), *v))
+                        .collect(),
+                    label,
+                    functions,
+                    leaf_line,
+                }
+            })
+            .collect()
+    }
+
+    /// What `pprof -top -sample_index=TYPE` lists first: the leaf function with the
+    /// largest flat value of `ty`, and that value.
+    fn top(&self, ty: &str) -> (String, i64) {
+        let mut flat: BTreeMap<String, i64> = BTreeMap::new();
+        for s in self.samples() {
+            let leaf = s.functions.first().cloned().unwrap_or_default();
+            *flat.entry(leaf).or_default() += s.values[ty];
+        }
+        flat.into_iter()
+            .max_by_key(|(_, v)| *v)
+            .expect("a profile with samples")
+    }
+}
+
+/// Gunzips and decodes a profile file.
+fn read_profile(path: &Path) -> Profile {
+    let gz = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("{} is not gzip: {e}", path.display()));
+    let p = <proto::Profile as prost::Message>::decode(raw.as_slice())
+        .unwrap_or_else(|e| panic!("{} is not a profile.proto: {e}", path.display()));
+    assert_eq!(p.string_table.first().map(String::as_str), Some(""));
+    Profile(p)
+}
+
+/// A fresh directory for one test's profiles.
+fn scratch(name: &str) -> PathBuf {
+    let dir = target_dir().join("pprof-tmp").join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run_program(name: &str, options: Option<&str>) -> Output {
+    let mut cmd = preloaded(&gcc_binary("pprof", name));
+    if let Some(o) = options {
+        cmd.env("UMBRA_OPTIONS", o);
+    }
+    run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("running {name}: {e}"))
+}
+
+/// Runs `name` with `profile_path=DIR/prof` and returns its output and profile
+/// (the one file `prof.PID` it wrote).
+fn run_profiled(name: &str) -> (Output, Profile) {
+    let dir = scratch(name);
+    let out = run_program(name, Some(&format!("profile_path={}/prof", dir.display())));
+    let files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "{name}: expected one profile file, found {files:?}\nstderr:\n{}",
+        out.stderr
+    );
+    let file_name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    let pid = file_name.strip_prefix("prof.").unwrap_or_default();
+    assert!(
+        !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()),
+        "profile file {file_name} is not prof.PID"
+    );
+    (out, read_profile(&files[0]))
+}
+
+/// `// key: value` lines of the program's header.
+fn header(name: &str) -> BTreeMap<String, String> {
+    let path = workspace_dir().join(format!("tests/pprof/{name}.c"));
+    fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with("//"))
+        .filter_map(|l| {
+            let (k, v) = l.trim_start_matches("//").split_once(':')?;
+            Some((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn contended_mutex_and_race_are_the_top_entries() {
+    let name = "contended_mutex";
+    let h = header(name);
+    let rounds: i64 = h["rounds"].parse().unwrap();
+    let hold_ms: i64 = h["hold_ms"].parse().unwrap();
+    let (out, p) = run_profiled(name);
+    assert_eq!(out.status, Status::Exited(66), "stderr:\n{}", out.stderr);
+    assert!(out.stdout.contains(&format!("rounds done: {rounds}")));
+    assert!(out.stderr.contains("WARNING: ThreadSanitizer: data race"));
+
+    assert_eq!(
+        p.sample_types(),
+        ["races/count", "contentions/count", "delay/nanoseconds"]
+    );
+    assert_eq!(p.str(p.0.default_sample_type), "races");
+    assert!(p.0.time_nanos > 1_700_000_000_000_000_000, "time_nanos");
+    assert!(
+        p.0.duration_nanos >= rounds * hold_ms * 1_000_000,
+        "duration_nanos {}",
+        p.0.duration_nanos
+    );
+
+    // Contention: the waiter's lock call, delayed at least as long as the holder
+    // slept with the waiter known to be on its way into pthread_mutex_lock.
+    let (top, delay) = p.top("delay");
+    assert_eq!(top, h["waiter"], "top delay entry; samples: {:#?}", p.samples());
+    assert!(
+        delay >= rounds * hold_ms * 1_000_000,
+        "waiter delayed {delay} ns, the holder slept {rounds} x {hold_ms} ms"
+    );
+    let (top, contentions) = p.top("contentions");
+    assert_eq!(top, h["waiter"]);
+    assert_eq!(contentions, rounds, "every round's lock call waited once");
+    let samples = p.samples();
+    let waits: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.functions.first() == Some(&h["waiter"]))
+        .collect();
+    assert!(waits
+        .iter()
+        .all(|s| s.label == ("lock".into(), "mutex".into())));
+    // The lock call's own line, in the program's file; no runtime frame above it.
+    let lock_line = line_of(name, "pthread_mutex_lock(&lock);\n        __atomic_store_n(&taken");
+    assert!(
+        waits
+            .iter()
+            .all(|s| s.leaf_line.ends_with(&format!("contended_mutex.c:{lock_line}"))),
+        "{waits:#?}"
+    );
+
+    // Races: one report, a sample for each of its two accesses, both in bump_racy,
+    // called from the two threads.
+    let races: Vec<&Sample> = samples.iter().filter(|s| s.values["races"] > 0).collect();
+    assert_eq!(
+        races.iter().map(|s| s.values["races"]).sum::<i64>(),
+        2,
+        "{races:#?}"
+    );
+    assert_eq!(p.top("races"), (h["racy"].clone(), 2));
+    let callers: Vec<&str> = races.iter().map(|s| s.functions[1].as_str()).collect();
+    assert!(
+        callers.contains(&"holder") && callers.contains(&"waiter"),
+        "{callers:?}"
+    );
+    assert!(races
+        .iter()
+        .all(|s| s.label == ("report".into(), "data race".into())
+            && s.values["contentions"] == 0));
+}
+
+#[test]
+fn without_profile_path_nothing_is_written_and_output_is_the_same() {
+    let dir = scratch("off");
+    let out = run_program("contended_mutex", Some(&format!("log_path={}/log", dir.display())));
+    assert_eq!(out.status, Status::Exited(66));
+    assert!(out.stdout.contains("rounds done: 3"));
+    let files: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files.iter().all(|f| f.starts_with("log.")),
+        "only the log: {files:?}"
+    );
+}
+
+#[test]
+fn semaphore_and_condvar_waits_keep_errno() {
+    let (out, p) = run_profiled("contended_semaphore");
+    assert_eq!(out.status, Status::Exited(0), "stderr:\n{}", out.stderr);
+    assert!(out.stdout.contains("errno kept: yes"), "{}", out.stdout);
+    let samples = p.samples();
+    let by_label = |lock: &str| -> Vec<&Sample> {
+        samples
+            .iter()
+            .filter(|s| s.label == ("lock".into(), lock.into()))
+            .collect()
+    };
+    let sem = by_label("semaphore");
+    assert_eq!(sem.len(), 1, "{samples:#?}");
+    assert_eq!(sem[0].functions.first().map(String::as_str), Some("sem_waiter"));
+    assert!(sem[0].values["delay"] >= 50_000_000, "{sem:?}");
+    let cond = by_label("condvar");
+    assert_eq!(cond.len(), 1, "{samples:#?}");
+    assert_eq!(cond[0].functions.first().map(String::as_str), Some("cond_waiter"));
+    assert!(cond[0].values["delay"] >= 50_000_000, "{cond:?}");
+    assert!(samples.iter().all(|s| s.values["races"] == 0));
+}
+
+/// The 1-based line of the first line of `text` in `tests/pprof/NAME.c`.
+fn line_of(name: &str, text: &str) -> usize {
+    let src = fs::read_to_string(workspace_dir().join(format!("tests/pprof/{name}.c"))).unwrap();
+    let at = src
+        .find(text)
+        .unwrap_or_else(|| panic!("{text:?} not in {name}.c"));
+    src[..at].matches('\n').count() + 1
+}
