@@ -283,7 +283,12 @@ fn contended_mutex_and_race_are_the_top_entries() {
     // Contention: the waiter's lock call, delayed at least as long as the holder
     // slept with the waiter known to be on its way into pthread_mutex_lock.
     let (top, delay) = p.top("delay");
-    assert_eq!(top, h["waiter"], "top delay entry; samples: {:#?}", p.samples());
+    assert_eq!(
+        top,
+        h["waiter"],
+        "top delay entry; samples: {:#?}",
+        p.samples()
+    );
     assert!(
         delay >= rounds * hold_ms * 1_000_000,
         "waiter delayed {delay} ns, the holder slept {rounds} x {hold_ms} ms"
@@ -300,11 +305,14 @@ fn contended_mutex_and_race_are_the_top_entries() {
         .iter()
         .all(|s| s.label == ("lock".into(), "mutex".into())));
     // The lock call's own line, in the program's file; no runtime frame above it.
-    let lock_line = line_of(name, "pthread_mutex_lock(&lock);\n        __atomic_store_n(&taken");
+    let lock_line = line_of(
+        name,
+        "pthread_mutex_lock(&lock);\n        __atomic_store_n(&taken",
+    );
     assert!(
-        waits
-            .iter()
-            .all(|s| s.leaf_line.ends_with(&format!("contended_mutex.c:{lock_line}"))),
+        waits.iter().all(|s| s
+            .leaf_line
+            .ends_with(&format!("contended_mutex.c:{lock_line}"))),
         "{waits:#?}"
     );
 
@@ -324,14 +332,16 @@ fn contended_mutex_and_race_are_the_top_entries() {
     );
     assert!(races
         .iter()
-        .all(|s| s.label == ("report".into(), "data race".into())
-            && s.values["contentions"] == 0));
+        .all(|s| s.label == ("report".into(), "data race".into()) && s.values["contentions"] == 0));
 }
 
 #[test]
 fn without_profile_path_nothing_is_written_and_output_is_the_same() {
     let dir = scratch("off");
-    let out = run_program("contended_mutex", Some(&format!("log_path={}/log", dir.display())));
+    let out = run_program(
+        "contended_mutex",
+        Some(&format!("log_path={}/log", dir.display())),
+    );
     assert_eq!(out.status, Status::Exited(66));
     assert!(out.stdout.contains("rounds done: 3"));
     let files: Vec<String> = fs::read_dir(&dir)
@@ -358,11 +368,17 @@ fn semaphore_and_condvar_waits_keep_errno() {
     };
     let sem = by_label("semaphore");
     assert_eq!(sem.len(), 1, "{samples:#?}");
-    assert_eq!(sem[0].functions.first().map(String::as_str), Some("sem_waiter"));
+    assert_eq!(
+        sem[0].functions.first().map(String::as_str),
+        Some("sem_waiter")
+    );
     assert!(sem[0].values["delay"] >= 50_000_000, "{sem:?}");
     let cond = by_label("condvar");
     assert_eq!(cond.len(), 1, "{samples:#?}");
-    assert_eq!(cond[0].functions.first().map(String::as_str), Some("cond_waiter"));
+    assert_eq!(
+        cond[0].functions.first().map(String::as_str),
+        Some("cond_waiter")
+    );
     assert!(cond[0].values["delay"] >= 50_000_000, "{cond:?}");
     assert!(samples.iter().all(|s| s.values["races"] == 0));
 }

@@ -483,7 +483,11 @@ mod tests {
         for id in &sample.location_id {
             let loc = p.location.iter().find(|l| l.id == *id).unwrap();
             for line in &loc.line {
-                let f = p.function.iter().find(|f| f.id == line.function_id).unwrap();
+                let f = p
+                    .function
+                    .iter()
+                    .find(|f| f.id == line.function_id)
+                    .unwrap();
                 out.push(s(p, f.name).to_string());
             }
         }

@@ -1,8 +1,8 @@
 //! `fork`: every runtime lock is taken before the real fork and released after it
 //! in parent and child, so the child (whose only thread is the caller) never
 //! inherits a lock held by a thread that no longer exists. Locks are taken in the
-//! order the runtime nests them: reports, the profile, thread registry, stack depot, mutex
-//! sets, heap blocks, sync-object table, spill table, and the allocator last.
+//! order the runtime nests them: reports, the profile, thread registry, stack depot,
+//! mutex sets, heap blocks, sync-object table, spill table, and the allocator last.
 //!
 //! The exits that skip `atexit` handlers: `_exit`/`_Exit` run [`crate::rt::finish`]
 //! (wait for reports in flight, print the count) and turn a 0 status into

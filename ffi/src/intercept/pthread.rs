@@ -499,7 +499,9 @@ pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     let pc = caller_pc();
     unlocking(m, pc);
     // SAFETY: forwarded.
-    let r = profile::wait(LockKind::CondVar, pc, || unsafe { real::pthread_cond_wait(cv, m) });
+    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
+        real::pthread_cond_wait(cv, m)
+    });
     relocking(m, pc);
     r
 }
@@ -509,7 +511,9 @@ pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_i
     let pc = caller_pc();
     unlocking(m, pc);
     // SAFETY: forwarded.
-    let r = profile::wait(LockKind::CondVar, pc, || unsafe { real::pthread_cond_timedwait(cv, m, ts) });
+    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
+        real::pthread_cond_timedwait(cv, m, ts)
+    });
     relocking(m, pc);
     r
 }
@@ -519,7 +523,9 @@ pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts:
     let pc = caller_pc();
     unlocking(m, pc);
     // SAFETY: forwarded.
-    let r = profile::wait(LockKind::CondVar, pc, || unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) });
+    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
+        real::pthread_cond_clockwait(cv, m, clk, ts)
+    });
     relocking(m, pc);
     r
 }
