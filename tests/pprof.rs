@@ -211,19 +211,27 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn run_program(name: &str, options: Option<&str>) -> Output {
-    let mut cmd = preloaded(&gcc_binary("pprof", name));
+/// Runs `tests/DIR/NAME.c` with `UMBRA_OPTIONS=options`.
+fn run_program(dir: &str, name: &str, options: Option<&str>) -> Output {
+    let mut cmd = preloaded(&gcc_binary(dir, name));
     if let Some(o) = options {
         cmd.env("UMBRA_OPTIONS", o);
     }
     run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("running {name}: {e}"))
 }
 
-/// Runs `name` with `profile_path=DIR/prof` and returns its output and profile
-/// (the one file `prof.PID` it wrote).
+/// Runs `tests/pprof/NAME.c` with `profile_path=DIR/prof` and returns its output and
+/// profile (the one file `prof.PID` it wrote).
 fn run_profiled(name: &str) -> (Output, Profile) {
-    let dir = scratch(name);
-    let out = run_program(name, Some(&format!("profile_path={}/prof", dir.display())));
+    run_profiled_with("pprof", name, "")
+}
+
+/// Runs `tests/DIR/NAME.c` with `profile_path=SCRATCH/prof` and `more` options.
+fn run_profiled_with(dir: &str, name: &str, more: &str) -> (Output, Profile) {
+    let scratch = scratch(&format!("{dir}-{name}-{}", more.replace(['=', ' '], "_")));
+    let options = format!("profile_path={}/prof {more}", scratch.display());
+    let out = run_program(dir, name, Some(&options));
+    let dir = scratch;
     let files: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -339,6 +347,7 @@ fn contended_mutex_and_race_are_the_top_entries() {
 fn without_profile_path_nothing_is_written_and_output_is_the_same() {
     let dir = scratch("off");
     let out = run_program(
+        "pprof",
         "contended_mutex",
         Some(&format!("log_path={}/log", dir.display())),
     );
@@ -381,6 +390,41 @@ fn semaphore_and_condvar_waits_keep_errno() {
     );
     assert!(cond[0].values["delay"] >= 50_000_000, "{cond:?}");
     assert!(samples.iter().all(|s| s.values["races"] == 0));
+}
+
+/// The exits that print the summary write the profile too, after waiting for the
+/// report another thread is still writing (tests/exit/race_in_flight.h): its two
+/// stacks are in it.
+#[test]
+fn every_summarizing_exit_writes_the_profile_with_the_race_in_flight() {
+    for name in [
+        "race_then_exit",
+        "race_then_return",
+        "race_then__exit",
+        "race_then_quick_exit",
+    ] {
+        let (out, p) = run_profiled_with("exit", name, "");
+        assert_eq!(out.status, Status::Exited(66), "{name}: {}", out.stderr);
+        let samples = p.samples();
+        let racing: Vec<&str> = samples
+            .iter()
+            .filter(|s| s.values["races"] == 1)
+            .map(|s| s.functions[0].as_str())
+            .collect();
+        assert_eq!(racing.len(), 2, "{name}: {samples:#?}");
+        assert!(
+            racing.contains(&"first") && racing.contains(&"second"),
+            "{name}: {racing:?}"
+        );
+    }
+}
+
+#[test]
+fn halt_on_error_writes_the_profile_before_exiting() {
+    let (out, p) = run_profiled_with("pprof", "contended_mutex", "halt_on_error=1");
+    assert_eq!(out.status, Status::Exited(66), "{}", out.stderr);
+    assert!(!out.stdout.contains("rounds done"), "halted at the race");
+    assert_eq!(p.top("races"), ("bump_racy".into(), 2));
 }
 
 /// The 1-based line of the first line of `text` in `tests/pprof/NAME.c`.
