@@ -392,6 +392,52 @@ fn semaphore_and_condvar_waits_keep_errno() {
     assert!(samples.iter().all(|s| s.values["races"] == 0));
 }
 
+#[test]
+fn rwlock_and_spinlock_waits_are_labelled_by_kind() {
+    let (out, p) = run_profiled("contended_rwlock_spinlock");
+    assert_eq!(out.status, Status::Exited(0), "stderr:\n{}", out.stderr);
+    assert!(out.stdout.contains("all locks taken"));
+    let samples = p.samples();
+    let waited_in = |lock: &str| -> Vec<String> {
+        let mut leaves: Vec<String> = samples
+            .iter()
+            .filter(|s| s.label == ("lock".into(), lock.into()))
+            .inspect(|s| assert!(s.values["delay"] >= 50_000_000, "{s:?}"))
+            .map(|s| s.functions[0].clone())
+            .collect();
+        leaves.sort();
+        leaves.dedup();
+        leaves
+    };
+    assert_eq!(waited_in("rwlock"), ["reader", "writer"], "{samples:#?}");
+    assert_eq!(waited_in("spinlock"), ["spinner"], "{samples:#?}");
+}
+
+/// A fork child writes its own profile, without the parent's samples.
+#[test]
+fn a_fork_child_starts_an_empty_profile() {
+    let dir = scratch("fork_child");
+    let out = run_program(
+        "pprof",
+        "fork_child",
+        Some(&format!("profile_path={}/prof", dir.display())),
+    );
+    assert_eq!(out.status, Status::Exited(0), "stderr:\n{}", out.stderr);
+    assert!(out.stdout.contains("child exited: 0"));
+    let mut profiles: Vec<Profile> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| read_profile(&e.unwrap().path()))
+        .collect();
+    assert_eq!(profiles.len(), 2, "parent's and child's");
+    profiles.sort_by_key(|p| p.0.sample.len());
+    assert!(
+        profiles[0].samples().is_empty(),
+        "{:#?}",
+        profiles[0].samples()
+    );
+    assert_eq!(profiles[1].top("delay").0, "waiter");
+}
+
 /// The exits that print the summary write the profile too, after waiting for the
 /// report another thread is still writing (tests/exit/race_in_flight.h): its two
 /// stacks are in it.
