@@ -9,6 +9,7 @@
 
 mod bench;
 mod build;
+mod cargo_env;
 mod demo;
 mod detect;
 mod rust_src;
