@@ -11,13 +11,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use common::cprog::{gcc_binary, preloaded};
-use common::exec::{run, Output, Status};
+use common::annotated::ProgramDir;
+use common::exec::{Output, Status};
 use common::toolchain::{target_dir, workspace_dir};
-
-const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `perftools.profiles` messages, the fields this test reads.
 mod proto {
@@ -203,6 +200,12 @@ fn read_profile(path: &Path) -> Profile {
     Profile(p)
 }
 
+/// The programs of this test, with their `// exit:`, `// stdout:` ... headers
+/// (tests/common/annotated.rs) and this test's own `// key: value` lines.
+const PROGRAMS: ProgramDir = ProgramDir::new("pprof");
+/// The exit-path programs of tests/exit_and_options.rs.
+const EXIT_PROGRAMS: ProgramDir = ProgramDir::new("exit");
+
 /// A fresh directory for one test's profiles.
 fn scratch(name: &str) -> PathBuf {
     let dir = target_dir().join("pprof-tmp").join(name);
@@ -211,31 +214,22 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs `tests/DIR/NAME.c` with `UMBRA_OPTIONS=options`.
-fn run_program(dir: &str, name: &str, options: Option<&str>) -> Output {
-    let mut cmd = preloaded(&gcc_binary(dir, name));
-    if let Some(o) = options {
-        cmd.env("UMBRA_OPTIONS", o);
-    }
-    run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("running {name}: {e}"))
-}
-
-/// Runs `tests/pprof/NAME.c` with `profile_path=DIR/prof` and returns its output and
-/// profile (the one file `prof.PID` it wrote).
-fn run_profiled(name: &str) -> (Output, Profile) {
-    run_profiled_with("pprof", name, "")
-}
-
-/// Runs `tests/DIR/NAME.c` with `profile_path=SCRATCH/prof` and `more` options.
-fn run_profiled_with(dir: &str, name: &str, more: &str) -> (Output, Profile) {
-    let scratch = scratch(&format!("{dir}-{name}-{}", more.replace(['=', ' '], "_")));
-    let options = format!("profile_path={}/prof {more}", scratch.display());
-    let out = run_program(dir, name, Some(&options));
-    let dir = scratch;
-    let files: Vec<PathBuf> = fs::read_dir(&dir)
+/// Runs `NAME` of `programs` with `profile_path=SCRATCH/prof` and `more` options;
+/// its output and the files it left in SCRATCH.
+fn profiled_run(name: &str, programs: ProgramDir, more: &str) -> (Output, Vec<PathBuf>) {
+    let tag = format!("{}-{name}-{}", programs.dir, more.replace(['=', ' '], "_"));
+    let dir = scratch(&tag);
+    let options = format!("profile_path={}/prof {more}", dir.display());
+    let out = programs.run_umbra(name, &[("UMBRA_OPTIONS", &options)]);
+    let files = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
+    (out, files)
+}
+
+/// The one profile a run wrote, checked to be named `prof.PID`.
+fn only_profile(name: &str, out: &Output, files: &[PathBuf]) -> Profile {
     assert_eq!(
         files.len(),
         1,
@@ -248,7 +242,19 @@ fn run_profiled_with(dir: &str, name: &str, more: &str) -> (Output, Profile) {
         !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()),
         "profile file {file_name} is not prof.PID"
     );
-    (out, read_profile(&files[0]))
+    read_profile(&files[0])
+}
+
+/// Runs `tests/pprof/NAME.c` with `profile_path` set, checks the run against the
+/// program's header (the option changes nothing the program sees), and returns its
+/// output and profile.
+fn run_profiled(name: &str) -> (Output, Profile) {
+    let (out, files) = profiled_run(name, PROGRAMS, "");
+    if let Some(why) = PROGRAMS.mismatch(name, &PROGRAMS.expected(name), &out) {
+        panic!("{name} with profile_path: {why}");
+    }
+    let p = only_profile(name, &out, &files);
+    (out, p)
 }
 
 /// `// key: value` lines of the program's header.
@@ -271,10 +277,7 @@ fn contended_mutex_and_race_are_the_top_entries() {
     let h = header(name);
     let rounds: i64 = h["rounds"].parse().unwrap();
     let hold_ms: i64 = h["hold_ms"].parse().unwrap();
-    let (out, p) = run_profiled(name);
-    assert_eq!(out.status, Status::Exited(66), "stderr:\n{}", out.stderr);
-    assert!(out.stdout.contains(&format!("rounds done: {rounds}")));
-    assert!(out.stderr.contains("WARNING: ThreadSanitizer: data race"));
+    let (_, p) = run_profiled(name);
 
     assert_eq!(
         p.sample_types(),
@@ -313,10 +316,7 @@ fn contended_mutex_and_race_are_the_top_entries() {
         .iter()
         .all(|s| s.label == ("lock".into(), "mutex".into())));
     // The lock call's own line, in the program's file; no runtime frame above it.
-    let lock_line = line_of(
-        name,
-        "pthread_mutex_lock(&lock);\n        __atomic_store_n(&taken",
-    );
+    let lock_line = PROGRAMS.marker_line(name, "wait");
     assert!(
         waits.iter().all(|s| s
             .leaf_line
@@ -346,13 +346,15 @@ fn contended_mutex_and_race_are_the_top_entries() {
 #[test]
 fn without_profile_path_nothing_is_written_and_output_is_the_same() {
     let dir = scratch("off");
-    let out = run_program(
-        "pprof",
-        "contended_mutex",
-        Some(&format!("log_path={}/log", dir.display())),
-    );
-    assert_eq!(out.status, Status::Exited(66));
-    assert!(out.stdout.contains("rounds done: 3"));
+    let name = "contended_mutex";
+    let log = format!("log_path={}/log", dir.display());
+    let out = PROGRAMS.run_umbra(name, &[("UMBRA_OPTIONS", &log)]);
+    let mut expected = PROGRAMS.expected(name);
+    // The report went to the log.
+    expected.reports = None;
+    if let Some(why) = PROGRAMS.mismatch(name, &expected, &out) {
+        panic!("{name}: {why}");
+    }
     let files: Vec<String> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -365,9 +367,8 @@ fn without_profile_path_nothing_is_written_and_output_is_the_same() {
 
 #[test]
 fn semaphore_and_condvar_waits_keep_errno() {
-    let (out, p) = run_profiled("contended_semaphore");
-    assert_eq!(out.status, Status::Exited(0), "stderr:\n{}", out.stderr);
-    assert!(out.stdout.contains("errno kept: yes"), "{}", out.stdout);
+    // The header's `stdout: errno kept: yes` is checked by run_profiled.
+    let (_, p) = run_profiled("contended_semaphore");
     let samples = p.samples();
     let by_label = |lock: &str| -> Vec<&Sample> {
         samples
@@ -394,9 +395,7 @@ fn semaphore_and_condvar_waits_keep_errno() {
 
 #[test]
 fn rwlock_and_spinlock_waits_are_labelled_by_kind() {
-    let (out, p) = run_profiled("contended_rwlock_spinlock");
-    assert_eq!(out.status, Status::Exited(0), "stderr:\n{}", out.stderr);
-    assert!(out.stdout.contains("all locks taken"));
+    let (_, p) = run_profiled("contended_rwlock_spinlock");
     let samples = p.samples();
     let waited_in = |lock: &str| -> Vec<String> {
         let mut leaves: Vec<String> = samples
@@ -416,18 +415,11 @@ fn rwlock_and_spinlock_waits_are_labelled_by_kind() {
 /// A fork child writes its own profile, without the parent's samples.
 #[test]
 fn a_fork_child_starts_an_empty_profile() {
-    let dir = scratch("fork_child");
-    let out = run_program(
-        "pprof",
-        "fork_child",
-        Some(&format!("profile_path={}/prof", dir.display())),
-    );
-    assert_eq!(out.status, Status::Exited(0), "stderr:\n{}", out.stderr);
-    assert!(out.stdout.contains("child exited: 0"));
-    let mut profiles: Vec<Profile> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| read_profile(&e.unwrap().path()))
-        .collect();
+    let (out, files) = profiled_run("fork_child", PROGRAMS, "");
+    if let Some(why) = PROGRAMS.mismatch("fork_child", &PROGRAMS.expected("fork_child"), &out) {
+        panic!("fork_child: {why}");
+    }
+    let mut profiles: Vec<Profile> = files.iter().map(|f| read_profile(f)).collect();
     assert_eq!(profiles.len(), 2, "parent's and child's");
     profiles.sort_by_key(|p| p.0.sample.len());
     assert!(
@@ -449,7 +441,8 @@ fn every_summarizing_exit_writes_the_profile_with_the_race_in_flight() {
         "race_then__exit",
         "race_then_quick_exit",
     ] {
-        let (out, p) = run_profiled_with("exit", name, "");
+        let (out, files) = profiled_run(name, EXIT_PROGRAMS, "");
+        let p = only_profile(name, &out, &files);
         assert_eq!(out.status, Status::Exited(66), "{name}: {}", out.stderr);
         let samples = p.samples();
         let racing: Vec<&str> = samples
@@ -467,17 +460,14 @@ fn every_summarizing_exit_writes_the_profile_with_the_race_in_flight() {
 
 #[test]
 fn halt_on_error_writes_the_profile_before_exiting() {
-    let (out, p) = run_profiled_with("pprof", "contended_mutex", "halt_on_error=1");
+    let (out, files) = profiled_run("contended_mutex", PROGRAMS, "halt_on_error=1");
+    let p = only_profile("contended_mutex", &out, &files);
     assert_eq!(out.status, Status::Exited(66), "{}", out.stderr);
     assert!(!out.stdout.contains("rounds done"), "halted at the race");
     assert_eq!(p.top("races"), ("bump_racy".into(), 2));
 }
 
-/// The 1-based line of the first line of `text` in `tests/pprof/NAME.c`.
-fn line_of(name: &str, text: &str) -> usize {
-    let src = fs::read_to_string(workspace_dir().join(format!("tests/pprof/{name}.c"))).unwrap();
-    let at = src
-        .find(text)
-        .unwrap_or_else(|| panic!("{text:?} not in {name}.c"));
-    src[..at].matches('\n').count() + 1
+#[test]
+fn every_program_is_run() {
+    PROGRAMS.assert_every_program_is_run(include_str!("pprof.rs"));
 }

@@ -2,6 +2,9 @@
 // three rounds; and an unsynchronized write to one global by both threads.
 // The profile's top delay is `waiter`'s lock call, at least the 3 x 100 ms the
 // holder slept after the waiter announced itself; races/count names `bump_racy`.
+// exit: 66
+// stdout: rounds done: 3
+// reports: 1
 // rounds: 3
 // hold_ms: 100
 // waiter: waiter
@@ -50,7 +53,7 @@ __attribute__((noinline)) static void *waiter(void *arg) {
     for (int round = 1; round <= ROUNDS; round++) {
         wait_for(&held, round);
         __atomic_store_n(&arrived, round, __ATOMIC_RELEASE);
-        pthread_mutex_lock(&lock);
+        pthread_mutex_lock(&lock); /* @wait */
         __atomic_store_n(&taken, round, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&lock);
     }

@@ -2,6 +2,9 @@
 // while another thread holds it: three samples, labelled `rwlock` (in `reader`
 // and `writer`) and `spinlock` (in `spinner`), each delayed by most of the
 // 100 ms its lock was held after the waiter announced itself.
+// exit: 0
+// stdout: all locks taken
+// stderr-clean
 #include <pthread.h>
 #include <stdio.h>
 #include <time.h>

@@ -2,6 +2,9 @@
 // variable wait: both are recorded, labelled `semaphore` and `condvar`, and the
 // program sees the errno it set before the wait: profiling's own failed
 // sem_trywait (EAGAIN) does not show.
+// exit: 0
+// stdout: errno kept: yes
+// stderr-clean
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>

@@ -1,5 +1,8 @@
 // A contended mutex in the parent, then a fork: the child's profile starts empty
 // (no sample of the parent's), the parent's keeps its `waiter` sample.
+// exit: 0
+// stdout: child exited: 0
+// stderr-clean
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
