@@ -279,10 +279,9 @@ impl SourceRootArg {
 fn load_reports(paths: &[PathBuf]) -> Result<Vec<reports::Report>, String> {
     let mut reports = Vec::new();
     for path in paths {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
         reports.extend(reports::parse(&text, &path.display().to_string())?);
     }
     Ok(reports)
 }
-

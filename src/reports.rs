@@ -211,7 +211,10 @@ impl Report {
             });
         }
         if let Some(loc) = self.location.as_ref().filter(|l| l.location_type == "heap") {
-            let by = loc.thread.as_deref().map_or("a thread".to_owned(), thread_name);
+            let by = loc
+                .thread
+                .as_deref()
+                .map_or("a thread".to_owned(), thread_name);
             out.push(LabeledStack {
                 role: StackRole::HeapBlock,
                 label: format!(
@@ -268,7 +271,10 @@ pub fn parse(text: &str, what: &str) -> Result<Vec<Report>, String> {
         let r: Report = serde_json::from_str(line)
             .map_err(|e| format!("{what}:{}: not an umbra JSON report: {e}", i + 1))?;
         if r.kind.is_empty() {
-            return Err(format!("{what}:{}: not an umbra JSON report: no kind", i + 1));
+            return Err(format!(
+                "{what}:{}: not an umbra JSON report: no kind",
+                i + 1
+            ));
         }
         reports.push(r);
     }
@@ -574,7 +580,11 @@ mod tests {
             dir: PathBuf::from("/src/proj"),
         };
         let frames = vec![
-            frame("std::sync::Once::call", "/rustc/abc/library/std/src/x.rs", 5),
+            frame(
+                "std::sync::Once::call",
+                "/rustc/abc/library/std/src/x.rs",
+                5,
+            ),
             frame("memcpy_wrapper", "/usr/include/string.h", 9),
             frame("helper", "/elsewhere/lib.c", 7),
             frame("worker", "/src/proj/w.c", 12),
@@ -606,10 +616,22 @@ mod tests {
         let root = SourceRoot {
             dir: PathBuf::from("/src/proj"),
         };
-        let a = race(frame("f", "/src/proj/a.c", 3), frame("g", "/src/proj/a.c", 9));
-        let moved = race(frame("f", "/src/proj/a.c", 4), frame("g", "/src/proj/a.c", 10));
-        let swapped = race(frame("g", "/src/proj/a.c", 9), frame("f", "/src/proj/a.c", 3));
-        let other = race(frame("f", "/src/proj/a.c", 3), frame("h", "/src/proj/a.c", 9));
+        let a = race(
+            frame("f", "/src/proj/a.c", 3),
+            frame("g", "/src/proj/a.c", 9),
+        );
+        let moved = race(
+            frame("f", "/src/proj/a.c", 4),
+            frame("g", "/src/proj/a.c", 10),
+        );
+        let swapped = race(
+            frame("g", "/src/proj/a.c", 9),
+            frame("f", "/src/proj/a.c", 3),
+        );
+        let other = race(
+            frame("f", "/src/proj/a.c", 3),
+            frame("h", "/src/proj/a.c", 9),
+        );
         let fp = |r: &Report| Site::of(r, &root).fingerprint(true);
         assert_eq!(fp(&a), fp(&moved));
         assert_eq!(fp(&a), fp(&swapped));

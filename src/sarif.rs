@@ -18,7 +18,9 @@ use serde_sarif::sarif::{
     ToolComponent,
 };
 
-use crate::reports::{self, top_user_frame, Frame, Report, Site, SiteFrame, SourcePath, SourceRoot};
+use crate::reports::{
+    self, top_user_frame, Frame, Report, Site, SiteFrame, SourcePath, SourceRoot,
+};
 
 /// The `uriBaseId` of paths under the source root.
 pub const SRCROOT: &str = "SRCROOT";
@@ -97,9 +99,7 @@ fn frame_location(f: &Frame, root: &SourceRoot, message: Option<String>) -> Loca
         .fully_qualified_name(f.function_or_address())
         .kind("function")
         .build();
-    let mut location = Location::builder()
-        .logical_locations(vec![logical])
-        .build();
+    let mut location = Location::builder().logical_locations(vec![logical]).build();
     location.physical_location = physical;
     location.message = message.map(text);
     location
@@ -152,7 +152,8 @@ fn message(report: &Report, site: &Site, root: &SourceRoot) -> String {
             .unwrap_or_default();
         sentence(&format!("ThreadSanitizer: {}{at}.", report.kind));
         if report.count > 1 {
-            sentence(&format!("{} similar reports.", report.count));
+            // `count` (a thread leak's): how many share this report's stacks.
+            sentence(&format!("{} occurrences share these stacks.", report.count));
         }
         if let Some(sig) = report.signal {
             sentence(&format!("Signal {sig}."));
@@ -315,8 +316,8 @@ pub fn to_sarif(reports: &[Report], root: &SourceRoot) -> Sarif {
 
 /// The SARIF log of `reports` as pretty-printed JSON text, with a final newline.
 pub fn to_sarif_text(reports: &[Report], root: &SourceRoot) -> String {
-    let mut s = serde_json::to_string_pretty(&to_sarif(reports, root))
-        .expect("a SARIF model serializes");
+    let mut s =
+        serde_json::to_string_pretty(&to_sarif(reports, root)).expect("a SARIF model serializes");
     s.push('\n');
     s
 }

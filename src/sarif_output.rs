@@ -255,8 +255,9 @@ mod tests {
 
     #[test]
     fn a_users_json_path_is_kept() {
-        let (capture, options) =
-            prepare(None, Some("json_path=r.jsonl:sarif_path=o.sarif")).unwrap().unwrap();
+        let (capture, options) = prepare(None, Some("json_path=r.jsonl:sarif_path=o.sarif"))
+            .unwrap()
+            .unwrap();
         assert_eq!(options, "json_path=r.jsonl:sarif_path=o.sarif:sarif_path=");
         assert!(matches!(
             capture.source,

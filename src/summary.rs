@@ -23,7 +23,8 @@ pub enum Format {
 /// The reports of one site.
 struct Group {
     site: Site,
-    /// Reports (a thread leak report's `count` counts each leaked thread).
+    /// Reports of the site (a thread leak report with `count` 3, "And 2 more
+    /// similar thread leaks", is one report).
     count: u64,
     level: &'static str,
 }
@@ -44,7 +45,7 @@ fn group(reports: &[Report], root: &SourceRoot) -> Vec<Group> {
                     "error"
                 },
             })
-            .count += r.count.max(1);
+            .count += 1;
     }
     let mut out: Vec<Group> = groups.into_values().collect();
     out.sort_by(|a, b| {
