@@ -12,6 +12,7 @@
 
 mod bench;
 mod build;
+mod cargo_env;
 mod demo;
 mod detect;
 mod reports;

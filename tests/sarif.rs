@@ -17,6 +17,8 @@
 //! header is converted too: its rule id is KIND's words joined by `-`, its primary
 //! location is that line.
 
+#[path = "../src/cargo_env.rs"]
+mod cargo_env;
 mod common;
 
 use std::fs;
@@ -27,6 +29,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use common::annotated::ProgramDir;
 use common::cprog::{gcc_binary, preloaded};
 use common::exec::{run, tail, Output, Status};
 use common::toolchain::{target_dir, umbra_runtime, workspace_dir};
@@ -397,23 +400,27 @@ fn slug(kind: &str) -> String {
 fn every_report_kind_gets_a_rule_and_its_summary_line() {
     let dir = scratch("kinds");
     let programs_dir = workspace_dir().join("tests/report_kinds");
+    let kinds_dir = ProgramDir {
+        dir: "report_kinds",
+    };
     let mut names: Vec<String> = fs::read_dir(&programs_dir)
         .unwrap()
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "c"))
-        .filter(|p| !header(p, "summary").is_empty())
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|name| kinds_dir.expected(name).summary.is_some())
         .collect();
     names.sort();
     assert!(names.len() >= 5, "{names:?}");
     let mut kinds_seen = Vec::new();
     for name in &names {
-        let source = programs_dir.join(format!("{name}.c"));
-        let summary = header(&source, "summary")[0].clone();
-        // `KIND @MARK FUNC`
-        let (kind, rest) = summary.split_once(" @").unwrap();
-        let (mark, function) = rest.split_once(' ').unwrap();
+        let summary = kinds_dir.expected(name).summary.unwrap();
+        let (kind, mark, function) = (
+            summary.kind.as_str(),
+            summary.mark.as_str(),
+            summary.function.as_str(),
+        );
         let json = dir.join(format!("{name}.jsonl"));
         let out = run_with_json("report_kinds", name, &json);
         assert!(
@@ -439,7 +446,7 @@ fn every_report_kind_gets_a_rule_and_its_summary_line() {
             (
                 format!("tests/report_kinds/{name}.c"),
                 "SRCROOT".to_owned(),
-                marker_line(&source, mark)
+                kinds_dir.marker_line(name, mark) as i64
             ),
             "{name}: {result:#}"
         );
@@ -606,26 +613,7 @@ fn sarif_path_under_cargo_umbra() {
         .current_dir(&crate_dir)
         .env("UMBRA_CACHE_DIR", target_dir().join("cargo-umbra-cache"));
     // What the outer `cargo test` exported must not leak into the user's build.
-    for (key, _) in std::env::vars_os() {
-        let Some(name) = key.to_str() else { continue };
-        if (name.starts_with("CARGO_") && name != "CARGO_HOME")
-            || [
-                "CARGO",
-                "RUSTC",
-                "RUSTDOC",
-                "RUSTFLAGS",
-                "RUSTDOCFLAGS",
-                "RUSTUP_TOOLCHAIN",
-                "MAKEFLAGS",
-                "MFLAGS",
-                "TSAN_OPTIONS",
-                "LD_PRELOAD",
-            ]
-            .contains(&name)
-        {
-            cmd.env_remove(name);
-        }
-    }
+    cargo_env::scrub_cargo_env(&mut cmd);
     cmd.env(
         "UMBRA_OPTIONS",
         format!("sarif_path={}", sarif_file.display()),

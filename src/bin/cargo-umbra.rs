@@ -57,6 +57,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::UNIX_EPOCH;
 
+#[path = "../cargo_env.rs"]
+mod cargo_env;
 #[path = "../reports.rs"]
 mod reports;
 #[path = "../rust_src.rs"]
@@ -65,6 +67,8 @@ mod rust_src;
 mod sarif;
 #[path = "../sarif_output.rs"]
 mod sarif_output;
+
+use cargo_env::scrub_cargo_env;
 
 const SUBCOMMANDS: &[&str] = &["test", "run", "build", "bench", "nextest"];
 /// The cargo-nextest subcommands that build (and take cargo's build options).
@@ -477,11 +481,11 @@ fn ensure_runtime(dir: &Path, toolchain: &str) -> Result<PathBuf, String> {
         );
         let umbra = umbra_binary();
         let mut cmd = Command::new(&umbra);
+        scrub_cargo_env(&mut cmd);
         cmd.arg("build")
             .arg("--out")
             .arg(dir)
             .env("RUSTUP_TOOLCHAIN", toolchain);
-        scrub_cargo_env(&mut cmd);
         let out = cmd
             .stdout(Stdio::inherit())
             .stderr(Stdio::inherit())
@@ -533,29 +537,6 @@ fn umbra_binary() -> PathBuf {
         .and_then(|exe| exe.parent().map(|d| d.join("umbra")))
         .filter(|p| p.is_file())
         .unwrap_or_else(|| PathBuf::from("umbra"))
-}
-
-/// Removes what the user's cargo invocation exported that would change how umbra's
-/// own runtime build runs (flags, target, target dir, wrappers, jobserver).
-fn scrub_cargo_env(cmd: &mut Command) {
-    const EXACT: &[&str] = &[
-        "CARGO",
-        "RUSTC",
-        "RUSTDOC",
-        "RUSTFLAGS",
-        "RUSTDOCFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "MAKEFLAGS",
-        "MFLAGS",
-        "LD_PRELOAD",
-    ];
-    for (key, _) in std::env::vars_os() {
-        let Some(name) = key.to_str() else { continue };
-        if (name.starts_with("CARGO_") && name != "CARGO_HOME") || EXACT.contains(&name) {
-            cmd.env_remove(name);
-        }
-    }
 }
 
 /// `<the project's target directory>/umbra`, from `cargo metadata`.
