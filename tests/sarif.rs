@@ -17,8 +17,6 @@
 //! header is converted too: its rule id is KIND's words joined by `-`, its primary
 //! location is that line.
 
-#[path = "../src/cargo_env.rs"]
-mod cargo_env;
 mod common;
 
 use std::fs;
@@ -32,6 +30,7 @@ use serde_json::Value;
 use common::annotated::ProgramDir;
 use common::cprog::{gcc_binary, preloaded};
 use common::exec::{run, tail, Output, Status};
+use common::toolchain::cargo_env::scrub_cargo_env;
 use common::toolchain::{target_dir, umbra_runtime, workspace_dir};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -613,7 +612,7 @@ fn sarif_path_under_cargo_umbra() {
         .current_dir(&crate_dir)
         .env("UMBRA_CACHE_DIR", target_dir().join("cargo-umbra-cache"));
     // What the outer `cargo test` exported must not leak into the user's build.
-    cargo_env::scrub_cargo_env(&mut cmd);
+    scrub_cargo_env(&mut cmd);
     cmd.env(
         "UMBRA_OPTIONS",
         format!("sarif_path={}", sarif_file.display()),
