@@ -83,6 +83,10 @@ pub struct Options {
     /// and of the time threads waited for locks to `PATH.PID`, or to `PATH` itself
     /// if it ends in `.pb.gz`. See [`Options::profile_target`].
     pub profile_path: Option<String>,
+    /// umbra's own: write the reports as one SARIF 2.1.0 log to this path. Written
+    /// by `umbra run` and `cargo umbra` (which have the runtime write JSON to a temp
+    /// file and convert it); the runtime alone has no SARIF writer and warns once.
+    pub sarif_path: Option<String>,
     /// umbra's own: in text reports, fold each run of consecutive Rust standard
     /// library frames (`std::`, `core::`, `alloc::`, libtest, `__rust_try`, the
     /// Rust runtime's `main`) into one `... N frames in std` line; the SUMMARY names
@@ -146,6 +150,7 @@ impl Options {
             atexit_sleep_ms: 0,
             json_path: None,
             profile_path: None,
+            sarif_path: None,
             fold_std_frames: false,
             report_thread_leaks: true,
             detect_deadlocks: true,
@@ -220,6 +225,7 @@ impl Options {
             "atexit_sleep_ms" => Some(self.atexit_sleep_ms.to_string()),
             "json_path" => s(&self.json_path),
             "profile_path" => s(&self.profile_path),
+            "sarif_path" => s(&self.sarif_path),
             "fold_std_frames" => b(self.fold_std_frames),
             "report_thread_leaks" => b(self.report_thread_leaks),
             "detect_deadlocks" => b(self.detect_deadlocks),
@@ -291,6 +297,7 @@ impl Options {
             "suppressions" => self.suppressions = path,
             "json_path" => self.json_path = path,
             "profile_path" => self.profile_path = path,
+            "sarif_path" => self.sarif_path = path,
             "external_symbolizer_path" => self.external_symbolizer_path = path,
             "strip_path_prefix" => self.strip_path_prefix = String::from(v),
             _ => {}
@@ -426,6 +433,8 @@ static FLAGS: &[FlagInfo] = &[
         "umbra: also write reports as JSON lines to PATH.PID, or to PATH itself if it ends in .jsonl."),
     flag("profile_path", Str, "", Honoured,
         "umbra: at exit, write a gzipped pprof profile of races and lock waits to PATH.PID (PATH if it ends in .pb.gz)."),
+    flag("sarif_path", Str, "", Honoured,
+        "umbra: write reports as SARIF 2.1.0 to PATH (by 'umbra run' and 'cargo umbra'; the runtime alone warns)."),
     flag("fold_std_frames", Bool, "0", Honoured,
         "umbra: fold runs of Rust std/core/alloc frames into one '... N frames in std' line."),
     flag("help", Bool, "0", Honoured, "Print this list of flags."),
