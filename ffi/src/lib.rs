@@ -14,6 +14,7 @@ extern crate alloc;
 
 mod atomics;
 mod entry;
+mod fiber;
 mod heap;
 mod intercept;
 mod memfns;

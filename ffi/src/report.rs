@@ -180,13 +180,14 @@ fn describe_thread(tid: u32) -> Option<ThreadDesc> {
         stack.push(t.creation_pc);
     }
     let (running, os_tid, parent, cs) = (t.running, t.os_tid, t.parent, t.creation_stack);
+    let name = t.name.clone();
     drop(reg);
     stack.extend(DEPOT.unwind(cs));
     Some(ThreadDesc {
         id: tid,
         os_tid: os_tid as u64,
         running,
-        name: None,
+        name,
         parent,
         stack,
     })
