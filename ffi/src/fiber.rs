@@ -111,8 +111,8 @@ pub extern "C" fn __tsan_create_fiber(_flags: c_uint) -> *mut c_void {
         REGISTRY.lock().threads[tid as usize].os_tid = 0;
         c.clock.tick();
         refresh_fast_state();
-        // SAFETY: `new` was just made and is not installed anywhere.
         let fast_state = {
+            // SAFETY: `new` was just made and is not installed anywhere.
             let nc = unsafe { &*new };
             umbra_shadow::cell::ShadowCell::fast_state(nc.clock.sid, nc.clock.epoch())
         };

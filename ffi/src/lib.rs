@@ -16,18 +16,21 @@ mod atomics;
 mod entry;
 mod fiber;
 mod heap;
+mod hooks;
 mod intercept;
 mod memfns;
 mod mutexset;
 mod passthrough;
 mod real;
 mod report;
+mod report_api;
 mod rt;
 mod rust_startup;
 mod signals;
 mod sync;
 mod thread;
 mod trace;
+mod unaligned;
 
 #[cfg(not(test))]
 #[panic_handler]
