@@ -18,11 +18,16 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Runs `tests/api/NAME.c` under umbra for each compiler that is installed.
 fn run_program(name: &str) -> Vec<(Compiler, Output)> {
+    run_program_with(name, &[])
+}
+
+/// `run_program`, compiling with the `extra` flags too.
+fn run_program_with(name: &str, extra: &[&str]) -> Vec<(Compiler, Output)> {
     let source: PathBuf = workspace_dir().join("tests/api").join(format!("{name}.c"));
     let mut outputs = Vec::new();
     for compiler in [Compiler::Gcc, Compiler::Clang] {
         let Some(binary) =
-            compile(&source, "api-c", compiler, &[]).unwrap_or_else(|e| panic!("{e}"))
+            compile(&source, "api-c", compiler, extra).unwrap_or_else(|e| panic!("{e}"))
         else {
             println!("clang-16 is not installed: {name} is not run with clang");
             continue;
@@ -45,7 +50,10 @@ fn fibers_switched_without_sync_race() {
         assert_eq!(out.stdout, "shared 2\n", "{what}");
         assert_eq!(out.status, Status::Exited(66), "{what}");
         assert_eq!(reports(&out), 1, "{what}");
-        assert!(out.stderr.contains("WARNING: ThreadSanitizer: data race"), "{what}");
+        assert!(
+            out.stderr.contains("WARNING: ThreadSanitizer: data race"),
+            "{what}"
+        );
         assert!(out.stderr.contains("by main thread:"), "{what}");
         assert!(out.stderr.contains(" by thread T1:"), "{what}");
         assert!(out.stderr.contains("fiber_body"), "{what}");
@@ -76,4 +84,144 @@ fn destroyed_fibers_give_back_their_memory() {
         assert_eq!(out.status, Status::Exited(0), "{what}");
         assert_eq!(out.stderr, "", "{what}");
     }
+}
+
+/// Asserts that `name` prints `stdout` and exits with `code`, with `races` data
+/// race reports and nothing else on stderr, on every compiler.
+fn expect(name: &str, stdout: &str, code: i32, races: usize) -> Vec<(Compiler, Output)> {
+    expect_with(name, &[], stdout, code, races)
+}
+
+/// `expect`, compiling with the `extra` flags too.
+fn expect_with(
+    name: &str,
+    extra: &[&str],
+    stdout: &str,
+    code: i32,
+    races: usize,
+) -> Vec<(Compiler, Output)> {
+    let outputs = run_program_with(name, extra);
+    for (compiler, out) in &outputs {
+        let what = format!("{compiler:?}: {}", out.stderr);
+        assert_eq!(out.stdout, stdout, "{what}");
+        assert_eq!(out.status, Status::Exited(code), "{what}");
+        assert_eq!(reports(out), races, "{what}");
+        assert_eq!(
+            out.stderr
+                .matches("WARNING: ThreadSanitizer: data race")
+                .count(),
+            races,
+            "{what}"
+        );
+        if races == 0 {
+            assert_eq!(out.stderr, "", "{what}");
+        }
+    }
+    outputs
+}
+
+#[test]
+fn interceptor_names_reach_the_runtime() {
+    expect(
+        "interceptor_alias",
+        "user fopen\nread 1 byte\nmalloc'd 42\n",
+        0,
+        0,
+    );
+}
+
+#[test]
+fn atexit_handlers_run_after_their_registration() {
+    expect(
+        "atexit_handler",
+        "main returns\nsecond handler\nfirst handler sees 42\n",
+        0,
+        0,
+    );
+}
+
+/// With umbra installed as `libtsan.so.2` (first on `LD_LIBRARY_PATH`, nothing
+/// preloaded), a gcc binary loads, binds `atexit` to umbra and runs.
+#[test]
+fn atexit_binds_to_umbra_in_place_of_libtsan() {
+    let source = workspace_dir().join("tests/api/atexit_handler.c");
+    let binary = compile(&source, "api-c", Compiler::Gcc, &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("gcc is always available");
+    let rt = common::toolchain::umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
+    let dir = common::toolchain::target_dir().join("api-c/libtsan-is-umbra");
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("libtsan.so.2");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(rt.join("libumbra.so"), &link).unwrap();
+    let mut cmd = std::process::Command::new(&binary);
+    cmd.env_remove("LD_PRELOAD")
+        .env_remove("TSAN_OPTIONS")
+        .env_remove("UMBRA_OPTIONS")
+        .env("LD_LIBRARY_PATH", &dir);
+    let out = run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.stdout, "main returns\nsecond handler\nfirst handler sees 42\n",
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.status, Status::Exited(0), "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn on_report_callback_reads_the_report() {
+    let outputs = expect(
+        "on_report",
+        "report 1: data-race, count 0, current yes\n\
+         mops 2: T1 write 8 at my_global, T0 write 8 at my_global\n\
+         stacks: T1 in thread_fn, T0 in main\n\
+         threads 2: T1 (parent T0), T0\n\
+         location: global at my_global\n\
+         done\n",
+        66,
+        1,
+    );
+    for (compiler, out) in outputs {
+        assert!(
+            out.stderr.contains("Location is global 'my_global'"),
+            "{compiler:?}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// The hooks are found by their dynamic symbols, as stock finds them (`dlsym`):
+/// the program exports them with `-rdynamic` (a library defining them exports
+/// them anyway).
+#[test]
+fn program_hooks_run_and_decide_the_exit_code() {
+    expect_with(
+        "program_hooks",
+        &["-rdynamic"],
+        "on_initialize\nmain\non_finalize(1)\n",
+        0,
+        1,
+    );
+}
+
+#[test]
+fn unaligned_load_and_store_are_checked() {
+    let outputs = expect("unaligned_store_race", "loaded 0x11223344\n", 66, 1);
+    for (compiler, out) in outputs {
+        let what = format!("{compiler:?}: {}", out.stderr);
+        assert!(out.stderr.contains("Read of size 4 at"), "{what}");
+        assert!(out.stderr.contains("Previous write of size 4 at"), "{what}");
+        assert!(out.stderr.contains("writer"), "{what}");
+    }
+}
+
+#[test]
+fn locate_address_and_alloc_stack() {
+    expect(
+        "locate_address",
+        "heap: block +0, 40 bytes\nglobal: table, 64 bytes\nstack\nalloc stack: main thread, frames yes\n",
+        0,
+        0,
+    );
 }

@@ -71,7 +71,9 @@ pub fn visible_stack(stack: &[u64]) -> Vec<u64> {
         .iter()
         .copied()
         .take_while(|&pc| pc != 0)
-        .filter(|&pc| !umbra_report::text::resolve_stack(&[pc], &mut st.symbolizer, &opts).is_empty())
+        .filter(|&pc| {
+            !umbra_report::text::resolve_stack(&[pc], &mut st.symbolizer, &opts).is_empty()
+        })
         .collect()
 }
 

@@ -99,7 +99,13 @@ fn api_thread(tid: u32) -> ApiThread {
                 if t.creation_pc != 0 {
                     creation.push(t.creation_pc);
                 }
-                (t.os_tid as u64, t.running, name, t.parent, (creation, t.creation_stack))
+                (
+                    t.os_tid as u64,
+                    t.running,
+                    name,
+                    t.parent,
+                    (creation, t.creation_stack),
+                )
             }
             None => (0, false, Vec::new(), 0, (Vec::new(), 0)),
         }
@@ -128,7 +134,11 @@ fn view_of(r: &Report) -> ReportView {
             size: a.size as c_int,
             write: matches!(a.kind, AccessKind::Write | AccessKind::AtomicWrite),
             atomic: matches!(a.kind, AccessKind::AtomicRead | AccessKind::AtomicWrite),
-            stack: a.stack.as_deref().map(crate::report::visible_stack).unwrap_or_default(),
+            stack: a
+                .stack
+                .as_deref()
+                .map(crate::report::visible_stack)
+                .unwrap_or_default(),
         })
         .collect();
     // Stock adds the threads of the accesses first (the main thread included),
@@ -199,7 +209,11 @@ fn view_of(r: &Report) -> ReportView {
         } else {
             0
         },
-        stacks: r.stacks.iter().map(|s| crate::report::visible_stack(s)).collect(),
+        stacks: r
+            .stacks
+            .iter()
+            .map(|s| crate::report::visible_stack(s))
+            .collect(),
         mops,
         locs,
         mutexes: r
@@ -213,7 +227,11 @@ fn view_of(r: &Report) -> ReportView {
             .collect(),
         unique_tids: Vec::new(),
         threads: tids.into_iter().map(api_thread).collect(),
-        sleep: r.sleep_stack.as_deref().map(crate::report::visible_stack).unwrap_or_default(),
+        sleep: r
+            .sleep_stack
+            .as_deref()
+            .map(crate::report::visible_stack)
+            .unwrap_or_default(),
     }
 }
 
@@ -411,7 +429,9 @@ pub unsafe extern "C" fn __tsan_get_report_mutex(
 ) -> c_int {
     // SAFETY: as for `__tsan_get_report_data`.
     let v = unsafe { view(report) };
-    let Some(m) = v.mutexes.get(idx) else { return 0 };
+    let Some(m) = v.mutexes.get(idx) else {
+        return 0;
+    };
     // SAFETY: as above.
     unsafe {
         *mutex_id = m.id;
@@ -436,7 +456,9 @@ pub unsafe extern "C" fn __tsan_get_report_thread(
 ) -> c_int {
     // SAFETY: as for `__tsan_get_report_data`.
     let v = unsafe { view(report) };
-    let Some(t) = v.threads.get(idx) else { return 0 };
+    let Some(t) = v.threads.get(idx) else {
+        return 0;
+    };
     // SAFETY: as above.
     unsafe {
         *tid = t.tid;
@@ -461,7 +483,9 @@ pub unsafe extern "C" fn __tsan_get_report_unique_tid(
 ) -> c_int {
     // SAFETY: as for `__tsan_get_report_data`.
     let v = unsafe { view(report) };
-    let Some(&t) = v.unique_tids.get(idx) else { return 0 };
+    let Some(&t) = v.unique_tids.get(idx) else {
+        return 0;
+    };
     // SAFETY: as above.
     unsafe { *tid = t };
     1
@@ -495,7 +519,11 @@ pub unsafe extern "C" fn __tsan_locate_address(
                                 let n = g.name.len().min(name_size - 1);
                                 // SAFETY: `n + 1 <= name_size` bytes of the caller's buffer.
                                 unsafe {
-                                    core::ptr::copy_nonoverlapping(g.name.as_ptr(), name as *mut u8, n);
+                                    core::ptr::copy_nonoverlapping(
+                                        g.name.as_ptr(),
+                                        name as *mut u8,
+                                        n,
+                                    );
                                     *name.add(n) = 0;
                                 }
                             }
