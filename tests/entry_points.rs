@@ -225,3 +225,80 @@ fn locate_address_and_alloc_stack() {
         0,
     );
 }
+
+#[test]
+fn syscall_hooks_check_what_the_kernel_reads() {
+    let outputs = expect("syscall_write_race", "hello\n", 66, 1);
+    for (compiler, out) in outputs {
+        let what = format!("{compiler:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("Location is global 'message'"),
+            "{what}"
+        );
+        assert!(out.stderr.contains(" by main thread:"), "{what}");
+        assert!(out.stderr.contains("writer"), "{what}");
+    }
+}
+
+#[test]
+fn syscall_fork_hooks_leave_the_child_a_working_runtime() {
+    expect("syscall_fork", "child ok\nparent ok\n", 0, 0);
+}
+
+/// The dynamic symbols of `lib` that are defined there.
+fn defined_symbols(lib: &std::path::Path) -> std::collections::BTreeSet<String> {
+    let out = std::process::Command::new("readelf")
+        .args(["--dyn-syms", "-W"])
+        .arg(lib)
+        .output()
+        .expect("readelf");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (cols.len() >= 8 && cols[6] != "UND")
+                .then(|| cols[7].split('@').next().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// Every syscall hook and every `__interceptor_NAME` of stock libtsan (for a NAME
+/// umbra exports: umbra leaves some stock interceptors to others' groups) is in
+/// libumbra.so, so no program linked against the stock names fails to load.
+#[test]
+fn stock_hook_and_interceptor_names_are_exported() {
+    let stock_path = std::process::Command::new("gcc")
+        .arg("-print-file-name=libtsan.so.2")
+        .output()
+        .expect("gcc");
+    let stock_path = String::from_utf8_lossy(&stock_path.stdout)
+        .trim()
+        .to_string();
+    let stock = defined_symbols(std::path::Path::new(&stock_path));
+    let rt = common::toolchain::umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
+    let ours = defined_symbols(&rt.join("libumbra.so"));
+    let hooks: Vec<&String> = stock
+        .iter()
+        .filter(|s| s.starts_with("__sanitizer_syscall_"))
+        .collect();
+    assert_eq!(hooks.len(), 650, "stock's syscall hooks");
+    let missing: Vec<&&String> = hooks.iter().filter(|s| !ours.contains(**s)).collect();
+    assert!(missing.is_empty(), "missing syscall hooks: {missing:?}");
+    let missing: Vec<&String> = stock
+        .iter()
+        .filter(|s| {
+            s.strip_prefix("__interceptor_")
+                .is_some_and(|name| ours.contains(name) && !ours.contains(*s))
+        })
+        .collect();
+    assert!(missing.is_empty(), "missing interceptor names: {missing:?}");
+    for name in [
+        "atexit",
+        "__tsan_create_fiber",
+        "__tsan_get_report_data",
+        "__tsan_locate_address",
+        "__sanitizer_unaligned_load64",
+    ] {
+        assert!(ours.contains(name), "{name} is not exported");
+    }
+}

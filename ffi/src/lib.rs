@@ -28,6 +28,7 @@ mod rt;
 mod rust_startup;
 mod signals;
 mod sync;
+mod syscall_hooks;
 mod thread;
 mod trace;
 mod unaligned;
