@@ -21,13 +21,31 @@ fn run_program(name: &str) -> Vec<(Compiler, Output)> {
     run_program_with(name, &[])
 }
 
+/// `tests/api/NAME.c`, or `NAME.cpp` if there is no `.c`.
+fn source(name: &str) -> PathBuf {
+    let dir = workspace_dir().join("tests/api");
+    let c = dir.join(format!("{name}.c"));
+    if c.exists() {
+        c
+    } else {
+        dir.join(format!("{name}.cpp"))
+    }
+}
+
 /// `run_program`, compiling with the `extra` flags too.
 fn run_program_with(name: &str, extra: &[&str]) -> Vec<(Compiler, Output)> {
-    let source: PathBuf = workspace_dir().join("tests/api").join(format!("{name}.c"));
+    let source = source(name);
+    // The C drivers link C++ programs without the C++ library otherwise.
+    let cxx = source.extension().is_some_and(|e| e == "cpp");
+    let extra: Vec<&str> = extra
+        .iter()
+        .copied()
+        .chain(cxx.then_some("-lstdc++"))
+        .collect();
     let mut outputs = Vec::new();
     for compiler in [Compiler::Gcc, Compiler::Clang] {
         let Some(binary) =
-            compile(&source, "api-c", compiler, extra).unwrap_or_else(|e| panic!("{e}"))
+            compile(&source, "api-c", compiler, &extra).unwrap_or_else(|e| panic!("{e}"))
         else {
             println!("clang-16 is not installed: {name} is not run with clang");
             continue;
@@ -130,6 +148,30 @@ fn interceptor_names_reach_the_runtime() {
     );
 }
 
+/// Without libtsan loaded at all, `__interceptor_fopen` and `__interceptor_malloc`
+/// can only be umbra's.
+#[test]
+fn interceptor_names_in_place_of_libtsan() {
+    let out = run_in_place_of_libtsan("interceptor_alias");
+    assert_eq!(
+        out.stdout, "user fopen\nread 1 byte\nmalloc'd 42\n",
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.status, Status::Exited(0), "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn blocking_region_hooks_around_static_initialization() {
+    expect(
+        "blocking_region_hooks",
+        "main\nbegin\nend\nstatic 2\nafter\n",
+        0,
+        0,
+    );
+}
+
 #[test]
 fn atexit_handlers_run_after_their_registration() {
     expect(
@@ -140,12 +182,11 @@ fn atexit_handlers_run_after_their_registration() {
     );
 }
 
-/// With umbra installed as `libtsan.so.2` (first on `LD_LIBRARY_PATH`, nothing
-/// preloaded), a gcc binary loads, binds `atexit` to umbra and runs.
-#[test]
-fn atexit_binds_to_umbra_in_place_of_libtsan() {
-    let source = workspace_dir().join("tests/api/atexit_handler.c");
-    let binary = compile(&source, "api-c", Compiler::Gcc, &[])
+/// Runs the gcc build of `tests/api/NAME.c` with umbra installed as
+/// `libtsan.so.2` (first on `LD_LIBRARY_PATH`, nothing preloaded): every stock
+/// name the binary binds to must be umbra's.
+fn run_in_place_of_libtsan(name: &str) -> Output {
+    let binary = compile(&source(name), "api-c", Compiler::Gcc, &[])
         .unwrap_or_else(|e| panic!("{e}"))
         .expect("gcc is always available");
     let rt = common::toolchain::umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
@@ -159,7 +200,12 @@ fn atexit_binds_to_umbra_in_place_of_libtsan() {
         .env_remove("TSAN_OPTIONS")
         .env_remove("UMBRA_OPTIONS")
         .env("LD_LIBRARY_PATH", &dir);
-    let out = run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn atexit_binds_to_umbra_in_place_of_libtsan() {
+    let out = run_in_place_of_libtsan("atexit_handler");
     assert_eq!(
         out.stdout, "main returns\nsecond handler\nfirst handler sees 42\n",
         "{}",
