@@ -348,3 +348,11 @@ fn stock_hook_and_interceptor_names_are_exported() {
         assert!(ours.contains(name), "{name} is not exported");
     }
 }
+
+/// The test barrier of LLVM 16's `test.h` is 4 bytes: the runtime must not write
+/// past them (it wrote 8, corrupting the next global, and hung compiler-rt's
+/// `Linux/syscall.cpp`, whose pipe fd follows the barrier).
+#[test]
+fn four_byte_test_barrier_leaves_its_neighbour_alone() {
+    expect("barrier_four_bytes", "neighbour 7, twice through\n", 0, 0);
+}
