@@ -68,7 +68,7 @@ fn current_fiber() -> *mut Fiber {
 fn install(to: *mut Fiber) {
     let from = current_fiber();
     let t = thr();
-    // SAFETY: `from` and `to` are live handles (made by `current_fiber` or
+    // SAFETY: `from` is a live handle (made by `current_fiber` or
     // `__tsan_create_fiber`, freed only by `__tsan_destroy_fiber`, which never
     // frees the running one); a handle is only touched by the thread running or
     // switching to it, which the program serializes as it must for the fiber
@@ -81,6 +81,16 @@ fn install(to: *mut Fiber) {
             stack_cap: t.stack_cap,
             interned: t.interned,
         };
+    }
+    load(to);
+}
+
+/// Loads `to`'s saved state and context into the calling OS thread's `THR`
+/// (without saving what ran before: `install` does, a destroyed fiber needs not).
+fn load(to: *mut Fiber) {
+    let t = thr();
+    // SAFETY: `to` is a live handle, as in `install`.
+    unsafe {
         let s = &(*to).saved;
         t.stack = s.stack;
         t.depth = s.depth;
@@ -155,7 +165,7 @@ pub unsafe extern "C" fn __tsan_destroy_fiber(fiber: *mut c_void) {
         let (dead, dead_ctx) = unsafe { (fiber, (*fiber).ctx) };
         // A later fiber at the same address starts with no sync object.
         crate::sync::reset_range(fiber as usize, core::mem::size_of::<Fiber>());
-        install_without_saving(back);
+        load(back);
         // SAFETY: made by `Box::into_raw` in `__tsan_create_fiber` (or
         // `current_fiber`), freed here only, once.
         unsafe {
@@ -163,22 +173,6 @@ pub unsafe extern "C" fn __tsan_destroy_fiber(fiber: *mut c_void) {
             drop(Box::from_raw(dead_ctx));
         }
     });
-}
-
-/// Like `install`, for leaving a context that is gone (a destroyed fiber).
-fn install_without_saving(to: *mut Fiber) {
-    let t = thr();
-    // SAFETY: `to` is the live handle of the context that ran before the destroy.
-    unsafe {
-        let s = &(*to).saved;
-        t.stack = s.stack;
-        t.depth = s.depth;
-        t.stack_cap = s.stack_cap;
-        t.interned = s.interned;
-        t.fast_state = s.fast_state;
-        t.ctx = (*to).ctx;
-    }
-    refresh_fast_state();
 }
 
 #[no_mangle]
