@@ -54,6 +54,29 @@ static STATE: SpinMutex<ReportState> = SpinMutex::new(ReportState {
     seen_stacks: BTreeSet::new(),
 });
 
+/// The data symbol (global variable) holding `addr`, if the symbol tables know it.
+pub fn global_symbol(addr: usize) -> Option<umbra_report::GlobalSymbol> {
+    STATE.lock().symbolizer.global_symbol(addr as u64)
+}
+
+/// The frames of `stack` a report shows (the runtime's own, libc's thread start
+/// and `main`'s callers dropped), as return addresses, innermost first.
+pub fn visible_stack(stack: &[u64]) -> Vec<u64> {
+    let mut st = STATE.lock();
+    let opts = FormatOptions {
+        hide_frame: hide_runtime_frames,
+        ..FormatOptions::new()
+    };
+    stack
+        .iter()
+        .copied()
+        .take_while(|&pc| pc != 0)
+        .filter(|&pc| {
+            !umbra_report::text::resolve_stack(&[pc], &mut st.symbolizer, &opts).is_empty()
+        })
+        .collect()
+}
+
 /// `file:line` (or `module+offset`) of the innermost frame of return address `pc`.
 fn source_line(sym: &mut Symbolizer, pc: u64) -> String {
     if pc == 0 {
@@ -180,13 +203,14 @@ fn describe_thread(tid: u32) -> Option<ThreadDesc> {
         stack.push(t.creation_pc);
     }
     let (running, os_tid, parent, cs) = (t.running, t.os_tid, t.parent, t.creation_stack);
+    let name = t.name.clone();
     drop(reg);
     stack.extend(DEPOT.unwind(cs));
     Some(ThreadDesc {
         id: tid,
         os_tid: os_tid as u64,
         running,
-        name: None,
+        name,
         parent,
         stack,
     })
@@ -472,6 +496,7 @@ impl ReportBuilder {
         // with this report's Release in `InFlight::drop`.
         REPORTS.fetch_add(1, Ordering::Relaxed);
         drop(st);
+        crate::report_api::on_report(&r);
         if halt_on_error {
             // Relaxed: this thread's own increment, just made.
             write_out(format_args!(
@@ -491,7 +516,7 @@ fn reporting_on() -> bool {
 
 /// What the memory at `addr` is: a live heap block (or, for `freed`, or when no
 /// live block holds it, a freed one), a thread's stack or TLS, else a global.
-fn describe_location(addr: usize, freed: bool) -> Location {
+pub fn describe_location(addr: usize, freed: bool) -> Location {
     let block = if freed {
         crate::intercept::heap::freed_block_of(addr)
     } else {

@@ -125,6 +125,7 @@ pub fn late_init() {
         // SAFETY: the same for quick_exit's handlers, which exit() does not run.
         unsafe { crate::real::cxa_at_quick_exit(finalize_quick, core::ptr::null_mut()) };
     });
+    crate::hooks::on_initialize();
 }
 
 /// Whether initialization has completed.
@@ -330,7 +331,16 @@ fn summarize() -> Option<i32> {
         crate::report::write_out(format_args!("ThreadSanitizer: reported {} warnings\n", n));
     }
     crate::profile::write();
-    (n > 0 && code != 0).then_some(code)
+    // The program's `__tsan_on_finalize` has the last word, asked once (as stock
+    // asks it once, in its `Finalize`).
+    static ASKED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    // Relaxed: as SUMMARIZED above.
+    let failed = if ASKED.swap(true, Ordering::Relaxed) {
+        n > 0
+    } else {
+        crate::hooks::on_finalize(n > 0)
+    };
+    (failed && code != 0).then_some(code)
 }
 
 fn print_stats() {

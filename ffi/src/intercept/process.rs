@@ -16,7 +16,7 @@ use core::ffi::c_int;
 use crate::real;
 use crate::thread::{in_runtime, thr, REGISTRY};
 
-fn lock_all() {
+pub(crate) fn lock_all() {
     crate::report::fork_lock();
     crate::profile::fork_lock();
     REGISTRY.lock_raw();
@@ -30,7 +30,7 @@ fn lock_all() {
 
 /// # Safety
 /// After `lock_all`, once in the parent and once in the child.
-unsafe fn unlock_all() {
+pub(crate) unsafe fn unlock_all() {
     // SAFETY: every lock was taken by lock_all, in this order reversed.
     unsafe {
         crate::heap::fork_unlock();
