@@ -19,7 +19,7 @@ use super::program::{Lang, Program};
 pub mod rust_src;
 
 #[path = "../../src/cargo_env.rs"]
-mod cargo_env;
+pub mod cargo_env;
 use cargo_env::scrub_cargo_env;
 
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);

@@ -1,17 +1,22 @@
 //! pthread threads, mutexes, rwlocks, spinlocks, condition variables, barriers,
 //! once, and semaphores: each successful acquire joins the object's clock into the
-//! thread, each release publishes the thread's clock into the object.
+//! thread, each release publishes the thread's clock into the object. Blocking
+//! acquisitions and condition waits go through `crate::profile`, which times them
+//! when `profile_path` is set.
 
 use alloc::boxed::Box;
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use umbra_clocks::{SlotGrant, VectorClock};
+use umbra_report::pprof::LockKind;
+
 use crate::entry::caller_pc;
 use crate::mutex::{self, LockMode, MutexFlags, Record};
+use crate::profile;
 use crate::real::{self, Ptr, StartFn};
 use crate::sync;
 use crate::thread::{self, ctx, in_runtime, refresh_fast_state, REGISTRY};
-use umbra_clocks::{SlotGrant, VectorClock};
 
 struct StartArgs {
     start: StartFn,
@@ -241,13 +246,32 @@ pub unsafe extern "C" fn pthread_detach(th: usize) -> c_int {
     r
 }
 
+/// The real call of a lock interceptor. A blocking one (`KIND via TRY`) goes
+/// through [`profile::acquire`], which, when profiling, tries `TRY` on the same lock
+/// first and times the blocking call only when the lock is busy.
+macro_rules! forward {
+    ($name:ident ( $($a:ident),* )) => {
+        // SAFETY: forwarded.
+        unsafe { real::$name($($a),*) }
+    };
+    ($name:ident ( $($a:ident),* ), $kind:ident via $try:ident ( $addr:ident )) => {
+        profile::acquire(
+            LockKind::$kind,
+            caller_pc(),
+            // SAFETY: the non-blocking form of the same call, on the caller's lock.
+            || unsafe { real::$try($addr) },
+            // SAFETY: forwarded.
+            || unsafe { real::$name($($a),*) },
+        )
+    };
+}
+
 /// Locks: on success, acquire; unlocks: release-store before the real unlock.
 macro_rules! acquiring {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident $(, $kind:ident via $try:ident)?;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
-            // SAFETY: forwarded.
-            let r = unsafe { real::$name($($a),*) };
+            let r = forward!($name($($a),*) $(, $kind via $try($addr))?);
             if r == 0 {
                 in_runtime(|| sync::acquire($addr as usize));
             }
@@ -278,13 +302,12 @@ fn lock_returned(r: c_int, m: usize, pc: u64, flags: MutexFlags, mode: LockMode)
 /// Mutex-like locks: the lock-order check before a blocking lock (a try-lock
 /// never waits), the real call, then [`lock_returned`].
 macro_rules! locking {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $flags:expr, $mode:expr;)*) => {$(
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $flags:expr, $mode:expr $(, $kind:ident via $try:ident)?;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
             let pc = caller_pc();
             mutex::pre_lock($addr as usize, pc, $flags);
-            // SAFETY: forwarded.
-            let r = unsafe { real::$name($($a),*) };
+            let r = forward!($name($($a),*) $(, $kind via $try($addr))?);
             lock_returned(r, $addr as usize, pc, $flags, $mode);
             r
         }
@@ -295,25 +318,25 @@ const TRY: MutexFlags = MutexFlags::TRY_LOCK;
 const BLOCKING: MutexFlags = MutexFlags::NONE;
 
 locking! {
-    pthread_mutex_lock(m: Ptr) => m, BLOCKING, LockMode::Write;
+    pthread_mutex_lock(m: Ptr) => m, BLOCKING, LockMode::Write, Mutex via pthread_mutex_trylock;
     pthread_mutex_trylock(m: Ptr) => m, TRY, LockMode::Write;
-    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Write;
-    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, BLOCKING, LockMode::Write;
-    pthread_spin_lock(m: Ptr) => m, BLOCKING, LockMode::Write;
+    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Write, Mutex via pthread_mutex_trylock;
+    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, BLOCKING, LockMode::Write, Mutex via pthread_mutex_trylock;
+    pthread_spin_lock(m: Ptr) => m, BLOCKING, LockMode::Write, SpinLock via pthread_spin_trylock;
     pthread_spin_trylock(m: Ptr) => m, TRY, LockMode::Write;
-    pthread_rwlock_rdlock(m: Ptr) => m, BLOCKING, LockMode::Read;
+    pthread_rwlock_rdlock(m: Ptr) => m, BLOCKING, LockMode::Read, RwLock via pthread_rwlock_tryrdlock;
     pthread_rwlock_tryrdlock(m: Ptr) => m, TRY, LockMode::Read;
-    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Read;
-    pthread_rwlock_wrlock(m: Ptr) => m, BLOCKING, LockMode::Write;
+    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Read, RwLock via pthread_rwlock_tryrdlock;
+    pthread_rwlock_wrlock(m: Ptr) => m, BLOCKING, LockMode::Write, RwLock via pthread_rwlock_trywrlock;
     pthread_rwlock_trywrlock(m: Ptr) => m, TRY, LockMode::Write;
-    pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Write;
+    pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Write, RwLock via pthread_rwlock_trywrlock;
 }
 
 acquiring! {
-    sem_wait(s: Ptr) => s;
+    sem_wait(s: Ptr) => s, Semaphore via sem_trywait;
     sem_trywait(s: Ptr) => s;
-    sem_timedwait(s: Ptr, ts: Ptr) => s;
-    sem_clockwait(s: Ptr, c: c_int, ts: Ptr) => s;
+    sem_timedwait(s: Ptr, ts: Ptr) => s, Semaphore via sem_trywait;
+    sem_clockwait(s: Ptr, c: c_int, ts: Ptr) => s, Semaphore via sem_trywait;
 }
 
 #[no_mangle]
@@ -398,7 +421,9 @@ pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     let pc = caller_pc();
     mutex::unlock(m as usize, pc, MutexFlags::NONE);
     // SAFETY: forwarded.
-    let r = unsafe { real::pthread_cond_wait(cv, m) };
+    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
+        real::pthread_cond_wait(cv, m)
+    });
     relock(m, pc);
     r
 }
@@ -408,7 +433,9 @@ pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_i
     let pc = caller_pc();
     mutex::unlock(m as usize, pc, MutexFlags::NONE);
     // SAFETY: forwarded.
-    let r = unsafe { real::pthread_cond_timedwait(cv, m, ts) };
+    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
+        real::pthread_cond_timedwait(cv, m, ts)
+    });
     relock(m, pc);
     r
 }
@@ -418,7 +445,9 @@ pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts:
     let pc = caller_pc();
     mutex::unlock(m as usize, pc, MutexFlags::NONE);
     // SAFETY: forwarded.
-    let r = unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) };
+    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
+        real::pthread_cond_clockwait(cv, m, clk, ts)
+    });
     relock(m, pc);
     r
 }
