@@ -16,6 +16,7 @@ mod atomics;
 mod entry;
 mod heap;
 mod intercept;
+mod java;
 mod memfns;
 mod mutexset;
 mod passthrough;

@@ -2,7 +2,7 @@
 //! in parent and child, so the child (whose only thread is the caller) never
 //! inherits a lock held by a thread that no longer exists. Locks are taken in the
 //! order the runtime nests them: reports, thread registry, stack depot, mutex
-//! sets, heap blocks, sync-object table, spill table, and the allocator last.
+//! sets, heap blocks, Java objects, sync-object table, spill table, and the allocator last.
 //!
 //! The exits that skip `atexit` handlers: `_exit`/`_Exit` run [`crate::rt::finish`]
 //! (wait for reports in flight, print the count) and turn a 0 status into
@@ -22,6 +22,7 @@ fn lock_all() {
     crate::trace::DEPOT.fork_lock();
     crate::mutexset::fork_lock();
     crate::intercept::heap::fork_lock();
+    crate::java::fork_lock();
     crate::sync::fork_lock();
     crate::rt::SPILL.lock_all();
     crate::heap::fork_lock();
@@ -35,6 +36,7 @@ unsafe fn unlock_all() {
         crate::heap::fork_unlock();
         crate::rt::SPILL.unlock_all();
         crate::sync::fork_unlock();
+        crate::java::fork_unlock();
         crate::intercept::heap::fork_unlock();
         crate::mutexset::fork_unlock();
         crate::trace::DEPOT.fork_unlock();
