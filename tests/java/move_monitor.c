@@ -17,9 +17,9 @@ static int global;
 static void *writer(void *arg) {
   (void)arg;
   __tsan_testonly_barrier_wait(&barrier);
-  __tsan_java_mutex_lock(moved + 8);
+  __tsan_java_mutex_lock(moved + 24);
   global = 42;
-  __tsan_java_mutex_unlock(moved + 8);
+  __tsan_java_mutex_unlock(moved + 24);
   return NULL;
 }
 
@@ -31,9 +31,9 @@ int main(void) {
   __tsan_java_alloc(object, 64);
   pthread_t t;
   pthread_create(&t, NULL, writer, NULL);
-  __tsan_java_mutex_lock(object + 8);
+  __tsan_java_mutex_lock(object + 24);
   global = 43;
-  __tsan_java_mutex_unlock(object + 8);
+  __tsan_java_mutex_unlock(object + 24);
   __tsan_java_move(object, moved, 64);
   __tsan_testonly_barrier_wait(&barrier);
   pthread_join(t, NULL);
