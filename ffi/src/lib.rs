@@ -20,6 +20,7 @@ mod heap;
 mod hooks;
 mod ignores;
 mod intercept;
+mod java;
 mod memfns;
 mod mutex;
 mod mutexset;

@@ -413,6 +413,9 @@ impl ReportBuilder {
         let mut stack = Vec::new();
         if pc != 0 {
             stack.push(pc);
+        }
+        // A Java monitor is noted with no pc of its own (see `java::JAVA_PC`).
+        if pc != 0 || created != 0 {
             stack.extend(DEPOT.unwind(created));
         }
         self.report.mutexes.push(MutexDesc {
@@ -522,10 +525,18 @@ fn reporting_on() -> bool {
     OPTIONS.lock().report_bugs
 }
 
-/// What the memory at `addr` is: a live heap block (or, for `freed`, or when no
-/// live block holds it, a freed one), a thread's stack or TLS, else a global.
+/// What the memory at `addr` is: a live Java object, a live heap block (or, for
+/// `freed`, or when no live block holds it, a freed one), a thread's stack or TLS,
+/// else a global.
 pub fn describe_location(addr: usize, freed: bool) -> Location {
-    let block = if freed {
+    let java = if freed {
+        None
+    } else {
+        crate::java::block_of(addr)
+    };
+    let block = if java.is_some() {
+        java
+    } else if freed {
         crate::intercept::heap::freed_block_of(addr)
     } else {
         crate::intercept::heap::block_of(addr)

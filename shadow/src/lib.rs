@@ -20,5 +20,6 @@ pub use access::{check_and_update, check_only, AccessOutcome, SpillTable};
 pub use cell::{CellPair, ShadowCell};
 pub use map::{
     for_each_word, meta_word, meta_word_for_create, pair_for, pair_if_mapped, reset_range,
-    reset_range_marking, reset_range_to, reset_range_with, take_meta_range, ShadowMap, MAP, WORD,
+    reset_range_marking, reset_range_to, reset_range_with, take_meta_range, take_meta_range_at,
+    ShadowMap, MAP, WORD,
 };

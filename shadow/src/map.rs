@@ -216,6 +216,12 @@ pub fn meta_word_for_create(addr: usize) -> &'static AtomicU32 {
 /// object (see [`meta_word_for_create`]) in chunks that have shadow, so the cost
 /// follows the sync objects in the range, not its size.
 pub fn take_meta_range(addr: usize, size: usize, mut f: impl FnMut(u32)) {
+    take_meta_range_at(addr, size, |_, i| f(i));
+}
+
+/// Like [`take_meta_range`], calling `f(word, index)` with the address of the word
+/// each index was taken from (to move sync objects elsewhere).
+pub fn take_meta_range_at(addr: usize, size: usize, mut f: impl FnMut(usize, u32)) {
     let start = addr & !(WORD - 1);
     let end = addr.saturating_add(size).min(USER_END);
     let mut lo = start;
@@ -257,7 +263,7 @@ pub fn take_meta_range(addr: usize, size: usize, mut f: impl FnMut(u32)) {
                         if m.load(Ordering::Relaxed) != 0 {
                             let i = m.swap(0, Ordering::AcqRel);
                             if i != 0 {
-                                f(i);
+                                f(a, i);
                             }
                         }
                         a += WORD;

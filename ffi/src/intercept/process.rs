@@ -2,7 +2,8 @@
 //! in parent and child, so the child (whose only thread is the caller) never
 //! inherits a lock held by a thread that no longer exists. Locks are taken in the
 //! order the runtime nests them: reports, the profile, thread registry, stack depot,
-//! mutex sets, heap blocks, sync-object table, spill table, and the allocator last.
+//! mutex sets, heap blocks, Java objects, sync-object table, spill table, and the
+//! allocator last.
 //!
 //! The exits that skip `atexit` handlers: `_exit`/`_Exit` run [`crate::rt::finish`]
 //! (wait for reports in flight, print the count) and turn a 0 status into
@@ -24,6 +25,7 @@ pub(crate) fn lock_all() {
     crate::mutexset::fork_lock();
     crate::deadlock::fork_lock();
     crate::intercept::heap::fork_lock();
+    crate::java::fork_lock();
     crate::sync::fork_lock();
     crate::rt::SPILL.lock_all();
     crate::heap::fork_lock();
@@ -37,6 +39,7 @@ pub(crate) unsafe fn unlock_all() {
         crate::heap::fork_unlock();
         crate::rt::SPILL.unlock_all();
         crate::sync::fork_unlock();
+        crate::java::fork_unlock();
         crate::intercept::heap::fork_unlock();
         crate::deadlock::fork_unlock();
         crate::mutexset::fork_unlock();

@@ -25,16 +25,24 @@ pub fn publish_epoch(sid: u16, epoch: u64) {
     SLOT_EPOCH[sid as usize].store(epoch, Ordering::Relaxed);
 }
 
+/// The epoch every slot opened so far has reached (as last published).
+pub fn slot_epochs() -> Vec<u64> {
+    let n = crate::thread::REGISTRY.lock().slots.opened();
+    // Relaxed: a recent value is all either caller needs (the sleep heuristic; a
+    // Java finalizer's acquire of everything done so far, as approximate in
+    // compiler-rt); the shadow records compared with these carry their epochs.
+    SLOT_EPOCH[..n]
+        .iter()
+        .map(|e| e.load(Ordering::Relaxed))
+        .collect()
+}
+
 fn after_sleep(pc: u64) {
     if thr().in_rt > 0 {
         return;
     }
     in_runtime(|| {
-        let n = crate::thread::REGISTRY.lock().slots.opened();
-        let snapshot: Vec<u64> = SLOT_EPOCH[..n]
-            .iter()
-            .map(|e| e.load(Ordering::Relaxed))
-            .collect();
+        let snapshot = slot_epochs();
         let stack = crate::thread::current_stack_id();
         let c = ctx();
         c.sleep = Some((pc, stack, snapshot));
