@@ -19,6 +19,7 @@ mod intercept;
 mod memfns;
 mod mutexset;
 mod passthrough;
+mod profile;
 mod real;
 mod report;
 mod rt;

@@ -467,6 +467,7 @@ impl ReportBuilder {
         let text = format_text(&r, &mut st.symbolizer, &opts);
         write_text(&text);
         write_json(&r, &mut st.symbolizer, &opts);
+        crate::profile::note_report(&r);
         // Relaxed: read at exit only after `wait_for_reports`, whose Acquire pairs
         // with this report's Release in `InFlight::drop`.
         REPORTS.fetch_add(1, Ordering::Relaxed);
@@ -477,6 +478,7 @@ impl ReportBuilder {
                 "ThreadSanitizer: reported {} warnings\n",
                 REPORTS.load(Ordering::Relaxed)
             ));
+            crate::profile::write();
             umbra_sys::exit_group(exitcode);
         }
     }
@@ -691,6 +693,12 @@ pub fn report_mutex_misuse(kind: ReportKind, addr: usize, pc: u64, last_lock: Op
         b.add_mutex(addr);
         b.output(STATE.lock(), Dedup::Done);
     });
+}
+
+/// Runs `f` with the report symbolizer (its parsed modules are kept across
+/// reports), under the report lock.
+pub fn with_symbolizer<R>(f: impl FnOnce(&mut Symbolizer) -> R) -> R {
+    f(&mut STATE.lock().symbolizer)
 }
 
 pub fn fork_lock() {

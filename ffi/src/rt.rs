@@ -238,11 +238,23 @@ fn parse_options(warn: bool) {
         for w in &warnings {
             umbra_sys::eprint_fmt(format_args!("umbra: {}, ignored\n", w));
         }
+        // SARIF is one document for a whole run (every process of a test suite),
+        // written by `umbra run` and `cargo umbra` from JSON they have the runtime
+        // write; the runtime has no serializer for it. Say what works instead.
+        if let Some(sarif) = &o.sarif_path {
+            umbra_sys::eprint_fmt(format_args!(
+                "umbra: sarif_path={} is written by `umbra run` and `cargo umbra`, not by \
+                 the runtime alone: set json_path=reports.jsonl and run `umbra sarif \
+                 reports.jsonl > {}`\n",
+                sarif, sarif
+            ));
+        }
     }
     if o.help {
         crate::report::write_text(&options::help_text());
     }
     VERBOSITY.store(o.verbosity, Ordering::Relaxed);
+    crate::profile::configure(o.profile_path.is_some());
     // Relaxed: a flag read on its own; counting what is released costs a `mincore`
     // per release, paid only when the statistics are printed.
     umbra_shadow::map::COUNT_RELEASED.store(o.verbosity >= 1, Ordering::Relaxed);
@@ -278,7 +290,8 @@ static SUMMARIZED: AtomicU32 = AtomicU32::new(u32::MAX);
 /// The end of the process, whichever way the program leaves: waits for the reports
 /// other threads are still writing (so none is lost), reports the thread leaks
 /// (the first time), prints the suppression hits
-/// and statistics (once), then `ThreadSanitizer: reported N warnings`, and returns
+/// and statistics (once), then `ThreadSanitizer: reported N warnings`, writes the
+/// `profile_path` profile, and returns
 /// `exitcode` when anything was reported (`None`: nothing reported, or
 /// `exitcode=0`).
 ///
@@ -316,6 +329,7 @@ fn summarize() -> Option<i32> {
     if n > 0 && n != before {
         crate::report::write_out(format_args!("ThreadSanitizer: reported {} warnings\n", n));
     }
+    crate::profile::write();
     (n > 0 && code != 0).then_some(code)
 }
 

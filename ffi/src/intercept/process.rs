@@ -1,8 +1,8 @@
 //! `fork`: every runtime lock is taken before the real fork and released after it
 //! in parent and child, so the child (whose only thread is the caller) never
 //! inherits a lock held by a thread that no longer exists. Locks are taken in the
-//! order the runtime nests them: reports, thread registry, stack depot, mutex
-//! sets, heap blocks, sync-object table, spill table, and the allocator last.
+//! order the runtime nests them: reports, the profile, thread registry, stack depot,
+//! mutex sets, heap blocks, sync-object table, spill table, and the allocator last.
 //!
 //! The exits that skip `atexit` handlers: `_exit`/`_Exit` run [`crate::rt::finish`]
 //! (wait for reports in flight, print the count) and turn a 0 status into
@@ -18,6 +18,7 @@ use crate::thread::{in_runtime, thr, REGISTRY};
 
 fn lock_all() {
     crate::report::fork_lock();
+    crate::profile::fork_lock();
     REGISTRY.lock_raw();
     crate::trace::DEPOT.fork_lock();
     crate::mutexset::fork_lock();
@@ -39,6 +40,7 @@ unsafe fn unlock_all() {
         crate::mutexset::fork_unlock();
         crate::trace::DEPOT.fork_unlock();
         REGISTRY.force_unlock();
+        crate::profile::fork_unlock();
         crate::report::fork_unlock();
     }
 }
@@ -60,6 +62,7 @@ pub unsafe extern "C" fn fork() -> c_int {
         unsafe { unlock_all() };
         if pid == 0 {
             crate::thread::forked_child();
+            crate::profile::forked_child();
         }
         pid
     })
