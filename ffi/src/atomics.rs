@@ -71,7 +71,8 @@ fn check(addr: usize, size: usize, is_write: bool, pc: u64) {
     let t = thr();
     let r = if is_write { 0 } else { READ };
     let cur = t.fast_state | mask_of(addr, size) as u64 | ATOMIC | r;
-    if pair_if_mapped(addr).is_some_and(|pair| crate::entry::already_recorded(pair, cur, is_write))
+    if pair_if_mapped(addr)
+        .is_some_and(|pair| crate::entry::already_recorded(addr, pair, cur, is_write))
     {
         return;
     }

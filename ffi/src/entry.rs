@@ -9,6 +9,8 @@
 
 use core::sync::atomic::Ordering;
 
+pub use umbra_shadow::access::recorded_fast as already_recorded;
+use umbra_shadow::access::{is_spilled, recorded_in_pair, recorded_in_slot_cell};
 use umbra_shadow::cell::{mask_of, ShadowCell, READ};
 use umbra_shadow::{check_and_update, pair_for, pair_if_mapped, AccessOutcome};
 
@@ -22,18 +24,6 @@ pub fn caller_pc() -> u64 {
     core::intrinsics::return_address() as u64
 }
 
-/// Whether `pair` already records the access `cur` (same slot, epoch, bytes and a
-/// kind at least as strong): a read is also covered by a same-epoch plain write of
-/// the same bytes, hence the read bit OR-ed into the stored cells.
-#[inline(always)]
-pub fn already_recorded(pair: &umbra_shadow::CellPair, cur: u64, is_write: bool) -> bool {
-    let r = if is_write { 0 } else { READ };
-    // Relaxed: only atomicity of each cell matters here (see umbra_shadow).
-    let c0 = pair.cells[0].load(Ordering::Relaxed);
-    let c1 = pair.cells[1].load(Ordering::Relaxed);
-    (c0 | r) == cur || (c1 | r) == cur
-}
-
 /// Checks an access of `SIZE` bytes at `addr` that does not cross a word.
 #[inline(always)]
 fn access(addr: usize, size: usize, is_write: bool, pc: u64) {
@@ -44,10 +34,27 @@ fn access(addr: usize, size: usize, is_write: bool, pc: u64) {
         // First access to this 64 GiB chunk: the slow path maps its shadow.
         return access_slow(addr, size, is_write, false, pc, ShadowCell(cur));
     };
-    if already_recorded(pair, cur, is_write) {
+    if recorded_in_pair(pair, cur, is_write) {
         return;
     }
+    if is_spilled(pair) {
+        // In its own function, tail-called: its few more live values would cost
+        // this one a saved register.
+        return access_spilled(addr, size, is_write, pc, ShadowCell(cur));
+    }
     access_slow(addr, size, is_write, false, pc, ShadowCell(cur));
+}
+
+/// The fast path's look at the extension cell of a spilled word: a repeat ends
+/// here, anything else goes on to the slow path.
+#[inline(never)]
+fn access_spilled(addr: usize, size: usize, is_write: bool, pc: u64, cur: ShadowCell) {
+    if let Some(pair) = pair_if_mapped(addr) {
+        if recorded_in_slot_cell(addr, pair, cur.0, is_write) {
+            return;
+        }
+    }
+    access_slow(addr, size, is_write, false, pc, cur);
 }
 
 /// The slow path of an access. It runs inside the runtime (`in_runtime`): a signal
@@ -108,13 +115,20 @@ fn record_and_check(
     let c = ctx();
     let word = addr & !7;
     let pair = pair_for(word);
-    // A spilled word's records are out of the fast path's sight: a repeat of an
-    // access this thread recorded there, with its clock unchanged since (no acquire,
-    // release or own heap operation: the generation), is caught here. Such a record
-    // can only have been dropped for an access that happens after it, which needs
-    // this thread's clock to have moved on, so the repeat needs no check.
+    // A record of this thread's current epoch that covers the access (a wider one,
+    // or one in another extension cell than the fast path looks at) makes it a
+    // repeat: nothing to log or check.
+    if umbra_shadow::access::recorded_in_cells(word, pair, cur) {
+        return;
+    }
+    // A word spilled to the side table has most of its records out of the fast
+    // path's sight: a repeat of an access this thread recorded there, with its clock
+    // unchanged since (no acquire, release or own heap operation: the generation), is
+    // caught here. Such a record can only have been dropped for an access that
+    // happens after it, which needs this thread's clock to have moved on, so the
+    // repeat needs no check.
     // Relaxed: shadow cells need atomicity only.
-    let spilled = ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_spill_marker();
+    let spilled = ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_table_marker();
     let slot = (word >> 3) % crate::thread::SPILLED_SEEN;
     if spilled
         && c.caches
@@ -138,7 +152,7 @@ fn record_and_check(
     );
     let c = ctx();
     c.scratch = scratch;
-    if ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_spill_marker() {
+    if ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_table_marker() {
         let generation = c.generation;
         if let Some(k) = c.caches.as_deref_mut() {
             k.spilled_seen[(word >> 3) % crate::thread::SPILLED_SEEN] = (word, cur.0, generation);
@@ -181,7 +195,7 @@ fn range_access_in_rt(addr: usize, size: usize, is_write: bool, pc: u64) {
     let mut first = true;
     umbra_shadow::for_each_word(addr, size, |word, pair, mask| {
         let cur = fast | mask as u64 | if is_write { 0 } else { READ };
-        if already_recorded(pair, cur, is_write) {
+        if already_recorded(word, pair, cur, is_write) {
             return;
         }
         let c = ctx();
