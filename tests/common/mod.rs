@@ -4,6 +4,7 @@
 pub mod check;
 pub mod cprog;
 pub mod exec;
+pub mod headers;
 pub mod program;
 pub mod report;
 pub mod toolchain;
