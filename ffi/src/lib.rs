@@ -14,6 +14,7 @@ extern crate alloc;
 
 mod atomics;
 mod entry;
+mod fdtable;
 mod heap;
 mod intercept;
 mod memfns;

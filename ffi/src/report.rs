@@ -487,9 +487,18 @@ fn reporting_on() -> bool {
     OPTIONS.lock().report_bugs
 }
 
-/// What the memory at `addr` is: a live heap block (or, for `freed`, or when no
+/// What the memory at `addr` is: a file descriptor's word (see `crate::fdtable`),
+/// a live heap block (or, for `freed`, or when no
 /// live block holds it, a freed one), a thread's stack or TLS, else a global.
 fn describe_location(addr: usize, freed: bool) -> Location {
+    if let Some((fd, thread, stack, destroyed)) = crate::fdtable::location_of(addr) {
+        return Location::Fd {
+            fd,
+            thread,
+            stack,
+            destroyed,
+        };
+    }
     let block = if freed {
         crate::intercept::heap::freed_block_of(addr)
     } else {
