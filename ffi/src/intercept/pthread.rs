@@ -126,6 +126,7 @@ pub unsafe extern "C" fn pthread_create(
     arg: Ptr,
 ) -> c_int {
     crate::rt::ensure_init();
+    crate::intercept::process::check_thread_creation_after_fork();
     let pc = caller_pc();
     let c = ctx();
     let handshake = AtomicU32::new(CREATING);

@@ -1,0 +1,61 @@
+//! Process and thread life, end to end: fork handlers and forks while other
+//! threads keep the runtime busy, vfork, clone used directly, die_after_fork,
+//! munmap of invalid ranges.
+//! Each C program in `tests/process_life/` shows one behaviour; its header says
+//! what the run must do (see `tests/common/headers.rs`).
+
+mod common;
+
+use common::exec::{tail, Status};
+use common::headers::Prog;
+
+fn prog(name: &str) -> Prog<'_> {
+    Prog {
+        dir: "process_life",
+        name,
+    }
+}
+
+fn check(name: &str) {
+    prog(name).check();
+}
+
+#[test]
+fn pthread_atfork_handlers_run_and_touch_memory() {
+    check("atfork_handlers");
+}
+
+#[test]
+fn fork_while_threads_use_the_runtime_never_hangs() {
+    check("fork_busy_threads");
+}
+
+#[test]
+fn vfork_child_closing_fds_is_no_race() {
+    check("vfork_child_closes");
+}
+
+#[test]
+fn clone_without_clone_vm_is_a_fork() {
+    check("clone_process");
+}
+
+#[test]
+fn thread_created_after_multithreaded_fork_dies() {
+    check("die_after_fork");
+}
+
+#[test]
+fn die_after_fork_0_lets_the_child_create_threads() {
+    let p = prog("die_after_fork");
+    let out = p.run_umbra(&[("TSAN_OPTIONS", "die_after_fork=0")]);
+    assert_eq!(out.status, Status::Exited(0), "{}", tail(&out.stderr, 40));
+    assert!(out.stdout.contains("child thread ran"), "{}", out.stdout);
+    assert!(out.stdout.contains("child exit 0"), "{}", out.stdout);
+    assert!(!out.stderr.contains("Dying"), "{}", out.stderr);
+}
+
+#[test]
+fn munmap_of_invalid_ranges_fails_as_without_the_runtime() {
+    check("munmap_invalid");
+}
