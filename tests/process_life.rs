@@ -1,6 +1,6 @@
 //! Process and thread life, end to end: fork handlers and forks while other
 //! threads keep the runtime busy, vfork, clone used directly, die_after_fork,
-//! munmap of invalid ranges.
+//! pthread_cancel through intercepted blocking calls, munmap of invalid ranges.
 //! Each C program in `tests/process_life/` shows one behaviour; its header says
 //! what the run must do (see `tests/common/headers.rs`).
 
@@ -53,6 +53,16 @@ fn die_after_fork_0_lets_the_child_create_threads() {
     assert!(out.stdout.contains("child thread ran"), "{}", out.stdout);
     assert!(out.stdout.contains("child exit 0"), "{}", out.stdout);
     assert!(!out.stderr.contains("Dying"), "{}", out.stderr);
+}
+
+#[test]
+fn cancelled_condition_wait_relocks_the_mutex() {
+    check("cancel_cond_wait");
+}
+
+#[test]
+fn cancellation_unwinds_through_blocking_interceptors() {
+    check("cancel_blocking_calls");
 }
 
 #[test]

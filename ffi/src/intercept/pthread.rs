@@ -478,8 +478,12 @@ pub unsafe extern "C" fn sem_post(s: Ptr) -> c_int {
 pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     let pc = caller_pc();
     unlocking(m, pc);
-    // SAFETY: forwarded.
-    let r = unsafe { real::pthread_cond_wait(cv, m) };
+    // Cancelled inside the wait, the thread unwinds holding the mutex again.
+    let r = super::cancel::cancellable(
+        || relocking(m, pc),
+        // SAFETY: forwarded.
+        || unsafe { real::pthread_cond_wait(cv, m) },
+    );
     relocking(m, pc);
     r
 }
@@ -488,8 +492,12 @@ pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
 pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
     let pc = caller_pc();
     unlocking(m, pc);
-    // SAFETY: forwarded.
-    let r = unsafe { real::pthread_cond_timedwait(cv, m, ts) };
+    // Cancelled inside the wait, the thread unwinds holding the mutex again.
+    let r = super::cancel::cancellable(
+        || relocking(m, pc),
+        // SAFETY: forwarded.
+        || unsafe { real::pthread_cond_timedwait(cv, m, ts) },
+    );
     relocking(m, pc);
     r
 }
@@ -498,8 +506,12 @@ pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_i
 pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
     let pc = caller_pc();
     unlocking(m, pc);
-    // SAFETY: forwarded.
-    let r = unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) };
+    // Cancelled inside the wait, the thread unwinds holding the mutex again.
+    let r = super::cancel::cancellable(
+        || relocking(m, pc),
+        // SAFETY: forwarded.
+        || unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) },
+    );
     relocking(m, pc);
     r
 }
