@@ -1,24 +1,27 @@
 //! Small C programs whose header says what their run must do, built with
 //! `gcc -fsanitize=thread` and run with umbra preloaded (the pattern of
 //! `tests/report_kinds.rs`, shared by `tests/fd.rs` and `tests/process_life.rs`).
-//! Header lines, each `// ` at the top of the file:
+//! Header lines, each `// ` at the top of the file, up to an empty `//` line:
 //! - `exit: N`: the exit code (required);
 //! - `stdout: TEXT` / `stderr: TEXT` (any number): the output contains TEXT;
 //! - `stderr-clean`: stderr is empty (no report, no runtime message);
 //! - `reports: N`: exactly N `WARNING: ThreadSanitizer:` reports;
 //! - `frame: FUNC @MARK`: some stack frame is `FUNC` at the line marked `/* @MARK */`;
+//! - `summary: KIND @MARK FUNC`: the SUMMARY line names that kind, line and function;
 //! - `after: TEXT => FUNC @MARK`: the first stack frame after the line holding
 //!   TEXT is `FUNC` at the line marked `/* @MARK */` (a location's stack);
 //! - `env: NAME=VALUE`: set for the run;
 //! - `stock`: gcc's stock libtsan, run on the same binary, prints the same
-//!   `WARNING:` headers and SUMMARY lines (pids and columns aside) and exit code.
+//!   `WARNING:` headers and SUMMARY lines (pids and columns aside) and exit code;
+//! - `clang`: a `clang-16 -shared-libsan` build of the program meets the same
+//!   header on umbra (where clang-16 is installed).
 
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::cprog::{gcc_binary, preloaded};
+use super::cprog::{compile, gcc_binary, preloaded, Compiler};
 use super::exec::{run, tail, Output, Status};
 use super::toolchain::workspace_dir;
 
@@ -46,7 +49,11 @@ impl Prog<'_> {
 
     /// A run with umbra preloaded, the header's `env:` lines and `env` set.
     pub fn run_umbra(&self, env: &[(&str, &str)]) -> Output {
-        let mut cmd = preloaded(&self.binary());
+        self.run_binary_on_umbra(&self.binary(), env)
+    }
+
+    fn run_binary_on_umbra(&self, binary: &std::path::Path, env: &[(&str, &str)]) -> Output {
+        let mut cmd = preloaded(binary);
         for (k, v) in self.expected().env.iter() {
             cmd.env(k, v);
         }
@@ -70,7 +77,11 @@ impl Prog<'_> {
         let text =
             fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let mut e = Expected::default();
-        for line in text.lines().take_while(|l| l.starts_with("//")) {
+        // Header lines up to the first empty `//` line (prose follows it).
+        for line in text
+            .lines()
+            .take_while(|l| l.starts_with("//") && l.trim() != "//")
+        {
             let line = line.trim_start_matches("//");
             let line = line.strip_prefix(' ').unwrap_or(line);
             if let Some(v) = line.strip_prefix("exit: ") {
@@ -83,11 +94,17 @@ impl Prog<'_> {
                 e.stderr_clean = true;
             } else if line.trim() == "stock" {
                 e.stock = true;
+            } else if line.trim() == "clang" {
+                e.clang = true;
             } else if let Some(v) = line.strip_prefix("reports: ") {
                 e.reports = Some(v.trim().parse().expect("report count"));
             } else if let Some(v) = line.strip_prefix("frame: ") {
                 let (func, mark) = v.split_once(" @").expect("`frame: FUNC @MARK`");
                 e.frames.push((func.to_string(), mark.trim().to_string()));
+            } else if let Some(v) = line.strip_prefix("summary: ") {
+                let (kind, rest) = v.split_once(" @").expect("`summary: KIND @MARK FUNC`");
+                let (mark, func) = rest.split_once(' ').expect("`summary: KIND @MARK FUNC`");
+                e.summary = Some((kind.to_string(), mark.to_string(), func.trim().to_string()));
             } else if let Some(v) = line.strip_prefix("after: ") {
                 let (text, rest) = v.split_once(" => ").expect("`after: TEXT => FUNC @MARK`");
                 let (func, mark) = rest.split_once(" @").expect("`after: TEXT => FUNC @MARK`");
@@ -96,6 +113,8 @@ impl Prog<'_> {
             } else if let Some(v) = line.strip_prefix("env: ") {
                 let (k, val) = v.split_once('=').expect("`env: NAME=VALUE`");
                 e.env.push((k.to_string(), val.to_string()));
+            } else {
+                panic!("{}: unknown header line {line:?}", path.display());
             }
         }
         assert!(
@@ -173,6 +192,18 @@ impl Prog<'_> {
                 ));
             }
         }
+        if let Some((kind, mark, func)) = &e.summary {
+            let line = self.marker_line(mark);
+            let prefix = format!("SUMMARY: ThreadSanitizer: {kind} ");
+            let ok = out.stderr.lines().any(|l| {
+                l.strip_prefix(&prefix).is_some_and(|rest| {
+                    line_of(rest, &path) == Some(line) && rest.ends_with(&format!(" in {func}"))
+                })
+            });
+            if !ok {
+                why.push(format!("no `{prefix}{path}:{line}[:col] in {func}` line"));
+            }
+        }
         (!why.is_empty()).then(|| {
             format!(
                 "{}\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -189,6 +220,21 @@ impl Prog<'_> {
         let out = self.run_umbra(&[]);
         if let Some(why) = self.mismatch(&out) {
             panic!("{}: {why}", self.name);
+        }
+        if self.expected().clang {
+            let built = compile(
+                &self.source(),
+                &format!("{}-clang", self.dir),
+                Compiler::Clang,
+                &[],
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            if let Some(binary) = built {
+                let out = self.run_binary_on_umbra(&binary, &[]);
+                if let Some(why) = self.mismatch(&out) {
+                    panic!("{} (clang build): {why}", self.name);
+                }
+            }
         }
         if self.expected().stock {
             let stock = self.run_stock();
@@ -214,10 +260,13 @@ pub struct Expected {
     pub reports: Option<usize>,
     /// (function, marker)
     pub frames: Vec<(String, String)>,
+    /// (kind, marker, function)
+    pub summary: Option<(String, String, String)>,
     /// (text, function, marker)
     pub after: Vec<(String, String, String)>,
     pub env: Vec<(String, String)>,
     pub stock: bool,
+    pub clang: bool,
 }
 
 /// `path:line` with an optional `:column` after it, at the start of `s`: the line.

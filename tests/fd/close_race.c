@@ -9,6 +9,7 @@
 // frame: main @close
 // frame: worker @write
 // summary: data race @close main
+// clang
 //
 // A worker writes into a pipe; main closes the pipe's write end with no
 // happens-before to that write (the relaxed flag orders the two in time only):

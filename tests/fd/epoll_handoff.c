@@ -1,6 +1,7 @@
 // exit: 0
 // stdout: value 42
 // stderr-clean
+// clang
 //
 // A pipe's read end is in an epoll set; the worker writes a global, then the pipe.
 // epoll_wait() reporting the pipe readable happens after that write, so main may

@@ -3,6 +3,7 @@
 // stdout: parent 11
 // stderr-clean
 // stock
+// clang
 //
 // pthread_atfork handlers run around fork, as instrumented code touching
 // memory: prepare before, then parent or child after. (They run while the

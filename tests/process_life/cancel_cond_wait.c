@@ -2,6 +2,7 @@
 // stdout: cancelled 1 cleanup 1
 // stderr-clean
 // stock
+// clang
 //
 // A thread blocked in pthread_cond_wait is cancelled: glibc re-locks the mutex and
 // unwinds through the wait into the thread's cleanup handler, which unlocks it.
