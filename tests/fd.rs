@@ -4,19 +4,22 @@
 //! its `Location is file descriptor N created by/destroyed by` section, and no
 //! false report when fds and their numbers are handed between threads. Each C
 //! program in `tests/fd/` shows one behaviour; its header says what the run must
-//! do (see `tests/common/headers.rs`).
+//! do (see `common::annotated`).
 
 mod common;
 
+use common::annotated::ProgramDir;
 use common::exec::tail;
-use common::headers::Prog;
 
-fn prog(name: &str) -> Prog<'_> {
-    Prog { dir: "fd", name }
-}
+const PROGRAMS: ProgramDir = ProgramDir::new("fd");
 
 fn check(name: &str) {
-    prog(name).check();
+    PROGRAMS.check(name);
+}
+
+#[test]
+fn every_program_is_run() {
+    PROGRAMS.assert_every_program_is_run(include_str!("fd.rs"));
 }
 
 #[test]
@@ -81,14 +84,16 @@ fn race_after_a_close_names_the_fd_destroyed() {
 
 #[test]
 fn fd_location_in_json() {
-    let p = prog("close_race");
     let dir = common::toolchain::target_dir().join("fd-tmp");
     std::fs::create_dir_all(&dir).expect("creating target/fd-tmp");
     let json = dir.join(format!("{}-close_race.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&json);
     let opts = format!("json_path={}", json.display());
-    let out = p.run_umbra(&[("TSAN_OPTIONS", &opts)]);
-    assert!(p.mismatch(&out).is_none(), "{}", tail(&out.stderr, 40));
+    let out = PROGRAMS.run_umbra("close_race", &[("TSAN_OPTIONS", &opts)]);
+    let e = PROGRAMS.expected("close_race");
+    if let Some(why) = PROGRAMS.mismatch("close_race", &e, &out) {
+        panic!("{why}");
+    }
     let text = std::fs::read_to_string(&json).expect("the JSON report");
     let report: serde_json::Value =
         serde_json::from_str(text.lines().next().expect("one report")).expect("JSON");
@@ -102,8 +107,7 @@ fn fd_location_in_json() {
 
 #[test]
 fn io_sync_0_turns_fd_synchronization_off() {
-    let p = prog("pipe_handoff");
-    let out = p.run_umbra(&[("TSAN_OPTIONS", "io_sync=0")]);
+    let out = PROGRAMS.run_umbra("pipe_handoff", &[("TSAN_OPTIONS", "io_sync=0")]);
     assert!(
         out.stderr.contains("WARNING: ThreadSanitizer: data race"),
         "{}",

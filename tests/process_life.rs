@@ -2,22 +2,22 @@
 //! threads keep the runtime busy, vfork, clone used directly, die_after_fork,
 //! pthread_cancel through intercepted blocking calls, munmap of invalid ranges.
 //! Each C program in `tests/process_life/` shows one behaviour; its header says
-//! what the run must do (see `tests/common/headers.rs`).
+//! what the run must do (see `common::annotated`).
 
 mod common;
 
+use common::annotated::ProgramDir;
 use common::exec::{tail, Status};
-use common::headers::Prog;
 
-fn prog(name: &str) -> Prog<'_> {
-    Prog {
-        dir: "process_life",
-        name,
-    }
-}
+const PROGRAMS: ProgramDir = ProgramDir::new("process_life");
 
 fn check(name: &str) {
-    prog(name).check();
+    PROGRAMS.check(name);
+}
+
+#[test]
+fn every_program_is_run() {
+    PROGRAMS.assert_every_program_is_run(include_str!("process_life.rs"));
 }
 
 #[test]
@@ -47,8 +47,7 @@ fn thread_created_after_multithreaded_fork_dies() {
 
 #[test]
 fn die_after_fork_0_lets_the_child_create_threads() {
-    let p = prog("die_after_fork");
-    let out = p.run_umbra(&[("TSAN_OPTIONS", "die_after_fork=0")]);
+    let out = PROGRAMS.run_umbra("die_after_fork", &[("TSAN_OPTIONS", "die_after_fork=0")]);
     assert_eq!(out.status, Status::Exited(0), "{}", tail(&out.stderr, 40));
     assert!(out.stdout.contains("child thread ran"), "{}", out.stdout);
     assert!(out.stdout.contains("child exit 0"), "{}", out.stdout);
