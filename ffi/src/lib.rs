@@ -15,19 +15,25 @@ extern crate alloc;
 mod atomics;
 mod entry;
 mod fdtable;
+mod fiber;
 mod heap;
+mod hooks;
 mod intercept;
 mod memfns;
 mod mutexset;
 mod passthrough;
+mod profile;
 mod real;
 mod report;
+mod report_api;
 mod rt;
 mod rust_startup;
 mod signals;
 mod sync;
+mod syscall_hooks;
 mod thread;
 mod trace;
+mod unaligned;
 
 #[cfg(not(test))]
 #[panic_handler]

@@ -54,6 +54,29 @@ static STATE: SpinMutex<ReportState> = SpinMutex::new(ReportState {
     seen_stacks: BTreeSet::new(),
 });
 
+/// The data symbol (global variable) holding `addr`, if the symbol tables know it.
+pub fn global_symbol(addr: usize) -> Option<umbra_report::GlobalSymbol> {
+    STATE.lock().symbolizer.global_symbol(addr as u64)
+}
+
+/// The frames of `stack` a report shows (the runtime's own, libc's thread start
+/// and `main`'s callers dropped), as return addresses, innermost first.
+pub fn visible_stack(stack: &[u64]) -> Vec<u64> {
+    let mut st = STATE.lock();
+    let opts = FormatOptions {
+        hide_frame: hide_runtime_frames,
+        ..FormatOptions::new()
+    };
+    stack
+        .iter()
+        .copied()
+        .take_while(|&pc| pc != 0)
+        .filter(|&pc| {
+            !umbra_report::text::resolve_stack(&[pc], &mut st.symbolizer, &opts).is_empty()
+        })
+        .collect()
+}
+
 /// `file:line` (or `module+offset`) of the innermost frame of return address `pc`.
 fn source_line(sym: &mut Symbolizer, pc: u64) -> String {
     if pc == 0 {
@@ -180,13 +203,14 @@ fn describe_thread(tid: u32) -> Option<ThreadDesc> {
         stack.push(t.creation_pc);
     }
     let (running, os_tid, parent, cs) = (t.running, t.os_tid, t.parent, t.creation_stack);
+    let name = t.name.clone();
     drop(reg);
     stack.extend(DEPOT.unwind(cs));
     Some(ThreadDesc {
         id: tid,
         os_tid: os_tid as u64,
         running,
-        name: None,
+        name,
         parent,
         stack,
     })
@@ -467,16 +491,19 @@ impl ReportBuilder {
         let text = format_text(&r, &mut st.symbolizer, &opts);
         write_text(&text);
         write_json(&r, &mut st.symbolizer, &opts);
+        crate::profile::note_report(&r);
         // Relaxed: read at exit only after `wait_for_reports`, whose Acquire pairs
         // with this report's Release in `InFlight::drop`.
         REPORTS.fetch_add(1, Ordering::Relaxed);
         drop(st);
+        crate::report_api::on_report(&r);
         if halt_on_error {
             // Relaxed: this thread's own increment, just made.
             write_out(format_args!(
                 "ThreadSanitizer: reported {} warnings\n",
                 REPORTS.load(Ordering::Relaxed)
             ));
+            crate::profile::write();
             umbra_sys::exit_group(exitcode);
         }
     }
@@ -490,7 +517,7 @@ fn reporting_on() -> bool {
 /// What the memory at `addr` is: a file descriptor's word (see `crate::fdtable`),
 /// a live heap block (or, for `freed`, or when no
 /// live block holds it, a freed one), a thread's stack or TLS, else a global.
-fn describe_location(addr: usize, freed: bool) -> Location {
+pub fn describe_location(addr: usize, freed: bool) -> Location {
     if let Some((fd, thread, stack, destroyed)) = crate::fdtable::location_of(addr) {
         return Location::Fd {
             fd,
@@ -700,6 +727,12 @@ pub fn report_mutex_misuse(kind: ReportKind, addr: usize, pc: u64, last_lock: Op
         b.add_mutex(addr);
         b.output(STATE.lock(), Dedup::Done);
     });
+}
+
+/// Runs `f` with the report symbolizer (its parsed modules are kept across
+/// reports), under the report lock.
+pub fn with_symbolizer<R>(f: impl FnOnce(&mut Symbolizer) -> R) -> R {
+    f(&mut STATE.lock().symbolizer)
 }
 
 pub fn fork_lock() {

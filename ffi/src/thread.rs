@@ -71,6 +71,9 @@ pub struct ThreadCtx {
     /// Counts changes of this thread's clock and its own heap operations; a
     /// `Caches::spilled_seen` entry is valid only in the generation that made it.
     pub generation: u64,
+    /// The fiber handle of this context (`crate::fiber`), made on first use: a
+    /// fiber is a context of its own, switched into an OS thread's `THR`.
+    pub fiber: *mut crate::fiber::Fiber,
 }
 
 pub struct Caches {
@@ -106,6 +109,8 @@ pub struct ThreadInfo {
     /// The thread's stack and static TLS block, `[lo, hi)` (0,0 = unknown).
     pub stack: (usize, usize),
     pub tls: (usize, usize),
+    /// The name reports show (`Thread T1 'name'`), if one was set.
+    pub name: Option<alloc::string::String>,
 }
 
 pub struct Registry {
@@ -214,6 +219,7 @@ pub fn register(
         pthread: 0,
         stack: (0, 0),
         tls: (0, 0),
+        name: None,
     });
     let g = r.slots.acquire(tid, inherited);
     drop(r);
@@ -228,6 +234,21 @@ pub fn register(
 
 /// Makes the calling thread `tid`, holding `grant`, knowing `inherited`.
 pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
+    let ctx = new_context(tid, grant, inherited);
+    let t = thr();
+    // Keep frames pushed before attaching (none normally).
+    t.stack = map_shadow_stack();
+    t.depth = 0;
+    t.interned = 0;
+    t.stack_cap = STACK_CAP;
+    t.ctx = ctx;
+    refresh_fast_state();
+}
+
+/// The context of thread `tid` (its clock, trace and caches), not yet installed
+/// in any OS thread's `THR`: `attach` installs it in the calling thread,
+/// `crate::fiber` keeps it in a fiber until a switch installs it.
+pub fn new_context(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) -> *mut ThreadCtx {
     let trace = Box::into_raw(Box::new(Trace::new(crate::rt::history_events())));
     let ctx = Box::new(ThreadCtx {
         tid,
@@ -248,6 +269,7 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
             interned: [(0, 0, 0); INTERN_CACHE],
         })),
         generation: 1,
+        fiber: core::ptr::null_mut(),
     });
     {
         let mut r = REGISTRY.lock();
@@ -255,17 +277,14 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         info.os_tid = umbra_sys::gettid();
         info.trace = trace;
     }
-    let t = thr();
-    let stack = umbra_sys::mmap_anon(STACK_CAP * 8, true)
+    Box::into_raw(ctx)
+}
+
+/// A fresh shadow call stack of `STACK_CAP` frames (unmapped by `finish_current`).
+pub fn map_shadow_stack() -> *mut u64 {
+    umbra_sys::mmap_anon(STACK_CAP * 8, true)
         .unwrap_or_else(|| umbra_sys::internal_error(format_args!("cannot map a shadow stack")))
-        as *mut u64;
-    // Keep frames pushed before attaching (none normally).
-    t.stack = stack;
-    t.depth = 0;
-    t.interned = 0;
-    t.stack_cap = STACK_CAP;
-    t.ctx = Box::into_raw(ctx);
-    refresh_fast_state();
+        as *mut u64
 }
 
 /// Records the calling thread's stack and static TLS ranges, for "Location is

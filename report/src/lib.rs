@@ -17,6 +17,7 @@ pub mod json;
 pub mod maps;
 pub mod model;
 pub mod options;
+pub mod pprof;
 pub mod suppress;
 pub mod symbolize;
 pub mod text;

@@ -3,7 +3,7 @@
 //! barrier used by compiler-rt's and rustc's tests.
 
 use core::ffi::{c_char, c_int, c_void};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::sync;
 use crate::thread::{ctx, in_runtime, refresh_fast_state, thr};
@@ -56,29 +56,44 @@ pub extern "C" fn __tsan_ignore_thread_end() {
     });
 }
 
-/// `__tsan_testonly_barrier_init(b, count)`: compiler-rt's test barrier, on the
-/// 8-byte `invisible_barrier_t` of its `test.h` (rustc's tests use a `u64` too):
-/// the thread count in the low 32 bits, arrivals so far above.
+/// `__tsan_testonly_barrier_init(b, count)`: compiler-rt's test barrier. Its
+/// `invisible_barrier_t` is 4 bytes in LLVM 16's `test.h` (`unsigned`) and 8 in
+/// later ones and rustc's tests, so the program's object holds only the count (in
+/// its first 4 bytes, the only ones the runtime writes) and the barrier's state
+/// lives in [`TEST_BARRIERS`], keyed by the object's address: the thread count in
+/// the low 32 bits, arrivals so far above.
 ///
 /// The barrier is invisible by contract: it orders threads in time without any
 /// happens-before edge, so a test can stage a race across it and expect a report.
 #[no_mangle]
-pub unsafe extern "C" fn __tsan_testonly_barrier_init(b: *mut u64, count: u32) {
+pub unsafe extern "C" fn __tsan_testonly_barrier_init(b: *mut u32, count: u32) {
     if count == 0 {
         umbra_sys::eprint_fmt(format_args!(
             "umbra: __tsan_testonly_barrier_init: count must be at least 1\n"
         ));
         umbra_sys::exit_group(1);
     }
-    // SAFETY: the caller passes an 8-byte barrier object it owns.
-    unsafe { (*(b as *const AtomicU64)).store(count as u64, Ordering::Relaxed) };
+    // SAFETY: the caller passes a barrier object it owns, at least 4 bytes.
+    unsafe { (*(b as *const AtomicU32)).store(count, Ordering::Relaxed) };
+    // Relaxed: the program orders the init before every wait (it creates the
+    // waiting threads afterwards), and the state is all a wait reads.
+    test_barrier_state(b as usize).store(count as u64, Ordering::Relaxed);
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn __tsan_testonly_barrier_wait(b: *mut u64) {
-    // SAFETY: an 8-byte word initialized by __tsan_testonly_barrier_init.
-    let w = unsafe { &*(b as *const AtomicU64) };
-    let count = w.load(Ordering::Relaxed) & 0xffff_ffff;
+pub unsafe extern "C" fn __tsan_testonly_barrier_wait(b: *mut u32) {
+    let w = test_barrier_state(b as usize);
+    let mut state = w.load(Ordering::Relaxed);
+    if state == 0 {
+        // Waited on before any init seen here: the count is in the object.
+        // SAFETY: a barrier object of at least 4 bytes.
+        let count = unsafe { (*(b as *const AtomicU32)).load(Ordering::Relaxed) }.max(1);
+        // Relaxed: as in `__tsan_testonly_barrier_init`; racing first waiters
+        // store the same count.
+        let _ = w.compare_exchange(0, count as u64, Ordering::Relaxed, Ordering::Relaxed);
+        state = w.load(Ordering::Relaxed);
+    }
+    let count = state & 0xffff_ffff;
     // Relaxed throughout: the barrier creates no happens-before edge for the
     // program (its clocks are untouched), and the runtime's own state needs none;
     // the count of arrivals alone decides when to go on.
@@ -87,6 +102,31 @@ pub unsafe extern "C" fn __tsan_testonly_barrier_wait(b: *mut u64) {
     while (w.load(Ordering::Relaxed) >> 32) / count == generation {
         umbra_sys::sched_yield();
     }
+}
+
+/// How many test barriers a run may use (a test uses a handful).
+const TEST_BARRIERS_MAX: usize = 4096;
+
+/// Open-addressed table of test barriers: the address of each barrier object
+/// (0 = free slot; slots are never freed) and its state (see
+/// `__tsan_testonly_barrier_init`).
+static TEST_BARRIERS: [(AtomicUsize, AtomicU64); TEST_BARRIERS_MAX] =
+    [const { (AtomicUsize::new(0), AtomicU64::new(0)) }; TEST_BARRIERS_MAX];
+
+/// The state word of the test barrier at `addr`, claiming a slot on first use.
+fn test_barrier_state(addr: usize) -> &'static AtomicU64 {
+    let start = addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52;
+    for i in 0..TEST_BARRIERS_MAX {
+        let (key, state) = &TEST_BARRIERS[(start + i) % TEST_BARRIERS_MAX];
+        // Relaxed: the key is all that is compared; the state word is published
+        // by the program's own ordering of init before waits.
+        match key.compare_exchange(0, addr, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return state,
+            Err(k) if k == addr => return state,
+            Err(_) => {}
+        }
+    }
+    umbra_sys::internal_error(format_args!("more than {TEST_BARRIERS_MAX} test barriers"))
 }
 
 /// The depth of the calling thread's shadow call stack (frames pushed by

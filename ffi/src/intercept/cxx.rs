@@ -199,7 +199,7 @@ fn program_calling() -> bool {
 pub unsafe extern "C" fn __cxa_guard_acquire(g: *mut u64) -> c_int {
     // SAFETY: forwarded; libstdc++ locks the guard (waiting while another thread
     // initializes).
-    let r = unsafe { real::__cxa_guard_acquire(g) };
+    let r = crate::hooks::blocking_region(|| unsafe { real::__cxa_guard_acquire(g) });
     if r == 0 && program_calling() {
         in_runtime(|| sync::acquire(g as usize));
     }

@@ -496,3 +496,13 @@ pub unsafe extern "C" fn fclose(f: Ptr) -> c_int {
     // SAFETY: forwarded.
     unsafe { libc::fclose(f) }
 }
+
+/// `close(fd)` made by a raw syscall at `pc` (the `__sanitizer_syscall_pre_impl_close` hook).
+pub fn syscall_close(fd: c_int, pc: u64) {
+    fdtable::close(fd, pc);
+}
+
+/// An acquire from `fd` by a raw syscall at `pc` (epoll waits' `post` hooks).
+pub fn syscall_acquire(fd: c_int, pc: u64) {
+    fdtable::acquire(fd, pc);
+}

@@ -10,7 +10,7 @@
 //! itself would hang the first prepare handler that touches memory). Between
 //! prepare and parent/child the forking thread is inside the runtime scope, so a
 //! signal arriving meanwhile waits. Locks are taken in the order the runtime
-//! nests them: reports, thread registry, stack depot, mutex sets, heap blocks,
+//! nests them: reports, the profile, thread registry, stack depot, mutex sets, heap blocks,
 //! sync-object table, fd sync slots, spill table, and the allocator last. The
 //! child forgets every fd's descriptor word (it closes fds the parent's threads
 //! used); a child of a multi-threaded process that starts a thread dies, as
@@ -63,8 +63,9 @@ mod libc {
 
 type CloneFn = extern "C" fn(Ptr) -> c_int;
 
-fn lock_all() {
+pub(crate) fn lock_all() {
     crate::report::fork_lock();
+    crate::profile::fork_lock();
     REGISTRY.lock_raw();
     crate::trace::DEPOT.fork_lock();
     crate::mutexset::fork_lock();
@@ -77,7 +78,7 @@ fn lock_all() {
 
 /// # Safety
 /// After `lock_all`, once in the parent and once in the child.
-unsafe fn unlock_all() {
+pub(crate) unsafe fn unlock_all() {
     // SAFETY: every lock was taken by lock_all, in this order reversed.
     unsafe {
         crate::heap::fork_unlock();
@@ -88,6 +89,7 @@ unsafe fn unlock_all() {
         crate::mutexset::fork_unlock();
         crate::trace::DEPOT.fork_unlock();
         REGISTRY.force_unlock();
+        crate::profile::fork_unlock();
         crate::report::fork_unlock();
     }
 }
@@ -159,6 +161,7 @@ extern "C" fn fork_child() {
     unsafe { unlock_all() };
     *fork_locked() = false;
     crate::thread::forked_child();
+    crate::profile::forked_child();
     crate::fdtable::forget_all_after_fork();
     compiler_fence(Ordering::SeqCst);
     let t = thr();

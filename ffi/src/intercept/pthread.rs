@@ -1,16 +1,20 @@
 //! pthread threads, mutexes, rwlocks, spinlocks, condition variables, barriers,
 //! once, and semaphores: each successful acquire joins the object's clock into the
-//! thread, each release publishes the thread's clock into the object.
+//! thread, each release publishes the thread's clock into the object. Blocking
+//! acquisitions and condition waits go through `crate::profile`, which times them
+//! when `profile_path` is set.
 
 use alloc::boxed::Box;
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use umbra_clocks::{SlotGrant, VectorClock};
+use umbra_report::pprof::LockKind;
 use umbra_report::ReportKind;
 
 use crate::entry::caller_pc;
 use crate::mutexset;
+use crate::profile;
 use crate::real::{self, Ptr, StartFn};
 use crate::sync;
 use crate::thread::{self, ctx, in_runtime, refresh_fast_state, REGISTRY};
@@ -244,13 +248,32 @@ pub unsafe extern "C" fn pthread_detach(th: usize) -> c_int {
     r
 }
 
+/// The real call of a lock interceptor. A blocking one (`KIND via TRY`) goes
+/// through [`profile::acquire`], which, when profiling, tries `TRY` on the same lock
+/// first and times the blocking call only when the lock is busy.
+macro_rules! forward {
+    ($name:ident ( $($a:ident),* )) => {
+        // SAFETY: forwarded.
+        unsafe { real::$name($($a),*) }
+    };
+    ($name:ident ( $($a:ident),* ), $kind:ident via $try:ident ( $addr:ident )) => {
+        profile::acquire(
+            LockKind::$kind,
+            caller_pc(),
+            // SAFETY: the non-blocking form of the same call, on the caller's lock.
+            || unsafe { real::$try($addr) },
+            // SAFETY: forwarded.
+            || unsafe { real::$name($($a),*) },
+        )
+    };
+}
+
 /// Locks: on success, acquire; unlocks: release-store before the real unlock.
 macro_rules! acquiring {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident $(, $kind:ident via $try:ident)?;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
-            // SAFETY: forwarded.
-            let r = unsafe { real::$name($($a),*) };
+            let r = forward!($name($($a),*) $(, $kind via $try($addr))?);
             if r == 0 {
                 in_runtime(|| sync::acquire($addr as usize));
             }
@@ -288,11 +311,10 @@ fn locked(m: usize, pc: u64, write: bool) {
 
 /// Mutex-like locks: on success (or a robust mutex's dead owner), [`locked`].
 macro_rules! locking {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $write:expr;)*) => {$(
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $write:expr $(, $kind:ident via $try:ident)?;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
-            // SAFETY: forwarded.
-            let r = unsafe { real::$name($($a),*) };
+            let r = forward!($name($($a),*) $(, $kind via $try($addr))?);
             if r == EOWNERDEAD {
                 in_runtime(|| sync::mutex_repair($addr as usize));
             }
@@ -305,31 +327,30 @@ macro_rules! locking {
 }
 
 locking! {
-    pthread_mutex_lock(m: Ptr) => m, true;
+    pthread_mutex_lock(m: Ptr) => m, true, Mutex via pthread_mutex_trylock;
     pthread_mutex_trylock(m: Ptr) => m, true;
-    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, true;
-    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, true;
-    pthread_spin_lock(m: Ptr) => m, true;
+    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, true, Mutex via pthread_mutex_trylock;
+    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, true, Mutex via pthread_mutex_trylock;
+    pthread_spin_lock(m: Ptr) => m, true, SpinLock via pthread_spin_trylock;
     pthread_spin_trylock(m: Ptr) => m, true;
-    pthread_rwlock_rdlock(m: Ptr) => m, false;
+    pthread_rwlock_rdlock(m: Ptr) => m, false, RwLock via pthread_rwlock_tryrdlock;
     pthread_rwlock_tryrdlock(m: Ptr) => m, false;
-    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, false;
+    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, false, RwLock via pthread_rwlock_tryrdlock;
 }
 
 acquiring! {
-    sem_wait(s: Ptr) => s;
+    sem_wait(s: Ptr) => s, Semaphore via sem_trywait;
     sem_trywait(s: Ptr) => s;
-    sem_timedwait(s: Ptr, ts: Ptr) => s;
-    sem_clockwait(s: Ptr, c: c_int, ts: Ptr) => s;
+    sem_timedwait(s: Ptr, ts: Ptr) => s, Semaphore via sem_trywait;
+    sem_clockwait(s: Ptr, c: c_int, ts: Ptr) => s, Semaphore via sem_trywait;
 }
 
 /// A write lock also acquires what readers released.
 macro_rules! write_locking {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident $(, $kind:ident via $try:ident)?;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
-            // SAFETY: forwarded.
-            let r = unsafe { real::$name($($a),*) };
+            let r = forward!($name($($a),*) $(, $kind via $try($addr))?);
             if r == 0 {
                 let pc = caller_pc();
                 in_runtime(|| {
@@ -351,9 +372,9 @@ macro_rules! write_locking {
 }
 
 write_locking! {
-    pthread_rwlock_wrlock(m: Ptr) => m;
+    pthread_rwlock_wrlock(m: Ptr) => m, RwLock via pthread_rwlock_trywrlock;
     pthread_rwlock_trywrlock(m: Ptr) => m;
-    pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m;
+    pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m, RwLock via pthread_rwlock_trywrlock;
 }
 
 /// What unlocking mutex `m` at `pc` means: publish this thread's clock into it
@@ -482,7 +503,11 @@ pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     let r = super::cancel::cancellable(
         || relocking(m, pc),
         // SAFETY: forwarded.
-        || unsafe { real::pthread_cond_wait(cv, m) },
+        || {
+            profile::wait(LockKind::CondVar, pc, || unsafe {
+                real::pthread_cond_wait(cv, m)
+            })
+        },
     );
     relocking(m, pc);
     r
@@ -496,7 +521,11 @@ pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_i
     let r = super::cancel::cancellable(
         || relocking(m, pc),
         // SAFETY: forwarded.
-        || unsafe { real::pthread_cond_timedwait(cv, m, ts) },
+        || {
+            profile::wait(LockKind::CondVar, pc, || unsafe {
+                real::pthread_cond_timedwait(cv, m, ts)
+            })
+        },
     );
     relocking(m, pc);
     r
@@ -510,7 +539,11 @@ pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts:
     let r = super::cancel::cancellable(
         || relocking(m, pc),
         // SAFETY: forwarded.
-        || unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) },
+        || {
+            profile::wait(LockKind::CondVar, pc, || unsafe {
+                real::pthread_cond_clockwait(cv, m, clk, ts)
+            })
+        },
     );
     relocking(m, pc);
     r
