@@ -502,10 +502,10 @@ pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     // Cancelled inside the wait, the thread unwinds holding the mutex again.
     let r = super::cancel::cancellable(
         || relocking(m, pc),
-        // SAFETY: forwarded.
         || {
-            profile::wait(LockKind::CondVar, pc, || unsafe {
-                real::pthread_cond_wait(cv, m)
+            profile::wait(LockKind::CondVar, pc, || {
+                // SAFETY: forwarded.
+                unsafe { real::pthread_cond_wait(cv, m) }
             })
         },
     );
@@ -520,10 +520,10 @@ pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_i
     // Cancelled inside the wait, the thread unwinds holding the mutex again.
     let r = super::cancel::cancellable(
         || relocking(m, pc),
-        // SAFETY: forwarded.
         || {
-            profile::wait(LockKind::CondVar, pc, || unsafe {
-                real::pthread_cond_timedwait(cv, m, ts)
+            profile::wait(LockKind::CondVar, pc, || {
+                // SAFETY: forwarded.
+                unsafe { real::pthread_cond_timedwait(cv, m, ts) }
             })
         },
     );
@@ -538,10 +538,10 @@ pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts:
     // Cancelled inside the wait, the thread unwinds holding the mutex again.
     let r = super::cancel::cancellable(
         || relocking(m, pc),
-        // SAFETY: forwarded.
         || {
-            profile::wait(LockKind::CondVar, pc, || unsafe {
-                real::pthread_cond_clockwait(cv, m, clk, ts)
+            profile::wait(LockKind::CondVar, pc, || {
+                // SAFETY: forwarded.
+                unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) }
             })
         },
     );
