@@ -4,6 +4,7 @@
 //! function through `crate::real` and records its effect.
 
 pub mod api;
+pub mod cancel;
 pub mod cxx;
 pub mod fd;
 pub mod heap;

@@ -129,6 +129,7 @@ pub unsafe extern "C" fn pthread_create(
     arg: Ptr,
 ) -> c_int {
     crate::rt::ensure_init();
+    crate::intercept::process::check_thread_creation_after_fork();
     let pc = caller_pc();
     let c = ctx();
     let handshake = AtomicU32::new(CREATING);
@@ -420,10 +421,16 @@ fn relock(m: Ptr, pc: u64) {
 pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     let pc = caller_pc();
     mutex::unlock(m as usize, pc, MutexFlags::NONE);
-    // SAFETY: forwarded.
-    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
-        real::pthread_cond_wait(cv, m)
-    });
+    // Cancelled inside the wait, the thread unwinds holding the mutex again.
+    let r = super::cancel::cancellable(
+        || relock(m, pc),
+        || {
+            profile::wait(LockKind::CondVar, pc, || {
+                // SAFETY: forwarded.
+                unsafe { real::pthread_cond_wait(cv, m) }
+            })
+        },
+    );
     relock(m, pc);
     r
 }
@@ -432,10 +439,16 @@ pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
 pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
     let pc = caller_pc();
     mutex::unlock(m as usize, pc, MutexFlags::NONE);
-    // SAFETY: forwarded.
-    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
-        real::pthread_cond_timedwait(cv, m, ts)
-    });
+    // Cancelled inside the wait, the thread unwinds holding the mutex again.
+    let r = super::cancel::cancellable(
+        || relock(m, pc),
+        || {
+            profile::wait(LockKind::CondVar, pc, || {
+                // SAFETY: forwarded.
+                unsafe { real::pthread_cond_timedwait(cv, m, ts) }
+            })
+        },
+    );
     relock(m, pc);
     r
 }
@@ -444,10 +457,16 @@ pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_i
 pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
     let pc = caller_pc();
     mutex::unlock(m as usize, pc, MutexFlags::NONE);
-    // SAFETY: forwarded.
-    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
-        real::pthread_cond_clockwait(cv, m, clk, ts)
-    });
+    // Cancelled inside the wait, the thread unwinds holding the mutex again.
+    let r = super::cancel::cancellable(
+        || relock(m, pc),
+        || {
+            profile::wait(LockKind::CondVar, pc, || {
+                // SAFETY: forwarded.
+                unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) }
+            })
+        },
+    );
     relock(m, pc);
     r
 }
