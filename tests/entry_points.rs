@@ -186,11 +186,13 @@ fn atexit_handlers_run_after_their_registration() {
 /// `libtsan.so.2` (first on `LD_LIBRARY_PATH`, nothing preloaded): every stock
 /// name the binary binds to must be umbra's.
 fn run_in_place_of_libtsan(name: &str) -> Output {
-    let binary = compile(&source(name), "api-c", Compiler::Gcc, &[])
+    // A folder of its own: the other tests compile the same programs into `api-c/`
+    // at the same time, and running a binary while gcc rewrites it fails (ETXTBSY).
+    let binary = compile(&source(name), "api-c-in-place", Compiler::Gcc, &[])
         .unwrap_or_else(|e| panic!("{e}"))
         .expect("gcc is always available");
     let rt = common::toolchain::umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
-    let dir = common::toolchain::target_dir().join("api-c/libtsan-is-umbra");
+    let dir = common::toolchain::target_dir().join("api-c-in-place/libtsan-is-umbra");
     std::fs::create_dir_all(&dir).unwrap();
     // Replaced atomically (a new link renamed over the old): tests running at the
     // same time must never see the folder without a libtsan.so.2.
