@@ -13,8 +13,10 @@
 extern crate alloc;
 
 mod atomics;
+mod depot;
 mod entry;
-mod heap;
+mod hash;
+mod history;
 mod intercept;
 mod memfns;
 mod mutexset;
@@ -22,11 +24,11 @@ mod passthrough;
 mod real;
 mod report;
 mod rt;
+mod rt_alloc;
 mod rust_startup;
 mod signals;
 mod sync;
 mod thread;
-mod trace;
 
 #[cfg(not(test))]
 #[panic_handler]
@@ -36,7 +38,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 
 #[cfg(not(test))]
 #[global_allocator]
-static ALLOC: heap::RuntimeAllocator = heap::RuntimeAllocator;
+static ALLOC: rt_alloc::RuntimeAllocator = rt_alloc::RuntimeAllocator;
 
 /// The precompiled `core`/`alloc` carry unwind tables that name Rust's personality
 /// routine and `_Unwind_Resume`. The runtime is built with `panic = "abort"`, so

@@ -15,6 +15,8 @@ use umbra_clocks::{ReleaseSequences, VectorClock};
 use umbra_report::ReportKind;
 use umbra_sys::{SpinGuard, SpinMutex};
 
+use crate::thread::ThreadCtx;
+
 pub struct SyncState {
     pub clock: VectorClock,
     /// Readers' releases (rwlocks).
@@ -50,7 +52,16 @@ const TABLE_LEN: usize = 1 << 26;
 
 /// index → `*mut SyncVar`; a NORESERVE mapping, touched as objects appear.
 static TABLE: AtomicUsize = AtomicUsize::new(0);
-static ALLOC: SpinMutex<(u32, Vec<u32>)> = SpinMutex::new((0, Vec::new()));
+/// Table indexes: the highest handed out, and those given back.
+struct Indexes {
+    high: u32,
+    free: Vec<u32>,
+}
+
+static ALLOC: SpinMutex<Indexes> = SpinMutex::new(Indexes {
+    high: 0,
+    free: Vec::new(),
+});
 
 fn table() -> *const AtomicUsize {
     // Acquire: pairs with the Release publishing the mapping.
@@ -97,14 +108,14 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
     }
     let i = {
         let mut a = ALLOC.lock();
-        match a.1.pop() {
+        match a.free.pop() {
             Some(i) => i,
             None => {
-                a.0 += 1;
-                if a.0 as usize >= TABLE_LEN {
+                a.high += 1;
+                if a.high as usize >= TABLE_LEN {
                     umbra_sys::internal_error(format_args!("more than {} sync objects", TABLE_LEN));
                 }
-                a.0
+                a.high
             }
         }
     };
@@ -141,7 +152,7 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
             slot(i).store(0, Ordering::Relaxed);
             // SAFETY: ours, unpublished.
             drop(unsafe { Box::from_raw(sv) });
-            ALLOC.lock().1.push(i);
+            ALLOC.lock().free.push(i);
             find(addr).expect("sync object vanished")
         }
     }
@@ -176,52 +187,50 @@ pub fn reset_range(addr: usize, size: usize) {
     });
 }
 
-/// Release (join) the current thread's clock into the object at `addr`.
-pub fn release(addr: usize) {
-    if crate::thread::ctx().ignore_sync > 0 {
+/// Release (join) the thread's clock into the object at `addr`.
+pub fn release(thr: &mut ThreadCtx, addr: usize) {
+    if thr.ignore_sync > 0 {
         return;
     }
     let s = get_or_create(addr);
     let mut g = s.lock();
-    let c = crate::thread::ctx();
-    c.clock.release(&mut g.clock);
+    thr.clock.release(&mut g.clock);
     drop(g);
-    crate::thread::refresh_fast_state();
+    thr.refresh_fast_state();
 }
 
-/// Release-store (overwrite) the current thread's clock into the object at `addr`.
-pub fn release_store(addr: usize) {
-    if crate::thread::ctx().ignore_sync > 0 {
+/// Release-store (overwrite) the thread's clock into the object at `addr`.
+pub fn release_store(thr: &mut ThreadCtx, addr: usize) {
+    if thr.ignore_sync > 0 {
         return;
     }
     let s = get_or_create(addr);
     let mut g = s.lock();
-    let c = crate::thread::ctx();
-    c.clock.release_store(&mut g.clock);
+    thr.clock.release_store(&mut g.clock);
     drop(g);
-    crate::thread::refresh_fast_state();
+    thr.refresh_fast_state();
 }
 
 /// Notes where the object at `addr` was created, unless already known.
-pub fn note_creation(addr: usize, pc: u64) {
+pub fn note_creation(thr: &mut ThreadCtx, addr: usize, pc: u64) {
     let s = get_or_create(addr);
     let mut g = s.lock();
     if g.created_pc == 0 {
         g.created_pc = pc;
-        g.created_stack = crate::thread::current_stack_id();
+        g.created_stack = thr.stack_id();
     }
 }
 
 /// Acquire the clock of the object at `addr`, if it exists.
-pub fn acquire(addr: usize) {
-    if crate::thread::ctx().ignore_sync > 0 {
+pub fn acquire(thr: &mut ThreadCtx, addr: usize) {
+    if thr.ignore_sync > 0 {
         return;
     }
     if let Some(s) = find(addr) {
         let g = s.lock();
-        crate::thread::ctx().clock.acquire(&g.clock);
+        thr.clock.acquire(&g.clock);
         drop(g);
-        crate::thread::refresh_fast_state();
+        thr.refresh_fast_state();
     }
 }
 
@@ -251,9 +260,9 @@ fn misuse(g: &mut SyncState, kind: ReportKind) -> Option<ReportKind> {
 /// more if it already did: the real lock let the owner in again, so the mutex is
 /// recursive). Held by another thread on record: `double lock of a mutex` (that
 /// thread's unlock was never seen); the current thread owns it from now on.
-pub fn mutex_write_locked(addr: usize, pc: u64) -> Option<ReportKind> {
-    let me = crate::thread::ctx().tid + 1;
-    let stack = crate::thread::current_stack_id();
+pub fn mutex_write_locked(thr: &mut ThreadCtx, addr: usize, pc: u64) -> Option<ReportKind> {
+    let me = thr.tid + 1;
+    let stack = thr.stack_id();
     let s = get_or_create(addr);
     let mut g = s.lock();
     g.last_lock_pc = pc;
@@ -296,8 +305,8 @@ pub fn mutex_repair(addr: usize) {
 
 /// The current thread is about to unlock the mutex or spinlock at `addr`, which it
 /// must hold: `unlock of an unlocked mutex (or by a wrong thread)` otherwise.
-pub fn mutex_write_unlocking(addr: usize) -> Option<ReportKind> {
-    let me = crate::thread::ctx().tid + 1;
+pub fn mutex_write_unlocking(thr: &ThreadCtx, addr: usize) -> Option<ReportKind> {
+    let me = thr.tid + 1;
     let s = get_or_create(addr);
     let mut g = s.lock();
     if g.owner != me || g.recursion == 0 {
@@ -314,8 +323,8 @@ pub fn mutex_write_unlocking(addr: usize) -> Option<ReportKind> {
 /// it holds the write lock on record, a read unlock if nobody does, and
 /// `unlock of an unlocked mutex (or by a wrong thread)` if another thread does
 /// (TSan's `MutexReadOrWriteUnlock`).
-pub fn rwlock_unlocking(addr: usize) -> Option<ReportKind> {
-    let me = crate::thread::ctx().tid + 1;
+pub fn rwlock_unlocking(thr: &ThreadCtx, addr: usize) -> Option<ReportKind> {
+    let me = thr.tid + 1;
     let s = get_or_create(addr);
     let mut g = s.lock();
     if g.owner == 0 {
@@ -346,13 +355,13 @@ pub fn mutex_destroying(addr: usize) -> Option<Vec<u64>> {
     };
     let mut v = Vec::with_capacity(16);
     v.push(pc);
-    v.extend(crate::trace::DEPOT.unwind(stack));
+    v.extend(crate::depot::DEPOT.unwind(stack));
     Some(v)
 }
 
 /// Sync objects ever given a table index (for `verbosity` statistics).
 pub fn created() -> u32 {
-    ALLOC.lock().0
+    ALLOC.lock().high
 }
 
 pub fn fork_lock() {

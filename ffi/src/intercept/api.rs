@@ -6,7 +6,7 @@ use core::ffi::{c_char, c_int, c_void};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::sync;
-use crate::thread::{ctx, in_runtime, refresh_fast_state, thr};
+use crate::thread::{cur, in_runtime, with_thread};
 
 #[no_mangle]
 pub extern "C" fn __tsan_init() {
@@ -25,34 +25,33 @@ static INIT_AT_LOAD: extern "C" fn() = umbra_constructor;
 
 #[no_mangle]
 pub extern "C" fn __tsan_acquire(addr: *mut c_void) {
-    in_runtime(|| sync::acquire(addr as usize));
+    with_thread(|thr| sync::acquire(thr, addr as usize));
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_release(addr: *mut c_void) {
-    in_runtime(|| sync::release(addr as usize));
+    with_thread(|thr| sync::release(thr, addr as usize));
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_ignore_thread_begin() {
-    in_runtime(|| {
-        ctx().ignore_depth += 1;
-        refresh_fast_state();
+    with_thread(|thr| {
+        thr.ignore_depth += 1;
+        thr.refresh_fast_state();
     });
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_ignore_thread_end() {
-    in_runtime(|| {
-        let c = ctx();
-        if c.ignore_depth == 0 {
+    with_thread(|thr| {
+        if thr.ignore_depth == 0 {
             umbra_sys::eprint_fmt(format_args!(
                 "umbra: __tsan_ignore_thread_end without a matching begin; ignored\n"
             ));
             return;
         }
-        c.ignore_depth -= 1;
-        refresh_fast_state();
+        thr.ignore_depth -= 1;
+        thr.refresh_fast_state();
     });
 }
 
@@ -93,7 +92,7 @@ pub unsafe extern "C" fn __tsan_testonly_barrier_wait(b: *mut u64) {
 /// `__tsan_func_entry` and not yet popped), for tests of the runtime's unwinding.
 #[no_mangle]
 pub extern "C" fn __tsan_testonly_shadow_stack_current_size() -> usize {
-    thr().depth
+    cur().depth.get()
 }
 
 // Mutex annotations (`__tsan_mutex_*`), for locks the runtime cannot see.
@@ -111,12 +110,12 @@ pub extern "C" fn __tsan_mutex_pre_lock(_addr: *mut c_void, _flags: u32) {}
 pub extern "C" fn __tsan_mutex_post_lock(addr: *mut c_void, flags: u32, _recursion: c_int) {
     const TRY_LOCK_FAILED: u32 = 1 << 5;
     if flags & TRY_LOCK_FAILED == 0 {
-        in_runtime(|| sync::acquire(addr as usize));
+        with_thread(|thr| sync::acquire(thr, addr as usize));
     }
 }
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_pre_unlock(addr: *mut c_void, _flags: u32) -> c_int {
-    in_runtime(|| sync::release_store(addr as usize));
+    with_thread(|thr| sync::release_store(thr, addr as usize));
     0
 }
 #[no_mangle]
@@ -185,7 +184,7 @@ pub extern "C" fn AnnotateRWLockAcquired(
     lock: *mut c_void,
     _is_w: isize,
 ) {
-    in_runtime(|| sync::acquire(lock as usize));
+    with_thread(|thr| sync::acquire(thr, lock as usize));
 }
 #[no_mangle]
 pub extern "C" fn AnnotateRWLockReleased(
@@ -194,7 +193,7 @@ pub extern "C" fn AnnotateRWLockReleased(
     lock: *mut c_void,
     _is_w: isize,
 ) {
-    in_runtime(|| sync::release(lock as usize));
+    with_thread(|thr| sync::release(thr, lock as usize));
 }
 
 /// Dynamic annotations umbra accepts and has no use for (as TSan, most are no-ops);

@@ -6,9 +6,10 @@
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::intercept::scope::ScopedInterceptor;
 use crate::real::{self, Ptr};
 use crate::sync;
-use crate::thread::in_runtime;
+use crate::thread::Unknown;
 
 const MAX_FD: usize = 1 << 16;
 /// fd → index of the sync object it shares (0 = itself).
@@ -61,18 +62,18 @@ fn unlink(fd: c_int) {
     }
 }
 
-fn released(fd: c_int) {
-    in_runtime(|| {
+fn released(icpt: &ScopedInterceptor, fd: c_int) {
+    icpt.rt(|thr| {
         if let Some(a) = addr(fd) {
-            sync::release(a)
+            sync::release(thr, a)
         }
     });
 }
 
-fn acquired(fd: c_int) {
-    in_runtime(|| {
+fn acquired(icpt: &ScopedInterceptor, fd: c_int) {
+    icpt.rt(|thr| {
         if let Some(a) = addr(fd) {
-            sync::acquire(a)
+            sync::acquire(thr, a)
         }
     });
 }
@@ -81,7 +82,8 @@ macro_rules! writer {
     ($($name:ident ( $fd:ident : c_int $(, $a:ident : $t:ty)* ) -> $r:ty;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($fd: c_int $(, $a: $t)*) -> $r {
-            if crate::thread::thr().in_rt == 0 { released($fd); }
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
+            released(&icpt, $fd);
             // SAFETY: forwarded.
             unsafe { real::$name($fd $(, $a)*) }
         }
@@ -91,9 +93,10 @@ macro_rules! reader {
     ($($name:ident ( $fd:ident : c_int $(, $a:ident : $t:ty)* ) -> $r:ty;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($fd: c_int $(, $a: $t)*) -> $r {
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
             // SAFETY: forwarded.
             let r = unsafe { real::$name($fd $(, $a)*) };
-            if r >= 0 && crate::thread::thr().in_rt == 0 { acquired($fd); }
+            if r >= 0 { acquired(&icpt, $fd); }
             r
         }
     )*};
@@ -118,42 +121,43 @@ reader! {
 
 #[no_mangle]
 pub unsafe extern "C" fn pipe(fds: *mut c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::pipe(fds) };
     if r == 0 {
         // SAFETY: pipe filled both.
-        in_runtime(|| unsafe { link(*fds, *fds.add(1)) });
+        icpt.rt_global(|| unsafe { link(*fds, *fds.add(1)) });
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pipe2(fds: *mut c_int, f: c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::pipe2(fds, f) };
     if r == 0 {
         // SAFETY: pipe2 filled both.
-        in_runtime(|| unsafe { link(*fds, *fds.add(1)) });
+        icpt.rt_global(|| unsafe { link(*fds, *fds.add(1)) });
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn socketpair(d: c_int, t: c_int, p: c_int, fds: *mut c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::socketpair(d, t, p, fds) };
     if r == 0 {
         // SAFETY: socketpair filled both.
-        in_runtime(|| unsafe { link(*fds, *fds.add(1)) });
+        icpt.rt_global(|| unsafe { link(*fds, *fds.add(1)) });
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn close(fd: c_int) -> c_int {
-    if crate::thread::thr().in_rt == 0 {
-        in_runtime(|| unlink(fd));
-    }
+    ScopedInterceptor::enter(Unknown::Attach).rt_global(|| unlink(fd));
     // SAFETY: forwarded.
     unsafe { real::close(fd) }
 }

@@ -13,18 +13,19 @@
 
 use core::ffi::c_int;
 
+use crate::intercept::scope::ScopedInterceptor;
 use crate::real;
-use crate::thread::{in_runtime, thr, REGISTRY};
+use crate::thread::{cur, in_runtime, Unknown, REGISTRY};
 
 fn lock_all() {
     crate::report::fork_lock();
     REGISTRY.lock_raw();
-    crate::trace::DEPOT.fork_lock();
+    crate::depot::DEPOT.fork_lock();
     crate::mutexset::fork_lock();
-    crate::intercept::heap::fork_lock();
+    crate::intercept::app_heap::fork_lock();
     crate::sync::fork_lock();
     crate::rt::SPILL.lock_all();
-    crate::heap::fork_lock();
+    crate::rt_alloc::fork_lock();
 }
 
 /// # Safety
@@ -32,12 +33,12 @@ fn lock_all() {
 unsafe fn unlock_all() {
     // SAFETY: every lock was taken by lock_all, in this order reversed.
     unsafe {
-        crate::heap::fork_unlock();
+        crate::rt_alloc::fork_unlock();
         crate::rt::SPILL.unlock_all();
         crate::sync::fork_unlock();
-        crate::intercept::heap::fork_unlock();
+        crate::intercept::app_heap::fork_unlock();
         crate::mutexset::fork_unlock();
-        crate::trace::DEPOT.fork_unlock();
+        crate::depot::DEPOT.fork_unlock();
         REGISTRY.force_unlock();
         crate::report::fork_unlock();
     }
@@ -45,11 +46,8 @@ unsafe fn unlock_all() {
 
 #[no_mangle]
 pub unsafe extern "C" fn fork() -> c_int {
-    if thr().in_rt > 0 || thr().ctx.is_null() {
-        // SAFETY: forwarded.
-        return unsafe { real::fork() };
-    }
-    in_runtime(|| {
+    let icpt = ScopedInterceptor::enter(Unknown::Skip);
+    let forked = icpt.rt(|thr| {
         lock_all();
         // SAFETY: forwarded; the child continues with copies of the held locks.
         let pid = unsafe { real::fork() };
@@ -59,10 +57,15 @@ pub unsafe extern "C" fn fork() -> c_int {
         // SAFETY: lock_all ran in this (parent or child) process.
         unsafe { unlock_all() };
         if pid == 0 {
-            crate::thread::forked_child();
+            crate::thread::forked_child(thr.tid);
         }
         pid
-    })
+    });
+    match forked {
+        Some(pid) => pid,
+        // SAFETY: forwarded (the runtime is the caller).
+        None => unsafe { real::fork() },
+    }
 }
 
 /// Whether an exit interceptor may run the runtime's exit work here: the runtime is
@@ -71,7 +74,7 @@ pub unsafe extern "C" fn fork() -> c_int {
 /// runtime knows, not the child of a `vfork` sharing the parent's memory, where
 /// every write would land in the parent.
 fn may_finish() -> bool {
-    crate::rt::initialized() && thr().in_rt == 0 && crate::rt::is_own_process()
+    crate::rt::initialized() && !cur().in_runtime() && crate::rt::is_own_process()
 }
 
 /// `_exit(status)`: no exit handlers run, so the report count and exit code are

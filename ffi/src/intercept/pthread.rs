@@ -10,10 +10,13 @@ use umbra_clocks::{SlotGrant, VectorClock};
 use umbra_report::ReportKind;
 
 use crate::entry::caller_pc;
-use crate::mutexset;
+use crate::intercept::scope::ScopedInterceptor;
+use crate::mutexset::{self, LockMode};
 use crate::real::{self, Ptr, StartFn};
 use crate::sync;
-use crate::thread::{self, ctx, in_runtime, refresh_fast_state, REGISTRY};
+use crate::thread::{
+    self, in_runtime, with_known_thread, with_thread, ThreadCtx, Unknown, REGISTRY,
+};
 
 struct StartArgs {
     start: StartFn,
@@ -76,7 +79,7 @@ extern "C" fn thread_finish_dtor(v: Ptr) {
         unsafe { real::pthread_setspecific(FINISH_KEY.load(Ordering::Relaxed), (left - 1) as Ptr) };
         return;
     }
-    in_runtime(thread::finish_current);
+    with_known_thread(|thr| thr.finish());
     crate::signals::thread_finished();
 }
 
@@ -106,7 +109,7 @@ extern "C" fn thread_start(p: Ptr) -> Ptr {
         // SAFETY: our key; the value counts the destructor rounds left.
         unsafe { real::pthread_setspecific(finish_key(), 3 as Ptr) };
         if let Some(startup) = a.std_startup {
-            thread::begin_std_startup(startup);
+            with_thread(|thr| thr.begin_std_startup(startup));
         }
     });
     thread::note_stack_and_tls();
@@ -127,14 +130,14 @@ pub unsafe extern "C" fn pthread_create(
 ) -> c_int {
     crate::rt::ensure_init();
     let pc = caller_pc();
-    let c = ctx();
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     let handshake = AtomicU32::new(CREATING);
-    let (args, tid) = in_runtime(|| {
-        let stack = thread::current_stack_id();
-        let (tid, grant) = thread::register(c.tid, stack, pc, Some(&c.clock.clock));
-        let clock = c.clock.clock.clone();
-        c.clock.tick();
-        refresh_fast_state();
+    let Some((args, tid)) = icpt.rt(|thr| {
+        let stack = thr.stack_id();
+        let (tid, grant) = thread::register(thr.tid, stack, pc, Some(&thr.clock.clock));
+        let clock = thr.clock.clock.clone();
+        thr.clock.tick();
+        thr.refresh_fast_state();
         finish_key();
         let std_startup = crate::rust_startup::for_start_routine(start as usize);
         (
@@ -149,7 +152,10 @@ pub unsafe extern "C" fn pthread_create(
             })),
             tid,
         )
-    });
+    }) else {
+        // SAFETY: forwarded (the runtime is the caller).
+        return unsafe { real::pthread_create(th, attr, start, arg) };
+    };
     // A thread created detached is never joined: no handle to remember (and no leak).
     let mut detach_state: c_int = 0;
     // SAFETY: `attr` is the caller's initialized attribute object (checked non-null).
@@ -184,56 +190,60 @@ pub unsafe extern "C" fn pthread_create(
 }
 
 /// The joiner acquires the clock the thread published when it finished.
-fn joined(th: usize) {
-    in_runtime(|| {
+fn joined(icpt: &ScopedInterceptor, th: usize) {
+    icpt.rt(|thr| {
         let mut reg = REGISTRY.lock();
         if let Some(tid) = reg.by_handle.remove(&th) {
             let info = &mut reg.threads[tid as usize];
             info.pthread = 0;
             let clock = core::mem::take(&mut info.exit_clock);
             drop(reg);
-            ctx().clock.acquire(&clock);
-            refresh_fast_state();
+            thr.clock.acquire(&clock);
+            thr.refresh_fast_state();
         }
     });
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_join(th: usize, ret: *mut Ptr) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_join(th, ret) };
     if r == 0 {
-        joined(th);
+        joined(&icpt, th);
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_tryjoin_np(th: usize, ret: *mut Ptr) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_tryjoin_np(th, ret) };
     if r == 0 {
-        joined(th);
+        joined(&icpt, th);
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_timedjoin_np(th: usize, ret: *mut Ptr, ts: Ptr) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_timedjoin_np(th, ret, ts) };
     if r == 0 {
-        joined(th);
+        joined(&icpt, th);
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_detach(th: usize) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_detach(th) };
     if r == 0 {
-        in_runtime(|| {
+        icpt.rt_global(|| {
             let mut reg = REGISTRY.lock();
             if let Some(tid) = reg.by_handle.remove(&th) {
                 reg.threads[tid as usize].pthread = 0;
@@ -248,10 +258,11 @@ macro_rules! acquiring {
     ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
             // SAFETY: forwarded.
             let r = unsafe { real::$name($($a),*) };
             if r == 0 {
-                in_runtime(|| sync::acquire($addr as usize));
+                icpt.rt(|thr| sync::acquire(thr, $addr as usize));
             }
             r
         }
@@ -268,35 +279,34 @@ fn misused(bug: Option<ReportKind>, m: usize, pc: u64) {
     }
 }
 
-/// The current thread took mutex-like lock `m` at `pc` (for writing or reading):
+/// The thread took mutex-like lock `m` at `pc` (for writing or reading):
 /// acquire, note the lock as held (for the `mutexes:` part of reports), where the
 /// mutex was first seen, and its owner (reporting misuse).
-fn locked(m: usize, pc: u64, write: bool) {
-    in_runtime(|| {
-        sync::note_creation(m, pc);
-        sync::acquire(m);
-        mutexset::locked(m, write);
-        let bug = if write {
-            sync::mutex_write_locked(m, pc)
-        } else {
-            sync::mutex_read_locked(m)
-        };
-        misused(bug, m, pc);
-    });
+fn locked(thr: &mut ThreadCtx, m: usize, pc: u64, mode: LockMode) {
+    sync::note_creation(thr, m, pc);
+    sync::acquire(thr, m);
+    mutexset::locked(thr, m, mode);
+    let bug = match mode {
+        LockMode::Write => sync::mutex_write_locked(thr, m, pc),
+        LockMode::Read => sync::mutex_read_locked(m),
+    };
+    misused(bug, m, pc);
 }
 
 /// Mutex-like locks: on success (or a robust mutex's dead owner), [`locked`].
 macro_rules! locking {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $write:expr;)*) => {$(
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $mode:expr;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
+            let pc = caller_pc();
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
             // SAFETY: forwarded.
             let r = unsafe { real::$name($($a),*) };
             if r == EOWNERDEAD {
-                in_runtime(|| sync::mutex_repair($addr as usize));
+                icpt.rt_global(|| sync::mutex_repair($addr as usize));
             }
             if r == 0 || r == EOWNERDEAD {
-                locked($addr as usize, caller_pc(), $write);
+                icpt.rt(|thr| locked(thr, $addr as usize, pc, $mode));
             }
             r
         }
@@ -304,15 +314,15 @@ macro_rules! locking {
 }
 
 locking! {
-    pthread_mutex_lock(m: Ptr) => m, true;
-    pthread_mutex_trylock(m: Ptr) => m, true;
-    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, true;
-    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, true;
-    pthread_spin_lock(m: Ptr) => m, true;
-    pthread_spin_trylock(m: Ptr) => m, true;
-    pthread_rwlock_rdlock(m: Ptr) => m, false;
-    pthread_rwlock_tryrdlock(m: Ptr) => m, false;
-    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, false;
+    pthread_mutex_lock(m: Ptr) => m, LockMode::Write;
+    pthread_mutex_trylock(m: Ptr) => m, LockMode::Write;
+    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, LockMode::Write;
+    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, LockMode::Write;
+    pthread_spin_lock(m: Ptr) => m, LockMode::Write;
+    pthread_spin_trylock(m: Ptr) => m, LockMode::Write;
+    pthread_rwlock_rdlock(m: Ptr) => m, LockMode::Read;
+    pthread_rwlock_tryrdlock(m: Ptr) => m, LockMode::Read;
+    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, LockMode::Read;
 }
 
 acquiring! {
@@ -327,21 +337,21 @@ macro_rules! write_locking {
     ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
+            let pc = caller_pc();
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
             // SAFETY: forwarded.
             let r = unsafe { real::$name($($a),*) };
             if r == 0 {
-                let pc = caller_pc();
-                in_runtime(|| {
-                    sync::note_creation($addr as usize, pc);
+                icpt.rt(|thr| {
+                    sync::note_creation(thr, $addr as usize, pc);
                     let s = sync::get_or_create($addr as usize);
                     let g = s.lock();
-                    let c = ctx();
-                    c.clock.acquire(&g.clock);
-                    c.clock.acquire(&g.read_clock);
+                    thr.clock.acquire(&g.clock);
+                    thr.clock.acquire(&g.read_clock);
                     drop(g);
-                    refresh_fast_state();
-                    mutexset::locked($addr as usize, true);
-                    misused(sync::mutex_write_locked($addr as usize, pc), $addr as usize, pc);
+                    thr.refresh_fast_state();
+                    mutexset::locked(thr, $addr as usize, LockMode::Write);
+                    misused(sync::mutex_write_locked(thr, $addr as usize, pc), $addr as usize, pc);
                 });
             }
             r
@@ -358,30 +368,32 @@ write_locking! {
 /// What unlocking mutex `m` at `pc` means: publish this thread's clock into it
 /// (it heads a new release sequence; also when the unlock is a misuse, which the
 /// real unlock may still honour), drop it from the held set and its owner.
-fn unlocking(m: Ptr, pc: u64) {
-    in_runtime(|| {
-        let bug = sync::mutex_write_unlocking(m as usize);
-        sync::release_store(m as usize);
-        mutexset::unlocked(m as usize);
+fn unlocking(icpt: &ScopedInterceptor, m: Ptr, pc: u64) {
+    icpt.rt(|thr| {
+        let bug = sync::mutex_write_unlocking(thr, m as usize);
+        sync::release_store(thr, m as usize);
+        mutexset::unlocked(thr, m as usize);
         misused(bug, m as usize, pc);
     });
 }
 
 /// What re-acquiring mutex `m` after a condition wait at `pc` means.
-fn relocking(m: Ptr, pc: u64) {
-    locked(m as usize, pc, true);
+fn relocking(icpt: &ScopedInterceptor, m: Ptr, pc: u64) {
+    icpt.rt(|thr| locked(thr, m as usize, pc, LockMode::Write));
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_mutex_unlock(m: Ptr) -> c_int {
-    unlocking(m, caller_pc());
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    unlocking(&icpt, m, caller_pc());
     // SAFETY: forwarded.
     unsafe { real::pthread_mutex_unlock(m) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
-    unlocking(m, caller_pc());
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    unlocking(&icpt, m, caller_pc());
     // SAFETY: forwarded.
     unsafe { real::pthread_spin_unlock(m) }
 }
@@ -394,19 +406,19 @@ pub unsafe extern "C" fn pthread_rwlock_unlock(m: Ptr) -> c_int {
     // SAFETY: `m` is a pthread_rwlock_t the caller holds.
     let writer = unsafe { *((m as *const u8).add(24) as *const u32) } != 0;
     let pc = caller_pc();
-    in_runtime(|| {
-        let bug = sync::rwlock_unlocking(m as usize);
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| {
+        let bug = sync::rwlock_unlocking(thr, m as usize);
         let s = sync::get_or_create(m as usize);
         let mut g = s.lock();
-        let c = ctx();
         if writer {
-            c.clock.release_store(&mut g.clock);
+            thr.clock.release_store(&mut g.clock);
         } else {
-            c.clock.release(&mut g.read_clock);
+            thr.clock.release(&mut g.read_clock);
         }
         drop(g);
-        refresh_fast_state();
-        mutexset::unlocked(m as usize);
+        thr.refresh_fast_state();
+        mutexset::unlocked(thr, m as usize);
         misused(bug, m as usize, pc);
     });
     // SAFETY: forwarded.
@@ -421,10 +433,11 @@ macro_rules! resetting {
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
             let pc = caller_pc();
-            in_runtime(|| {
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
+            icpt.rt(|thr| {
                 sync::reset_range($addr as usize, 8);
                 if $init {
-                    sync::note_creation($addr as usize, pc);
+                    sync::note_creation(thr, $addr as usize, pc);
                 }
             });
             // SAFETY: forwarded.
@@ -446,12 +459,13 @@ macro_rules! destroying {
         #[no_mangle]
         pub unsafe extern "C" fn $name(m: Ptr) -> c_int {
             let pc = caller_pc();
-            in_runtime(|| {
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
+            icpt.rt(|thr| {
                 if let Some(last_lock) = sync::mutex_destroying(m as usize) {
                     crate::report::report_mutex_misuse(ReportKind::MutexDestroyLocked, m as usize, pc, Some(last_lock));
                 }
                 sync::reset_range(m as usize, 8);
-                mutexset::unlocked(m as usize);
+                mutexset::unlocked(thr, m as usize);
             });
             // SAFETY: forwarded.
             unsafe { real::$name(m) }
@@ -467,7 +481,8 @@ destroying! {
 
 #[no_mangle]
 pub unsafe extern "C" fn sem_post(s: Ptr) -> c_int {
-    in_runtime(|| sync::release(s as usize));
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| sync::release(thr, s as usize));
     // SAFETY: forwarded.
     unsafe { real::sem_post(s) }
 }
@@ -476,40 +491,44 @@ pub unsafe extern "C" fn sem_post(s: Ptr) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     let pc = caller_pc();
-    unlocking(m, pc);
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    unlocking(&icpt, m, pc);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_wait(cv, m) };
-    relocking(m, pc);
+    relocking(&icpt, m, pc);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
     let pc = caller_pc();
-    unlocking(m, pc);
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    unlocking(&icpt, m, pc);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_timedwait(cv, m, ts) };
-    relocking(m, pc);
+    relocking(&icpt, m, pc);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
     let pc = caller_pc();
-    unlocking(m, pc);
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    unlocking(&icpt, m, pc);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) };
-    relocking(m, pc);
+    relocking(&icpt, m, pc);
     r
 }
 
 /// Barriers: everyone's arrival happens before anyone's departure.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_barrier_wait(b: Ptr) -> c_int {
-    in_runtime(|| sync::release(b as usize));
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| sync::release(thr, b as usize));
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_barrier_wait(b) };
-    in_runtime(|| sync::acquire(b as usize));
+    icpt.rt(|thr| sync::acquire(thr, b as usize));
     r
 }
 
@@ -522,18 +541,19 @@ extern "C" fn once_trampoline() {
     let (ctl, f) = unsafe { core::ptr::addr_of_mut!(ONCE_FN).read() }
         .expect("pthread_once trampoline without a routine");
     f();
-    in_runtime(|| sync::release(ctl));
+    ScopedInterceptor::enter(Unknown::Attach).rt(|thr| sync::release(thr, ctl));
 }
 
 /// pthread_once: the initializer's completion happens before every return.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_once(ctl: *mut c_int, f: extern "C" fn()) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: thread-local; saved and restored around nested once calls.
     let saved = unsafe { core::ptr::addr_of_mut!(ONCE_FN).replace(Some((ctl as usize, f))) };
     // SAFETY: forwarded with our trampoline, which calls `f`.
     let r = unsafe { real::pthread_once(ctl, once_trampoline) };
     // SAFETY: as above.
     unsafe { core::ptr::addr_of_mut!(ONCE_FN).write(saved) };
-    in_runtime(|| sync::acquire(ctl as usize));
+    icpt.rt(|thr| sync::acquire(thr, ctl as usize));
     r
 }
