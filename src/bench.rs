@@ -26,6 +26,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::build::{build_runtime, run_checked};
+use crate::cargo_env::scrub_cargo_env;
 
 const RUST_TARGET: &str = "x86_64-unknown-linux-gnu";
 
@@ -114,32 +115,6 @@ pub fn cargo_build(
     } else {
         target_dir.join("release")
     })
-}
-
-/// Removes what an outer `cargo run` (or the user's shell) exported that would
-/// change how a nested cargo builds, and the TSan environment.
-fn scrub_cargo_env(cmd: &mut Command) {
-    const EXACT: &[&str] = &[
-        "CARGO",
-        "RUSTC",
-        "RUSTDOC",
-        "RUSTFLAGS",
-        "RUSTDOCFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "RUSTUP_TOOLCHAIN",
-        "MAKEFLAGS",
-        "MFLAGS",
-        "LD_PRELOAD",
-        "TSAN_OPTIONS",
-        "UMBRA_OPTIONS",
-    ];
-    for (key, _) in std::env::vars_os() {
-        let Some(name) = key.to_str() else { continue };
-        if (name.starts_with("CARGO_") && name != "CARGO_HOME") || EXACT.contains(&name) {
-            cmd.env_remove(name);
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]

@@ -6,12 +6,20 @@
 //! - `umbra run -- PROG ARGS...` runs a program with libumbra.so preloaded.
 //! - `umbra demo` shows umbra on the bundled examples.
 //! - `umbra bench` compares umbra with the stock TSan runtimes (benches/).
+//! - `umbra sarif REPORTS.jsonl...` converts the runtime's JSON reports to SARIF
+//!   2.1.0; `umbra report REPORTS.jsonl...` summarizes them by site (text,
+//!   markdown, GitHub Actions annotations).
 
 mod bench;
 mod build;
+mod cargo_env;
 mod demo;
 mod detect;
+mod reports;
 mod rust_src;
+mod sarif;
+mod sarif_output;
+mod summary;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -42,12 +50,36 @@ enum Cmd {
         rt: PathBuf,
     },
     /// Run PROG under umbra (LD_PRELOAD=libumbra.so), building the runtime if needed.
+    /// With `sarif_path=PATH` in TSAN_OPTIONS or UMBRA_OPTIONS, also writes the
+    /// reports of the run (every process) to PATH as SARIF 2.1.0.
     Run {
         /// Where the runtime is (built there if missing).
         #[arg(long, default_value = "target/umbra")]
         rt: PathBuf,
         #[arg(trailing_var_arg = true, required = true)]
         prog: Vec<String>,
+    },
+    /// Convert JSON reports (json_path output) to one SARIF 2.1.0 log on stdout.
+    Sarif {
+        /// JSON Lines files written by the runtime's json_path option.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Source root: paths under it become relative URIs (uriBaseId SRCROOT).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+    /// Summarize JSON reports (json_path output) by site: count, kind, both top frames.
+    Report {
+        /// JSON Lines files written by the runtime's json_path option.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// text; markdown (a table, e.g. for $GITHUB_STEP_SUMMARY); github (one
+        /// `::error file=...,line=...::` workflow command per site).
+        #[arg(long, value_enum, default_value = "text")]
+        format: summary::Format,
+        /// Source root: file paths are shown relative to it.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
     },
     /// Benchmark umbra against the stock TSan runtimes: the workloads in
     /// benches/workloads (C and Rust; uninstrumented, stock, umbra, alternating),
@@ -150,6 +182,42 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Cmd::Sarif { reports, root } => {
+            let converted = SourceRootArg(root).get().and_then(|root| {
+                let loaded = load_reports(&reports)?;
+                Ok(sarif::to_sarif_text(&loaded, &root))
+            });
+            match converted {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("umbra sarif: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Cmd::Report {
+            reports,
+            format,
+            root,
+        } => {
+            let rendered = SourceRootArg(root).get().and_then(|root| {
+                let loaded = load_reports(&reports)?;
+                Ok(summary::render(&loaded, &root, format))
+            });
+            match rendered {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("umbra report: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Cmd::Run { rt, prog } => {
             if let Some(message) = detect::static_stock_runtime(&prog[0]) {
                 eprintln!("{message}");
@@ -162,10 +230,28 @@ fn main() -> ExitCode {
                 }
             }
             let so = std::fs::canonicalize(rt.join("libumbra.so")).expect("libumbra.so");
-            let status = std::process::Command::new(&prog[0])
-                .args(&prog[1..])
-                .env("LD_PRELOAD", so)
-                .status();
+            let env = |k| std::env::var(k).ok();
+            let capture = match sarif_output::prepare(
+                env("TSAN_OPTIONS").as_deref(),
+                env("UMBRA_OPTIONS").as_deref(),
+            ) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("umbra: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let mut cmd = std::process::Command::new(&prog[0]);
+            cmd.args(&prog[1..]).env("LD_PRELOAD", so);
+            if let Some((_, options)) = &capture {
+                cmd.env("UMBRA_OPTIONS", options);
+            }
+            let status = cmd.status();
+            if let Some((capture, _)) = capture {
+                if let Err(e) = capture.finish() {
+                    eprintln!("umbra: sarif_path: {e}");
+                }
+            }
             match status {
                 Ok(s) => ExitCode::from(s.code().unwrap_or(1) as u8),
                 Err(e) => {
@@ -175,4 +261,28 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// A `--root` argument.
+struct SourceRootArg(PathBuf);
+
+impl SourceRootArg {
+    fn get(&self) -> Result<reports::SourceRoot, String> {
+        if !self.0.is_dir() {
+            return Err(format!("--root {}: not a directory", self.0.display()));
+        }
+        reports::SourceRoot::new(&self.0)
+    }
+}
+
+/// Reads the reports of one or more JSONL files (blank lines skipped). A line that is
+/// not a report is an error naming the file and line.
+fn load_reports(paths: &[PathBuf]) -> Result<Vec<reports::Report>, String> {
+    let mut reports = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        reports.extend(reports::parse(&text, &path.display().to_string())?);
+    }
+    Ok(reports)
 }

@@ -1,16 +1,7 @@
 //! The report kinds besides races, end to end: thread leaks and mutex misuse. Each
 //! C program in `tests/report_kinds/` shows one behaviour; it is built with
-//! `gcc -fsanitize=thread` and run with umbra preloaded. Its header lines say what
-//! the run must do:
-//! - `// exit: N`: the exit code;
-//! - `// stdout: TEXT` / `// stderr: TEXT` (any number): the output contains TEXT;
-//! - `// stderr-clean`: stderr is empty (no report, no runtime message);
-//! - `// reports: N`: exactly N `WARNING: ThreadSanitizer:` reports;
-//! - `// frame: FUNC @MARK`: some stack frame is `FUNC` at the program's line
-//!   marked `/* @MARK */`;
-//! - `// summary: KIND @MARK FUNC`: the SUMMARY line names that kind, line and function;
-//! - `// stock`: gcc's stock libtsan, run on the same binary, prints the same
-//!   `WARNING:` headers and SUMMARY lines (pids and columns aside) and exit code.
+//! `gcc -fsanitize=thread` and run with umbra preloaded; its header lines say what
+//! the run must do (see `common::annotated`).
 //!
 //! The options and suppressions that turn these reports off, and their JSON form,
 //! are checked on the same programs.
@@ -19,234 +10,28 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
 
-use common::cprog::{gcc_binary, preloaded};
-use common::exec::{run, tail, Output, Status};
-use common::toolchain::{target_dir, workspace_dir};
+use common::annotated::{has_frame, ProgramDir};
+use common::exec::{tail, Output, Status};
+use common::toolchain::target_dir;
 
-/// Generous: a run takes well under a second; a hang is what this catches.
-const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+const PROGRAMS: ProgramDir = ProgramDir::new("report_kinds");
 
 fn source(name: &str) -> PathBuf {
-    workspace_dir()
-        .join("tests/report_kinds")
-        .join(format!("{name}.c"))
-}
-
-/// The gcc -fsanitize=thread binary of `tests/report_kinds/NAME.c`, built once per process.
-fn binary(name: &str) -> PathBuf {
-    gcc_binary("report_kinds", name)
+    PROGRAMS.source(name)
 }
 
 fn run_umbra(name: &str, env: &[(&str, &str)]) -> Output {
-    let mut cmd = preloaded(&binary(name));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("running {name}: {e}"))
+    PROGRAMS.run_umbra(name, env)
 }
 
-fn run_stock(name: &str) -> Output {
-    let mut cmd = Command::new(binary(name));
-    cmd.env_remove("LD_PRELOAD")
-        .env_remove("UMBRA_OPTIONS")
-        .env("TSAN_OPTIONS", "atexit_sleep_ms=0");
-    run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("running {name} on stock TSan: {e}"))
-}
-
-/// What a program's header says its run must do.
-#[derive(Debug, Default)]
-struct Expected {
-    exit: Option<i32>,
-    stdout: Vec<String>,
-    stderr: Vec<String>,
-    stderr_clean: bool,
-    reports: Option<usize>,
-    /// (function, marker)
-    frames: Vec<(String, String)>,
-    /// (kind, marker, function)
-    summary: Option<(String, String, String)>,
-    stock: bool,
-}
-
-fn expected(name: &str) -> Expected {
-    let path = source(name);
-    let text =
-        fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let mut e = Expected::default();
-    for line in text.lines().take_while(|l| l.starts_with("//")) {
-        let line = line.trim_start_matches("//");
-        let line = line.strip_prefix(' ').unwrap_or(line);
-        if let Some(v) = line.strip_prefix("exit: ") {
-            e.exit = Some(v.trim().parse().expect("exit code"));
-        } else if let Some(v) = line.strip_prefix("stdout: ") {
-            e.stdout.push(v.to_string());
-        } else if let Some(v) = line.strip_prefix("stderr: ") {
-            e.stderr.push(v.to_string());
-        } else if line.trim() == "stderr-clean" {
-            e.stderr_clean = true;
-        } else if line.trim() == "stock" {
-            e.stock = true;
-        } else if let Some(v) = line.strip_prefix("reports: ") {
-            e.reports = Some(v.trim().parse().expect("report count"));
-        } else if let Some(v) = line.strip_prefix("frame: ") {
-            let (func, mark) = v.split_once(" @").expect("`frame: FUNC @MARK`");
-            e.frames.push((func.to_string(), mark.trim().to_string()));
-        } else if let Some(v) = line.strip_prefix("summary: ") {
-            let (kind, rest) = v.split_once(" @").expect("`summary: KIND @MARK FUNC`");
-            let (mark, func) = rest.split_once(' ').expect("`summary: KIND @MARK FUNC`");
-            e.summary = Some((kind.to_string(), mark.to_string(), func.trim().to_string()));
-        }
-    }
-    assert!(
-        e.exit.is_some(),
-        "{}: no `// exit:` header line",
-        path.display()
-    );
-    e
-}
-
-/// The 1-based line of `name`'s source that carries `/* @MARK */`.
 fn marker_line(name: &str, mark: &str) -> usize {
-    let text = fs::read_to_string(source(name)).expect("source");
-    let tag = format!("/* @{mark} */");
-    let lines: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(&tag))
-        .map(|(i, _)| i + 1)
-        .collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "{name}.c: marker {tag} must be on exactly one line"
-    );
-    lines[0]
-}
-
-/// `path:line` with an optional `:column` after it, at the start of `s`: the line.
-fn line_of(s: &str, path: &str) -> Option<usize> {
-    let rest = s.strip_prefix(path)?.strip_prefix(':')?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
-}
-
-/// Whether stderr has a stack frame line `    #N FUNC PATH:LINE[:COL] (...)`.
-fn has_frame(stderr: &str, func: &str, path: &str, line: usize) -> bool {
-    stderr.lines().any(|l| {
-        let Some(rest) = l.trim_start().strip_prefix('#') else {
-            return false;
-        };
-        let mut parts = rest.splitn(3, ' ');
-        let (_, f, loc) = (parts.next(), parts.next(), parts.next().unwrap_or(""));
-        f == Some(func) && line_of(loc, path) == Some(line)
-    })
-}
-
-/// Why `out` does not meet `name`'s header, if it does not.
-fn mismatch(name: &str, e: &Expected, out: &Output) -> Option<String> {
-    let mut why = Vec::new();
-    if out.status != Status::Exited(e.exit.unwrap()) {
-        why.push(format!(
-            "ended with {}, expected exit code {}",
-            out.status,
-            e.exit.unwrap()
-        ));
-    }
-    for s in &e.stdout {
-        if !out.stdout.contains(s.as_str()) {
-            why.push(format!("stdout lacks {s:?}"));
-        }
-    }
-    for s in &e.stderr {
-        if !out.stderr.contains(s.as_str()) {
-            why.push(format!("stderr lacks {s:?}"));
-        }
-    }
-    if e.stderr_clean && !out.stderr.is_empty() {
-        why.push("stderr is not empty".to_string());
-    }
-    let reports = out.stderr.matches("WARNING: ThreadSanitizer:").count();
-    if let Some(n) = e.reports.filter(|&n| n != reports) {
-        why.push(format!("{reports} reports, expected {n}"));
-    }
-    let path = source(name).display().to_string();
-    for (func, mark) in &e.frames {
-        let line = marker_line(name, mark);
-        if !has_frame(&out.stderr, func, &path, line) {
-            why.push(format!("no frame `{func} {path}:{line}` (@{mark})"));
-        }
-    }
-    if let Some((kind, mark, func)) = &e.summary {
-        let line = marker_line(name, mark);
-        let prefix = format!("SUMMARY: ThreadSanitizer: {kind} ");
-        let ok = out.stderr.lines().any(|l| {
-            l.strip_prefix(&prefix).is_some_and(|rest| {
-                line_of(rest, &path) == Some(line) && rest.ends_with(&format!(" in {func}"))
-            })
-        });
-        if !ok {
-            why.push(format!("no `{prefix}{path}:{line}[:col] in {func}` line"));
-        }
-    }
-    (!why.is_empty()).then(|| {
-        format!(
-            "{}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            why.join("; "),
-            tail(&out.stdout, 20),
-            tail(&out.stderr, 80)
-        )
-    })
-}
-
-/// The `WARNING:` headers (without the pid) and SUMMARY lines (without columns) of a
-/// run: what umbra and stock TSan must agree on.
-fn headline(stderr: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for l in stderr.lines() {
-        if let Some(w) = l.strip_prefix("WARNING: ThreadSanitizer: ") {
-            out.push(format!(
-                "WARNING: {}",
-                w.split(" (pid=").next().unwrap_or(w)
-            ));
-        } else if let Some(s) = l.strip_prefix("SUMMARY: ThreadSanitizer: ") {
-            // `KIND FILE:LINE[:COL] in FUNC`: drop the column (gcc's libtsan has none).
-            let words: Vec<String> = s
-                .split(' ')
-                .map(|w| match w.split(':').collect::<Vec<_>>().as_slice() {
-                    [file, line, col]
-                        if line.parse::<u32>().is_ok() && col.parse::<u32>().is_ok() =>
-                    {
-                        format!("{file}:{line}")
-                    }
-                    _ => w.to_string(),
-                })
-                .collect();
-            out.push(format!("SUMMARY: {}", words.join(" ")));
-        }
-    }
-    out
+    PROGRAMS.marker_line(name, mark)
 }
 
 /// Runs `name` on umbra and checks it against its header (and stock TSan's run).
 fn check(name: &str) {
-    let e = expected(name);
-    let out = run_umbra(name, &[]);
-    if let Some(why) = mismatch(name, &e, &out) {
-        panic!("{name}: {why}");
-    }
-    if e.stock {
-        let stock = run_stock(name);
-        assert_eq!(
-            (headline(&out.stderr), out.status),
-            (headline(&stock.stderr), stock.status),
-            "{name}: umbra and stock TSan differ\n--- umbra ---\n{}\n--- stock ---\n{}",
-            tail(&out.stderr, 60),
-            tail(&stock.stderr, 60)
-        );
-    }
+    PROGRAMS.check(name);
 }
 
 /// A run with options that silence the program's one report: exit 0, no report.
@@ -529,21 +314,5 @@ fn json_has_thread_leaks_and_mutex_misuse() {
 
 #[test]
 fn every_program_has_a_test() {
-    let tests = include_str!("report_kinds.rs");
-    for entry in
-        fs::read_dir(workspace_dir().join("tests/report_kinds")).expect("tests/report_kinds")
-    {
-        let path = entry.expect("dir entry").path();
-        if path.extension().and_then(|e| e.to_str()) != Some("c") {
-            continue;
-        }
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .expect("file name");
-        assert!(
-            tests.contains(&format!("(\"{name}\"")),
-            "tests/report_kinds/{name}.c is not run by any test"
-        );
-    }
+    PROGRAMS.assert_every_program_is_run(include_str!("report_kinds.rs"));
 }

@@ -1,147 +1,47 @@
 //! Signals under umbra, end to end: the C programs in `tests/signals/`, one
 //! behaviour each, built with `gcc -fsanitize=thread` and run with umbra preloaded.
-//! Each program states its expected result in header lines at the top:
-//! - `// exit: N` or `// signal: N`: how the run must end;
-//! - `// stdout: TEXT`: stdout must contain TEXT;
-//! - `// stderr: TEXT` (any number): stderr must contain each TEXT;
-//! - `// stderr-clean`: stderr must be empty (no report, no runtime message);
-//! - `// reports: N`: exactly N `WARNING: ThreadSanitizer:` reports.
+//! Each program states its expected result in header lines at the top (see
+//! `common::annotated`).
 //!
 //! The storm programs run many times, in parallel, each time clean.
 
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::Duration;
 
-use common::cprog::gcc_binary;
-use common::exec::{parallel_map, run, tail, Output, Status};
-use common::toolchain::{target_dir, umbra_runtime, workspace_dir};
+use common::annotated::ProgramDir;
+use common::exec::{parallel_map, tail, Output, Status};
+use common::toolchain::target_dir;
 
-/// Generous: a run takes a few seconds at most; a hang is what this catches.
-const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 /// Repeats of each storm program.
 const STORM_RUNS: usize = 20;
 
-fn source_dir() -> PathBuf {
-    workspace_dir().join("tests/signals")
-}
-
-/// The gcc -fsanitize=thread binary of `tests/signals/NAME.c`, built once per process.
-fn binary(name: &str) -> PathBuf {
-    gcc_binary("signals", name)
-}
+const PROGRAMS: ProgramDir = ProgramDir::new("signals");
 
 fn run_program(name: &str, env: &[(&str, &str)]) -> Output {
-    let rt = umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
-    let mut cmd = Command::new(binary(name));
-    cmd.env("LD_PRELOAD", rt.join("libumbra.so"))
-        .env_remove("TSAN_OPTIONS")
-        .env_remove("UMBRA_OPTIONS");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    run(&mut cmd, RUN_TIMEOUT).unwrap_or_else(|e| panic!("running {name}: {e}"))
-}
-
-/// What a program's header says its run must do.
-#[derive(Debug, Default)]
-struct Expected {
-    status: Option<Status>,
-    stdout: Vec<String>,
-    stderr: Vec<String>,
-    stderr_clean: bool,
-    reports: Option<usize>,
-}
-
-fn expected(name: &str) -> Expected {
-    let path = source_dir().join(format!("{name}.c"));
-    let text =
-        fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let mut e = Expected::default();
-    for line in text.lines().take_while(|l| l.starts_with("//")) {
-        let line = line.trim_start_matches("//");
-        let line = line.strip_prefix(' ').unwrap_or(line);
-        if let Some(v) = line.strip_prefix("exit: ") {
-            e.status = Some(Status::Exited(v.trim().parse().expect("exit code")));
-        } else if let Some(v) = line.strip_prefix("signal: ") {
-            e.status = Some(Status::Signalled(v.trim().parse().expect("signal number")));
-        } else if let Some(v) = line.strip_prefix("stdout: ") {
-            e.stdout.push(v.to_string());
-        } else if let Some(v) = line.strip_prefix("stderr: ") {
-            e.stderr.push(v.to_string());
-        } else if line.trim() == "stderr-clean" {
-            e.stderr_clean = true;
-        } else if let Some(v) = line.strip_prefix("reports: ") {
-            e.reports = Some(v.trim().parse().expect("report count"));
-        }
-    }
-    assert!(
-        e.status.is_some(),
-        "{}: no `// exit:` or `// signal:` header line",
-        path.display()
-    );
-    e
-}
-
-/// Why `out` does not meet `e`, if it does not.
-fn mismatch(e: &Expected, out: &Output) -> Option<String> {
-    let mut why = Vec::new();
-    if Some(out.status) != e.status {
-        why.push(format!(
-            "ended with {}, expected {}",
-            out.status,
-            e.status.unwrap()
-        ));
-    }
-    for s in &e.stdout {
-        if !out.stdout.contains(s.as_str()) {
-            why.push(format!("stdout lacks {s:?}"));
-        }
-    }
-    for s in &e.stderr {
-        if !out.stderr.contains(s.as_str()) {
-            why.push(format!("stderr lacks {s:?}"));
-        }
-    }
-    if e.stderr_clean && !out.stderr.is_empty() {
-        why.push("stderr is not empty".to_string());
-    }
-    let reports = out.stderr.matches("WARNING: ThreadSanitizer:").count();
-    if let Some(n) = e.reports.filter(|&n| n != reports) {
-        why.push(format!("{reports} reports, expected {n}"));
-    }
-    (!why.is_empty()).then(|| {
-        format!(
-            "{}\n--- stdout ---\n{}\n--- stderr (tail) ---\n{}",
-            why.join("; "),
-            tail(&out.stdout, 20),
-            tail(&out.stderr, 60)
-        )
-    })
+    PROGRAMS.run_umbra(name, env)
 }
 
 /// Runs `name` once and checks it against its header.
 fn check(name: &str) {
-    let out = run_program(name, &[]);
-    if let Some(why) = mismatch(&expected(name), &out) {
-        panic!("{name}: {why}");
-    }
+    PROGRAMS.check(name);
 }
 
 /// Runs a storm program `STORM_RUNS` times in parallel, each storm lasting
 /// `seconds`; every run must be clean.
 fn storm(name: &str, seconds: &str) {
-    let e = expected(name);
-    binary(name);
+    let e = PROGRAMS.expected(name);
+    PROGRAMS.binary(name);
     let runs: Vec<usize> = (0..STORM_RUNS).collect();
     let results = parallel_map(&runs, |_| run_program(name, &[("STORM_SECONDS", seconds)]));
     let failures: Vec<String> = results
         .iter()
         .enumerate()
-        .filter_map(|(i, out)| mismatch(&e, out).map(|why| format!("run {i}: {why}")))
+        .filter_map(|(i, out)| {
+            PROGRAMS
+                .mismatch(name, &e, out)
+                .map(|why| format!("run {i}: {why}"))
+        })
         .collect();
     assert!(
         failures.is_empty(),
@@ -268,19 +168,5 @@ fn sigwait_receives_the_signal_ordered_after_the_sender() {
 
 #[test]
 fn every_program_has_a_test() {
-    let tests = include_str!("signals.rs");
-    for entry in fs::read_dir(source_dir()).expect("tests/signals") {
-        let path = entry.expect("dir entry").path();
-        if path.extension().and_then(|e| e.to_str()) != Some("c") {
-            continue;
-        }
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .expect("file name");
-        assert!(
-            tests.contains(&format!("(\"{name}\"")),
-            "tests/signals/{name}.c is not run by any test"
-        );
-    }
+    PROGRAMS.assert_every_program_is_run(include_str!("signals.rs"));
 }

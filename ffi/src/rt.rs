@@ -238,6 +238,17 @@ fn parse_options(warn: bool) {
         for w in &warnings {
             umbra_sys::eprint_fmt(format_args!("umbra: {}, ignored\n", w));
         }
+        // SARIF is one document for a whole run (every process of a test suite),
+        // written by `umbra run` and `cargo umbra` from JSON they have the runtime
+        // write; the runtime has no serializer for it. Say what works instead.
+        if let Some(sarif) = &o.sarif_path {
+            umbra_sys::eprint_fmt(format_args!(
+                "umbra: sarif_path={} is written by `umbra run` and `cargo umbra`, not by \
+                 the runtime alone: set json_path=reports.jsonl and run `umbra sarif \
+                 reports.jsonl > {}`\n",
+                sarif, sarif
+            ));
+        }
     }
     if o.help {
         crate::report::write_text(&options::help_text());

@@ -79,6 +79,10 @@ pub struct Options {
     /// can share it); any other `PATH` writes to `PATH.PID`, like `log_path`.
     /// See [`Options::json_target`].
     pub json_path: Option<String>,
+    /// umbra's own: write the reports as one SARIF 2.1.0 log to this path. Written
+    /// by `umbra run` and `cargo umbra` (which have the runtime write JSON to a temp
+    /// file and convert it); the runtime alone has no SARIF writer and warns once.
+    pub sarif_path: Option<String>,
     /// umbra's own: in text reports, fold each run of consecutive Rust standard
     /// library frames (`std::`, `core::`, `alloc::`, libtest, `__rust_try`, the
     /// Rust runtime's `main`) into one `... N frames in std` line; the SUMMARY names
@@ -141,6 +145,7 @@ impl Options {
             strip_path_prefix: String::new(),
             atexit_sleep_ms: 0,
             json_path: None,
+            sarif_path: None,
             fold_std_frames: false,
             report_thread_leaks: true,
             detect_deadlocks: true,
@@ -200,6 +205,7 @@ impl Options {
             "strip_path_prefix" => Some(self.strip_path_prefix.clone()),
             "atexit_sleep_ms" => Some(self.atexit_sleep_ms.to_string()),
             "json_path" => s(&self.json_path),
+            "sarif_path" => s(&self.sarif_path),
             "fold_std_frames" => b(self.fold_std_frames),
             "report_thread_leaks" => b(self.report_thread_leaks),
             "detect_deadlocks" => b(self.detect_deadlocks),
@@ -270,6 +276,7 @@ impl Options {
             "log_path" => self.log_path = path,
             "suppressions" => self.suppressions = path,
             "json_path" => self.json_path = path,
+            "sarif_path" => self.sarif_path = path,
             "external_symbolizer_path" => self.external_symbolizer_path = path,
             "strip_path_prefix" => self.strip_path_prefix = String::from(v),
             _ => {}
@@ -403,6 +410,8 @@ static FLAGS: &[FlagInfo] = &[
         "Sleep this long at exit before the summary (TSan: 1000; umbra reports synchronously)."),
     flag("json_path", Str, "", Honoured,
         "umbra: also write reports as JSON lines to PATH.PID, or to PATH itself if it ends in .jsonl."),
+    flag("sarif_path", Str, "", Honoured,
+        "umbra: write reports as SARIF 2.1.0 to PATH (by 'umbra run' and 'cargo umbra'; the runtime alone warns)."),
     flag("fold_std_frames", Bool, "0", Honoured,
         "umbra: fold runs of Rust std/core/alloc frames into one '... N frames in std' line."),
     flag("help", Bool, "0", Honoured, "Print this list of flags."),

@@ -41,6 +41,10 @@
 //!    status is cargo's (a test binary with reports exits 66, which fails `cargo
 //!    test`); if cargo succeeded although umbra printed reports (say `exitcode=0`, or
 //!    a report in a child process), `cargo umbra` exits 66 anyway.
+//! 6. With `sarif_path=PATH` in `TSAN_OPTIONS` or `UMBRA_OPTIONS`, the programs
+//!    write their JSON reports to a file (`json_path`, the user's or a temp file)
+//!    and `cargo umbra` converts those of this run into one SARIF 2.1.0 log at PATH
+//!    (relative to the current directory, paths in it relative to it too).
 //!
 //! Building the runtime needs umbra's source tree where `cargo install --path .` was
 //! run (`umbra build` builds the runtime crate from it).
@@ -53,8 +57,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::UNIX_EPOCH;
 
+#[path = "../cargo_env.rs"]
+mod cargo_env;
+#[path = "../reports.rs"]
+mod reports;
 #[path = "../rust_src.rs"]
 mod rust_src;
+#[path = "../sarif.rs"]
+mod sarif;
+#[path = "../sarif_output.rs"]
+mod sarif_output;
+
+use cargo_env::scrub_cargo_env;
 
 const SUBCOMMANDS: &[&str] = &["test", "run", "build", "bench", "nextest"];
 /// The cargo-nextest subcommands that build (and take cargo's build options).
@@ -176,8 +190,17 @@ fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCo
         Some(umbra_target_dir(&toolchain, &cargo_args)?)
     };
 
+    let user_options = |k| std::env::var(k).ok();
+    let (sarif_capture, user_umbra_options) = match sarif_output::prepare(
+        user_options("TSAN_OPTIONS").as_deref(),
+        user_options("UMBRA_OPTIONS").as_deref(),
+    )? {
+        Some((capture, options)) => (Some(capture), Some(options)),
+        None => (None, user_options("UMBRA_OPTIONS")),
+    };
+
     let mut allow_abi_mismatch = abi_marker.exists();
-    loop {
+    let code = loop {
         let mut flags = vec![
             "-Zsanitizer=thread".to_owned(),
             "-Zexternal-clangrt".to_owned(),
@@ -209,10 +232,9 @@ fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCo
         if let Some(dir) = &target_dir {
             cmd.env("CARGO_TARGET_DIR", dir);
         }
-        let user_options = |k| std::env::var(k).ok();
         cmd.env(
             "UMBRA_OPTIONS",
-            umbra_options(user_options("TSAN_OPTIONS"), user_options("UMBRA_OPTIONS")),
+            umbra_options(user_options("TSAN_OPTIONS"), user_umbra_options.clone()),
         );
         // Reports need file:line; the release and bench profiles have no debug info
         // by default (an explicit CARGO_PROFILE_*_DEBUG wins).
@@ -240,12 +262,16 @@ fn run(toolchain: Option<String>, sub: &str, rest: &[OsString]) -> Result<ExitCo
                 outcome.warnings
             );
         }
-        return Ok(match outcome.code {
+        break match outcome.code {
             Some(0) if outcome.warnings > 0 => ExitCode::from(RACE_EXIT),
             Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
             None => ExitCode::FAILURE,
-        });
+        };
+    };
+    if let Some(capture) = sarif_capture {
+        capture.finish().map_err(|e| format!("sarif_path: {e}"))?;
     }
+    Ok(code)
 }
 
 /// The `UMBRA_OPTIONS` the programs get: the user's, after `fold_std_frames=1`
@@ -455,11 +481,11 @@ fn ensure_runtime(dir: &Path, toolchain: &str) -> Result<PathBuf, String> {
         );
         let umbra = umbra_binary();
         let mut cmd = Command::new(&umbra);
+        scrub_cargo_env(&mut cmd);
         cmd.arg("build")
             .arg("--out")
             .arg(dir)
             .env("RUSTUP_TOOLCHAIN", toolchain);
-        scrub_cargo_env(&mut cmd);
         let out = cmd
             .stdout(Stdio::inherit())
             .stderr(Stdio::inherit())
@@ -511,29 +537,6 @@ fn umbra_binary() -> PathBuf {
         .and_then(|exe| exe.parent().map(|d| d.join("umbra")))
         .filter(|p| p.is_file())
         .unwrap_or_else(|| PathBuf::from("umbra"))
-}
-
-/// Removes what the user's cargo invocation exported that would change how umbra's
-/// own runtime build runs (flags, target, target dir, wrappers, jobserver).
-fn scrub_cargo_env(cmd: &mut Command) {
-    const EXACT: &[&str] = &[
-        "CARGO",
-        "RUSTC",
-        "RUSTDOC",
-        "RUSTFLAGS",
-        "RUSTDOCFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "MAKEFLAGS",
-        "MFLAGS",
-        "LD_PRELOAD",
-    ];
-    for (key, _) in std::env::vars_os() {
-        let Some(name) = key.to_str() else { continue };
-        if (name.starts_with("CARGO_") && name != "CARGO_HOME") || EXACT.contains(&name) {
-            cmd.env_remove(name);
-        }
-    }
 }
 
 /// `<the project's target directory>/umbra`, from `cargo metadata`.

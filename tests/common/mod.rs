@@ -1,6 +1,7 @@
 //! Support code shared by the end-to-end tests (each test binary uses a part of it).
 #![allow(dead_code)]
 
+pub mod annotated;
 pub mod check;
 pub mod cprog;
 pub mod exec;

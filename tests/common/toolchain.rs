@@ -3,7 +3,6 @@
 //! process, whichever test asks first; the others wait for it.
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,6 +17,10 @@ use super::program::{Lang, Program};
 #[allow(dead_code)] // the harness names its toolchain (`+nightly`) itself
 #[path = "../../src/rust_src.rs"]
 pub mod rust_src;
+
+#[path = "../../src/cargo_env.rs"]
+pub mod cargo_env;
+use cargo_env::scrub_cargo_env;
 
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -201,31 +204,4 @@ fn build_rust_corpus(runtime: Runtime) -> Result<PathBuf, String> {
     let what = format!("building the Rust corpus for {}", runtime.name());
     run_checked(&mut cmd, BUILD_TIMEOUT, &what)?;
     Ok(target.join(RUST_TARGET).join("debug"))
-}
-
-/// Removes what the outer `cargo test` (or the user's shell) exported that would change
-/// how the nested cargo builds: flags, wrappers, target dir, toolchain, jobserver, and
-/// the TSan environment.
-fn scrub_cargo_env(cmd: &mut Command) {
-    const EXACT: &[&str] = &[
-        "CARGO",
-        "RUSTC",
-        "RUSTDOC",
-        "RUSTFLAGS",
-        "RUSTDOCFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "RUSTUP_TOOLCHAIN",
-        "MAKEFLAGS",
-        "MFLAGS",
-        "LD_PRELOAD",
-        "TSAN_OPTIONS",
-    ];
-    for (key, _) in std::env::vars_os() {
-        let Some(name) = key.to_str() else { continue };
-        let cargo_setting = name.starts_with("CARGO_") && name != "CARGO_HOME";
-        if cargo_setting || EXACT.contains(&name) {
-            cmd.env_remove(OsStr::new(name));
-        }
-    }
 }
