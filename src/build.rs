@@ -3,7 +3,9 @@
 //! 1. `cargo build -p umbra-ffi --profile runtime` with initial-exec TLS (no
 //!    `__tls_get_addr` on the fast path) into its own target directory.
 //! 2. `ld -r --whole-archive` merges the archive (umbra, core, alloc,
-//!    compiler_builtins) into one relocatable object.
+//!    compiler_builtins) into one relocatable object, defining the
+//!    `__interceptor_NAME` alias of every interceptor and pass-through (stock
+//!    libtsan's names for them, which programs that wrap a libc function call).
 //! 3. `objcopy` renames the runtime's own `memcpy`-family references to its private
 //!    copies, gives the interceptor trampolines their libc names, and makes every
 //!    symbol but the ABI local, so the object cannot collide with the program's own
@@ -86,6 +88,58 @@ fn exported_symbols(archive: &Path) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// What an `__interceptor_NAME` alias points at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AliasOf {
+    /// One of umbra's interceptors: exported from both artifacts.
+    Interceptor,
+    /// A pass-through trampoline: exported from libumbra.so only, like the
+    /// trampoline itself.
+    PassThrough,
+}
+
+struct Alias {
+    alias: String,
+    target: String,
+    kind: AliasOf,
+}
+
+/// The `__interceptor_NAME` aliases stock libtsan defines for every libc function
+/// it intercepts: one for each of umbra's libc-named exports (its interceptors,
+/// the memory functions behind their `umbra_export_` trampolines, the
+/// pass-throughs). The runtime API (`__tsan_*`, `__sanitizer_*`, annotations) and
+/// the C++ operators (`_Z...`) have none, as in stock.
+fn interceptor_aliases(exports: &[String]) -> Vec<Alias> {
+    let runtime_api = |s: &str| {
+        s.starts_with("__tsan_")
+            || s.starts_with("__sanitizer_")
+            || s.starts_with("_Z")
+            || s.starts_with("Annotate")
+            || s.starts_with("WTFAnnotate")
+            || matches!(
+                s,
+                "RunningOnValgrind" | "ValgrindSlowdown" | "ThreadSanitizerQuery"
+            )
+    };
+    exports
+        .iter()
+        .filter_map(|s| {
+            let (name, kind) = if let Some(p) = s.strip_prefix("umbra_pass_") {
+                (p, AliasOf::PassThrough)
+            } else if let Some(m) = s.strip_prefix("umbra_export_") {
+                (m, AliasOf::Interceptor)
+            } else {
+                (s.as_str(), AliasOf::Interceptor)
+            };
+            (!runtime_api(name)).then(|| Alias {
+                alias: format!("__interceptor_{name}"),
+                target: s.clone(),
+                kind,
+            })
+        })
+        .collect()
+}
+
 pub fn build_runtime(out: &Path) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let ws = workspace();
@@ -114,14 +168,14 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     let archive = target.join("runtime").join("libumbra_ffi.a");
 
     let exports = exported_symbols(&archive)?;
+    let aliases = interceptor_aliases(&exports);
     let merged = out.join("umbra-merged.o");
-    run_checked(
-        Command::new("ld")
-            .args(["-r", "--whole-archive"])
-            .arg(&archive)
-            .arg("-o")
-            .arg(&merged),
-    )?;
+    let mut merge = Command::new("ld");
+    merge.args(["-r", "--whole-archive"]);
+    for a in &aliases {
+        merge.arg(format!("--defsym={}={}", a.alias, a.target));
+    }
+    run_checked(merge.arg(&archive).arg("-o").arg(&merged))?;
 
     // Renames common to both artifacts.
     let mut renames: Vec<(String, String)> = Vec::new();
@@ -147,6 +201,12 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
         .filter(|s| !s.starts_with("umbra_pass_") && !s.starts_with("umbra_export_"))
         .cloned()
         .chain(MEMFNS.iter().map(|s| s.to_string()))
+        .chain(
+            aliases
+                .iter()
+                .filter(|a| a.kind == AliasOf::Interceptor)
+                .map(|a| a.alias.clone()),
+        )
         .collect();
 
     // libumbra.a: the ABI only.
@@ -171,6 +231,12 @@ pub fn build_runtime(out: &Path) -> Result<(), String> {
     }
     let mut keep_so = abi.clone();
     keep_so.extend(passthrough.iter().cloned());
+    keep_so.extend(
+        aliases
+            .iter()
+            .filter(|a| a.kind == AliasOf::PassThrough)
+            .map(|a| a.alias.clone()),
+    );
     let obj_so = out.join("umbra-shared.o");
     objcopy(&merged, &obj_so, &renames_so, &keep_so, out)?;
     run_checked(

@@ -1,7 +1,8 @@
-//! The report kinds besides races, end to end: thread leaks and mutex misuse. Each
-//! C program in `tests/report_kinds/` shows one behaviour; it is built with
-//! `gcc -fsanitize=thread` and run with umbra preloaded; its header lines say what
-//! the run must do (see `common::annotated`).
+//! The report kinds besides races, end to end: thread leaks, mutex misuse,
+//! lock-order inversions, the `__tsan_mutex_*` annotations and ignore regions left
+//! open. Each C or C++ program in `tests/report_kinds/` shows one behaviour; it is
+//! built with `gcc -fsanitize=thread` (`g++` for C++) and run with umbra preloaded;
+//! its header lines say what the run must do (see `common::annotated`).
 //!
 //! The options and suppressions that turn these reports off, and their JSON form,
 //! are checked on the same programs.
@@ -232,6 +233,164 @@ fn halt_on_error_stops_at_the_first_misuse() {
     );
 }
 
+#[test]
+fn locking_a_destroyed_mutex_is_an_invalid_mutex() {
+    check("mutex_invalid_access");
+}
+
+// ---------------------------------------------------------------------------------------
+// Lock-order inversions
+
+#[test]
+fn two_mutexes_taken_in_both_orders_are_a_lock_order_inversion() {
+    check("deadlock_two_mutexes");
+}
+
+#[test]
+fn three_threads_closing_a_cycle_of_three_mutexes_are_reported() {
+    check("deadlock_three_mutexes");
+}
+
+#[test]
+fn rwlock_read_and_write_locks_take_part_in_the_lock_order() {
+    check("deadlock_rwlocks");
+}
+
+#[test]
+fn a_try_lock_makes_no_lock_order_edge() {
+    check("deadlock_trylock_no_edge");
+}
+
+#[test]
+fn a_mutex_taken_by_try_lock_orders_later_locks() {
+    check("deadlock_after_trylock");
+}
+
+#[test]
+fn one_consistent_lock_order_is_not_reported() {
+    check("deadlock_consistent_order");
+}
+
+#[test]
+fn std_mutex_lock_order_inversion_in_cpp() {
+    check("deadlock_std_mutex");
+}
+
+#[test]
+fn second_deadlock_stack_prints_where_the_first_mutex_was_taken() {
+    let name = "deadlock_two_mutexes";
+    let out = run_umbra(name, &[("TSAN_OPTIONS", "second_deadlock_stack=1")]);
+    assert_eq!(out.status, Status::Exited(66), "{}", tail(&out.stderr, 60));
+    let path = source(name).display().to_string();
+    // Per edge: the second mutex's lock, then where the first one was taken.
+    let prev = "  Mutex M0 previously acquired by the same thread here:\n";
+    let at = out
+        .stderr
+        .find(prev)
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    let main_lock_a = marker_line(name, "main_lock_a");
+    assert!(
+        has_frame(&out.stderr[at..], "main", &path, main_lock_a),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("  Mutex M1 previously acquired by the same thread here:\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("HINT:"), "{}", out.stderr);
+    // The default: one stack per edge and the hint.
+    let out = run_umbra(name, &[]);
+    assert!(
+        !out.stderr.contains("previously acquired"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr
+            .matches("    HINT: use TSAN_OPTIONS=second_deadlock_stack=1")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn detect_deadlocks_0_and_deadlock_suppressions_silence_inversions() {
+    check_silenced(
+        "deadlock_two_mutexes",
+        &[("TSAN_OPTIONS", "detect_deadlocks=0")],
+    );
+    check_silenced("deadlock_two_mutexes", &[("TSAN_OPTIONS", "report_bugs=0")]);
+    let supp = scratch_file("deadlock.supp", "deadlock:worker\n");
+    let opts = format!("suppressions={}", supp.display());
+    check_silenced("deadlock_two_mutexes", &[("TSAN_OPTIONS", &opts)]);
+    // A suppression of another type does not apply.
+    let supp = scratch_file("mutex-race.supp", "mutex:worker\nrace:worker\n");
+    let out = run_umbra(
+        "deadlock_two_mutexes",
+        &[("TSAN_OPTIONS", &format!("suppressions={}", supp.display()))],
+    );
+    assert_eq!(out.status, Status::Exited(66), "{}", tail(&out.stderr, 40));
+}
+
+// ---------------------------------------------------------------------------------------
+// `__tsan_mutex_*` annotations (a hand-written spin mutex, tests/report_kinds/spin_mutex.h)
+
+#[test]
+fn annotated_spin_mutex_orders_its_critical_sections() {
+    check("annotated_spin_mutex");
+}
+
+#[test]
+fn unannotated_spin_mutex_orders_nothing() {
+    check("spin_mutex_unannotated");
+}
+
+#[test]
+fn access_outside_an_annotated_mutex_races() {
+    check("annotated_spin_mutex_race");
+}
+
+#[test]
+fn failed_annotated_try_lock_acquires_nothing() {
+    check("annotated_try_lock_failed");
+}
+
+#[test]
+fn annotated_recursive_mutex_releases_and_retakes_every_hold() {
+    check("annotated_recursive");
+}
+
+#[test]
+fn annotated_mutexes_take_part_in_the_lock_order() {
+    check("annotated_deadlock");
+}
+
+// ---------------------------------------------------------------------------------------
+// Ignore regions left open
+
+#[test]
+fn thread_ending_in_an_ignore_region_stops_the_process() {
+    check("thread_end_with_ignores");
+}
+
+#[test]
+fn thread_ending_in_a_sync_ignore_region_stops_the_process() {
+    check("thread_end_with_ignore_sync");
+}
+
+#[test]
+fn main_returning_in_an_ignore_region_stops_the_process() {
+    check("main_end_with_ignores");
+}
+
+#[test]
+fn ended_ignore_regions_are_not_reported() {
+    check("ignores_ended");
+}
+
 // ---------------------------------------------------------------------------------------
 // JSON
 
@@ -310,6 +469,33 @@ fn json_has_thread_leaks_and_mutex_misuse() {
         r["summary"]["line"],
         marker_line("mutex_destroy_locked", "destroy") as u64
     );
+}
+
+#[test]
+fn json_has_lock_order_inversions() {
+    let name = "deadlock_two_mutexes";
+    let reports = json_reports(name);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let r = &reports[0];
+    assert_eq!(r["kind"], "lock-order-inversion (potential deadlock)");
+    assert!(r["current"].is_null(), "{r}");
+    let cycle = r["cycle"].as_array().expect("a cycle");
+    assert_eq!(cycle.len(), 2, "{r}");
+    assert_eq!(cycle[0]["from"], "M0");
+    assert_eq!(cycle[0]["to"], "M1");
+    assert_eq!(cycle[0]["thread"], "main");
+    assert_eq!(cycle[1]["from"], "M1");
+    assert_eq!(cycle[1]["to"], "M0");
+    assert_eq!(cycle[1]["thread"], "T1");
+    assert_eq!(r["mutexes"].as_array().map(Vec::len), Some(2), "{r}");
+    assert_eq!(r["stacks"].as_array().map(Vec::len), Some(2), "{r}");
+    assert!(frame_is(&r["stacks"][0][0], "main", name, "lock_b"), "{r}");
+    assert!(
+        frame_is(&r["stacks"][1][0], "worker", name, "lock_a"),
+        "{r}"
+    );
+    assert_eq!(r["threads"][0]["id"], "T1");
+    assert_eq!(r["summary"]["line"], marker_line(name, "lock_b") as u64);
 }
 
 #[test]

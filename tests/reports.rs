@@ -1745,12 +1745,15 @@ fn validate_report(v: &Value) -> Checked {
         "report",
         &[
             "kind", "pid", "current", "previous", "sleep", "location", "mutexes", "threads",
-            "summary", "stacks", "signal", "count",
+            "summary", "stacks", "signal", "count", "cycle",
         ],
     )?;
     // The fields of the other report kinds are there, empty, in a race report.
     ensure(
-        r["stacks"] == serde_json::json!([]) && r["signal"].is_null() && r["count"] == 1,
+        r["stacks"] == serde_json::json!([])
+            && r["signal"].is_null()
+            && r["count"] == 1
+            && r["cycle"] == serde_json::json!([]),
         || {
             format!(
                 "stacks/signal/count of a race: {} {} {}",

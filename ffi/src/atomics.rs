@@ -94,7 +94,9 @@ fn check(addr: usize, size: usize, kind: AccessKind, pc: u64) {
         return;
     }
     let cur = cur().fast_state.get() | mask_of(addr, size) as u64 | cell_bits(kind);
-    if pair_if_mapped(addr).is_some_and(|pair| crate::entry::already_recorded(pair, cur, kind)) {
+    if pair_if_mapped(addr)
+        .is_some_and(|pair| crate::entry::already_recorded(addr, pair, cur, kind))
+    {
         return;
     }
     access_slow(addr, size, kind, pc, ShadowCell(cur));

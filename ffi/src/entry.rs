@@ -9,6 +9,7 @@
 
 use core::sync::atomic::Ordering;
 
+use umbra_shadow::access::{is_spilled, recorded_fast, recorded_in_pair, recorded_in_slot_cell};
 use umbra_shadow::cell::{mask_of, ShadowCell, ATOMIC, IGNORE, READ};
 use umbra_shadow::{check_and_update, pair_for, pair_if_mapped, AccessOutcome};
 
@@ -32,16 +33,17 @@ pub fn caller_pc() -> u64 {
     core::intrinsics::return_address() as u64
 }
 
-/// Whether `pair` already records the access `cur` (same slot, epoch, bytes and a
-/// kind at least as strong): a read is also covered by a same-epoch plain write of
-/// the same bytes, hence the read bit OR-ed into the stored cells.
+/// Whether the shadow of `addr` (its pair, and the extension cell the fast path
+/// looks at) already records the access `cur` of `kind` (same slot, epoch, bytes
+/// and a kind at least as strong).
 #[inline(always)]
-pub fn already_recorded(pair: &umbra_shadow::CellPair, cur: u64, kind: AccessKind) -> bool {
-    let r = if kind.is_write() { 0 } else { READ };
-    // Relaxed: only atomicity of each cell matters here (see umbra_shadow).
-    let c0 = pair.cells[0].load(Ordering::Relaxed);
-    let c1 = pair.cells[1].load(Ordering::Relaxed);
-    (c0 | r) == cur || (c1 | r) == cur
+pub fn already_recorded(
+    addr: usize,
+    pair: &umbra_shadow::CellPair,
+    cur: u64,
+    kind: AccessKind,
+) -> bool {
+    recorded_fast(addr, pair, cur, kind.is_write())
 }
 
 /// Checks an access of `size` bytes at `addr` that does not cross a word.
@@ -53,10 +55,27 @@ pub fn access(addr: usize, size: usize, kind: AccessKind, pc: u64) {
         // First access to this 64 GiB chunk: the slow path maps its shadow.
         return access_slow(addr, size, kind, pc, ShadowCell(cur));
     };
-    if already_recorded(pair, cur, kind) {
+    if recorded_in_pair(pair, cur, kind.is_write()) {
         return;
     }
+    if is_spilled(pair) {
+        // In its own function, tail-called: its few more live values would cost
+        // this one a saved register.
+        return access_spilled(addr, size, kind, pc, ShadowCell(cur));
+    }
     access_slow(addr, size, kind, pc, ShadowCell(cur));
+}
+
+/// The fast path's look at the extension cell of a spilled word: a repeat ends
+/// here, anything else goes on to the slow path.
+#[inline(never)]
+fn access_spilled(addr: usize, size: usize, kind: AccessKind, pc: u64, cur: ShadowCell) {
+    if let Some(pair) = pair_if_mapped(addr) {
+        if recorded_in_slot_cell(addr, pair, cur.0, kind.is_write()) {
+            return;
+        }
+    }
+    access_slow(addr, size, kind, pc, cur);
 }
 
 /// The slow path of an access. It runs inside the runtime (an [`crate::thread::Rt`]
@@ -91,13 +110,20 @@ fn record_and_check(
 ) {
     let word = addr & !7;
     let pair = pair_for(word);
-    // A spilled word's records are out of the fast path's sight: a repeat of an
-    // access this thread recorded there, with its clock unchanged since (no acquire,
-    // release or own heap operation: the generation), is caught here. Such a record
-    // can only have been dropped for an access that happens after it, which needs
-    // this thread's clock to have moved on, so the repeat needs no check.
+    // A record of this thread's current epoch that covers the access (a wider one,
+    // or one in another extension cell than the fast path looks at) makes it a
+    // repeat: nothing to log or check.
+    if umbra_shadow::access::recorded_in_cells(word, pair, cur) {
+        return;
+    }
+    // A word spilled to the side table has most of its records out of the fast
+    // path's sight: a repeat of an access this thread recorded there, with its clock
+    // unchanged since (no acquire, release or own heap operation: the generation), is
+    // caught here. Such a record can only have been dropped for an access that
+    // happens after it, which needs this thread's clock to have moved on, so the
+    // repeat needs no check.
     // Relaxed: shadow cells need atomicity only.
-    let spilled = ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_spill_marker();
+    let spilled = ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_table_marker();
     let seen = SpilledAccess {
         word,
         cell: cur.0,
@@ -123,7 +149,7 @@ fn record_and_check(
         &thr.clock.clock,
         &mut thr.scratch,
     );
-    if ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_spill_marker() {
+    if ShadowCell(pair.cells[0].load(Ordering::Relaxed)).is_table_marker() {
         let seen = SpilledAccess {
             generation: thr.generation,
             ..seen
@@ -164,7 +190,7 @@ fn range_access_in_rt(thr: &mut ThreadCtx, addr: usize, size: usize, kind: Acces
     let mut first = true;
     umbra_shadow::for_each_word(addr, size, |word, pair, mask| {
         let cur = fast | mask as u64 | cell_bits(kind);
-        if already_recorded(pair, cur, kind) {
+        if already_recorded(word, pair, cur, kind) {
             return;
         }
         if first {

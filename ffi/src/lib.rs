@@ -13,22 +13,32 @@
 extern crate alloc;
 
 mod atomics;
+mod deadlock;
 mod depot;
 mod entry;
+mod fiber;
 mod hash;
 mod history;
+mod hooks;
+mod ignores;
 mod intercept;
+mod java;
 mod memfns;
+mod mutex;
 mod mutexset;
 mod passthrough;
+mod profile;
 mod real;
 mod report;
+mod report_api;
 mod rt;
 mod rt_alloc;
 mod rust_startup;
 mod signals;
 mod sync;
+mod syscall_hooks;
 mod thread;
+mod unaligned;
 
 #[cfg(not(test))]
 #[panic_handler]

@@ -75,6 +75,15 @@ pub fn unlocked(thr: &mut ThreadCtx, addr: usize) {
     }
 }
 
+/// The mutex at `addr` is destroyed: the current thread holds it no more, however
+/// many times it did.
+pub fn unlocked_all(thr: &mut ThreadCtx, addr: usize) {
+    if thr.held.iter().any(|h| h.addr == addr) {
+        thr.held.retain(|h| h.addr != addr);
+        thr.mutexes = intern(&thr.held);
+    }
+}
+
 pub fn fork_lock() {
     TABLE.lock_raw();
 }

@@ -56,6 +56,29 @@ static STATE: SpinMutex<ReportState> = SpinMutex::new(ReportState {
     seen_stacks: BTreeSet::new(),
 });
 
+/// The data symbol (global variable) holding `addr`, if the symbol tables know it.
+pub fn global_symbol(addr: usize) -> Option<umbra_report::GlobalSymbol> {
+    STATE.lock().symbolizer.global_symbol(addr as u64)
+}
+
+/// The frames of `stack` a report shows (the runtime's own, libc's thread start
+/// and `main`'s callers dropped), as return addresses, innermost first.
+pub fn visible_stack(stack: &[u64]) -> Vec<u64> {
+    let mut st = STATE.lock();
+    let opts = FormatOptions {
+        hide_frame: hide_runtime_frames,
+        ..FormatOptions::new()
+    };
+    stack
+        .iter()
+        .copied()
+        .take_while(|&pc| pc != 0)
+        .filter(|&pc| {
+            !umbra_report::text::resolve_stack(&[pc], &mut st.symbolizer, &opts).is_empty()
+        })
+        .collect()
+}
+
 /// `file:line` (or `module+offset`) of the innermost frame of return address `pc`.
 fn source_line(sym: &mut Symbolizer, pc: u64) -> String {
     if pc == 0 {
@@ -173,13 +196,14 @@ fn describe_thread(tid: u32) -> Option<ThreadDesc> {
         stack.push(t.creation_pc);
     }
     let (running, os_tid, parent, cs) = (t.running, t.os_tid, t.parent, t.creation_stack);
+    let name = t.name.clone();
     drop(reg);
     stack.extend(DEPOT.unwind(cs));
     Some(ThreadDesc {
         id: tid,
         os_tid: os_tid as u64,
         running,
-        name: None,
+        name,
         parent,
         stack,
     })
@@ -194,7 +218,9 @@ fn suppression_kind(kind: ReportKind) -> SuppressionKind {
         | ReportKind::MutexDoubleLock
         | ReportKind::MutexBadUnlock
         | ReportKind::MutexBadReadLock
-        | ReportKind::MutexBadReadUnlock => SuppressionKind::Mutex,
+        | ReportKind::MutexBadReadUnlock
+        | ReportKind::MutexInvalidAccess => SuppressionKind::Mutex,
+        ReportKind::Deadlock => SuppressionKind::Deadlock,
         ReportKind::SignalUnsafe | ReportKind::ErrnoInSignal => SuppressionKind::Signal,
     }
 }
@@ -380,6 +406,9 @@ impl ReportBuilder {
         let mut stack = Vec::new();
         if pc != 0 {
             stack.push(pc);
+        }
+        // A Java monitor is noted with no pc of its own (see `java::JAVA_PC`).
+        if pc != 0 || created != 0 {
             stack.extend(DEPOT.unwind(created));
         }
         self.report.mutexes.push(MutexDesc {
@@ -417,6 +446,12 @@ impl ReportBuilder {
 
     pub fn set_signal(&mut self, sig: u32) {
         self.report.signal = Some(sig);
+    }
+
+    /// A lock-order inversion's cycle: the thread of each edge (its mutexes and
+    /// stacks are added in the same order).
+    pub fn set_cycle_threads(&mut self, threads: Vec<u32>) {
+        self.report.cycle_threads = threads;
     }
 
     /// Leaked threads sharing the described thread's creation stack.
@@ -463,16 +498,19 @@ impl ReportBuilder {
         let text = format_text(&r, &mut st.symbolizer, &opts);
         write_text(&text);
         write_json(&r, &mut st.symbolizer, &opts);
+        crate::profile::note_report(&r);
         // Relaxed: read at exit only after `wait_for_reports`, whose Acquire pairs
         // with this report's Release in `InFlight::drop`.
         REPORTS.fetch_add(1, Ordering::Relaxed);
         drop(st);
+        crate::report_api::on_report(&r);
         if halt_on_error {
             // Relaxed: this thread's own increment, just made.
             write_out(format_args!(
                 "ThreadSanitizer: reported {} warnings\n",
                 REPORTS.load(Ordering::Relaxed)
             ));
+            crate::profile::write();
             umbra_sys::exit_group(exitcode);
         }
     }
@@ -483,10 +521,18 @@ fn reporting_on() -> bool {
     OPTIONS.lock().report_bugs
 }
 
-/// What the memory at `addr` is: a live heap block (or, for `freed`, or when no
-/// live block holds it, a freed one), a thread's stack or TLS, else a global.
-fn describe_location(addr: usize, freed: bool) -> Location {
-    let block = if freed {
+/// What the memory at `addr` is: a live Java object, a live heap block (or, for
+/// `freed`, or when no live block holds it, a freed one), a thread's stack or TLS,
+/// else a global.
+pub fn describe_location(addr: usize, freed: bool) -> Location {
+    let java = if freed {
+        None
+    } else {
+        crate::java::block_of(addr)
+    };
+    let block = if java.is_some() {
+        java
+    } else if freed {
         crate::intercept::app_heap::freed_block_of(addr)
     } else {
         crate::intercept::app_heap::block_of(addr)
@@ -687,6 +733,60 @@ pub fn report_mutex_misuse(kind: ReportKind, addr: usize, pc: u64, last_lock: Op
         b.add_mutex(addr);
         b.output(STATE.lock(), Dedup::Done);
     });
+}
+
+/// Reports a lock-order inversion, the cycle `edges` (TSan's `ReportDeadlock`):
+/// the cycle's mutexes in order (`M0` is the one the current thread is about to
+/// wait for), per edge its thread and stacks (a stack that cannot be restored
+/// prints as such), and the threads. Honours `deadlock:` suppressions.
+#[cold]
+#[inline(never)]
+pub fn report_deadlock(edges: &[crate::deadlock::CycleEdge]) {
+    let _in_flight = InFlight::enter();
+    if !reporting_on() {
+        return;
+    }
+    in_runtime(|| {
+        let mut b = ReportBuilder::new(ReportKind::Deadlock);
+        for e in edges {
+            b.add_mutex(e.addr);
+            b.add_thread(e.tid);
+        }
+        for e in edges {
+            b.add_stack(e.acquired.clone());
+            if let Some(s) = &e.held_since {
+                b.add_stack(s.clone());
+            }
+        }
+        b.set_cycle_threads(edges.iter().map(|e| e.tid).collect());
+        b.output(STATE.lock(), Dedup::Done);
+    });
+}
+
+/// Prints TSan's message for a thread that ends with ignore regions open (`None`:
+/// the main thread; else its id and creation stack), with the stacks where they
+/// began. Not a report: the caller ends the process.
+pub fn report_ignores_enabled(thread: Option<(u32, Vec<u64>)>, begun_at: &[Vec<u64>]) {
+    let mut st = STATE.lock();
+    let opts = FormatOptions {
+        strip_path_prefix: OPTIONS.lock().strip_path_prefix.clone(),
+        hide_frame: hide_runtime_frames,
+        fold_std_frames: false,
+    };
+    let text = umbra_report::format_ignores_enabled(
+        thread.as_ref().map(|(tid, s)| (*tid, s.as_slice())),
+        begun_at,
+        &mut st.symbolizer,
+        &opts,
+    );
+    drop(st);
+    write_text(&text);
+}
+
+/// Runs `f` with the report symbolizer (its parsed modules are kept across
+/// reports), under the report lock.
+pub fn with_symbolizer<R>(f: impl FnOnce(&mut Symbolizer) -> R) -> R {
+    f(&mut STATE.lock().symbolizer)
 }
 
 pub fn fork_lock() {

@@ -125,6 +125,7 @@ pub fn late_init() {
         // SAFETY: the same for quick_exit's handlers, which exit() does not run.
         unsafe { crate::real::cxa_at_quick_exit(finalize_quick, core::ptr::null_mut()) };
     });
+    crate::hooks::on_initialize();
 }
 
 /// Whether initialization has completed.
@@ -254,9 +255,11 @@ fn parse_options(warn: bool) {
         crate::report::write_text(&options::help_text());
     }
     VERBOSITY.store(o.verbosity, Ordering::Relaxed);
+    crate::profile::configure(o.profile_path.is_some());
     // Relaxed: a flag read on its own; counting what is released costs a `mincore`
     // per release, paid only when the statistics are printed.
     umbra_shadow::map::COUNT_RELEASED.store(o.verbosity >= 1, Ordering::Relaxed);
+    crate::deadlock::configure(&o);
     *OPTIONS.lock() = o;
 }
 
@@ -289,7 +292,8 @@ static SUMMARIZED: AtomicU32 = AtomicU32::new(u32::MAX);
 /// The end of the process, whichever way the program leaves: waits for the reports
 /// other threads are still writing (so none is lost), reports the thread leaks
 /// (the first time), prints the suppression hits
-/// and statistics (once), then `ThreadSanitizer: reported N warnings`, and returns
+/// and statistics (once), then `ThreadSanitizer: reported N warnings`, writes the
+/// `profile_path` profile, and returns
 /// `exitcode` when anything was reported (`None`: nothing reported, or
 /// `exitcode=0`).
 ///
@@ -299,6 +303,7 @@ static SUMMARIZED: AtomicU32 = AtomicU32::new(u32::MAX);
 pub fn finish() -> Option<i32> {
     crate::report::wait_for_reports();
     crate::thread::in_runtime(|| {
+        crate::thread::with_thread(|thr| crate::ignores::check_at_thread_end(thr));
         crate::report::report_thread_leaks();
         summarize()
     })
@@ -327,7 +332,17 @@ fn summarize() -> Option<i32> {
     if n > 0 && n != before {
         crate::report::write_out(format_args!("ThreadSanitizer: reported {} warnings\n", n));
     }
-    (n > 0 && code != 0).then_some(code)
+    crate::profile::write();
+    // The program's `__tsan_on_finalize` has the last word, asked once (as stock
+    // asks it once, in its `Finalize`).
+    static ASKED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    // Relaxed: as SUMMARIZED above.
+    let failed = if ASKED.swap(true, Ordering::Relaxed) {
+        n > 0
+    } else {
+        crate::hooks::on_finalize(n > 0)
+    };
+    (failed && code != 0).then_some(code)
 }
 
 fn print_stats() {

@@ -234,7 +234,7 @@ extern "C" {
     fn __errno_location() -> *mut c_int;
 }
 
-fn errno() -> c_int {
+pub fn errno() -> c_int {
     // SAFETY: glibc's errno location for the current thread, always valid.
     unsafe { *__errno_location() }
 }

@@ -12,7 +12,6 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use umbra_clocks::{ReleaseSequences, VectorClock};
-use umbra_report::ReportKind;
 use umbra_sys::{SpinGuard, SpinMutex};
 
 use crate::thread::ThreadCtx;
@@ -34,9 +33,12 @@ pub struct SyncState {
     /// A misuse of this mutex has been reported: later ones are not (TSan's
     /// `MutexFlagBroken`).
     pub broken: bool,
-    /// Where the mutex was last write-locked: return address and depot stack id.
+    /// Where the mutex's write owner on record took it: return address and depot
+    /// stack id.
     pub last_lock_pc: u64,
     pub last_lock_stack: u32,
+    /// The creation flags a mutex annotation gave it (`crate::mutex::MutexFlags`).
+    pub mutex_flags: u32,
 }
 
 pub struct SyncVar {
@@ -46,6 +48,9 @@ pub struct SyncVar {
     /// otherwise. A reader that saw the same even count before and after its load,
     /// and has already taken the clock of that count, needs neither lock nor join.
     pub version: core::sync::atomic::AtomicU64,
+    /// Names this object for as long as it exists and never another one (a new
+    /// object at the same address gets a new serial): the lock-order graph's key.
+    pub serial: u64,
 }
 
 const TABLE_LEN: usize = 1 << 26;
@@ -126,6 +131,7 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
     let base = NEXT_BASE.fetch_add(1 << 32, Ordering::Relaxed);
     let sv = Box::into_raw(Box::new(SyncVar {
         version: core::sync::atomic::AtomicU64::new(base),
+        serial: base >> 32,
         state: SpinMutex::new(SyncState {
             clock: VectorClock::new(),
             read_clock: VectorClock::new(),
@@ -137,6 +143,7 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
             broken: false,
             last_lock_pc: 0,
             last_lock_stack: 0,
+            mutex_flags: 0,
         }),
     }));
     // Release: the SyncVar is initialized before its index becomes reachable.
@@ -199,28 +206,6 @@ pub fn release(thr: &mut ThreadCtx, addr: usize) {
     thr.refresh_fast_state();
 }
 
-/// Release-store (overwrite) the thread's clock into the object at `addr`.
-pub fn release_store(thr: &mut ThreadCtx, addr: usize) {
-    if thr.ignore_sync > 0 {
-        return;
-    }
-    let s = get_or_create(addr);
-    let mut g = s.lock();
-    thr.clock.release_store(&mut g.clock);
-    drop(g);
-    thr.refresh_fast_state();
-}
-
-/// Notes where the object at `addr` was created, unless already known.
-pub fn note_creation(thr: &mut ThreadCtx, addr: usize, pc: u64) {
-    let s = get_or_create(addr);
-    let mut g = s.lock();
-    if g.created_pc == 0 {
-        g.created_pc = pc;
-        g.created_stack = thr.stack_id();
-    }
-}
-
 /// Acquire the clock of the object at `addr`, if it exists.
 pub fn acquire(thr: &mut ThreadCtx, addr: usize) {
     if thr.ignore_sync > 0 {
@@ -232,131 +217,6 @@ pub fn acquire(thr: &mut ThreadCtx, addr: usize) {
         drop(g);
         thr.refresh_fast_state();
     }
-}
-
-// Mutex misuse (compiler-rt's `tsan_rtl_mutex.cpp`). Ownership is tracked for
-// pthread mutexes, rwlocks and spinlocks whatever `ignore_sync` says, since an
-// unlock must find the lock its thread took. The real call has already succeeded
-// (or, for unlocks and destroys, is about to be made), so what these find is a
-// record that disagrees with what the lock itself just allowed: the program
-// unlocked a mutex it did not hold, or changed the lock behind the runtime's back.
-// A misused mutex is marked broken and reported once; its clocks move as usual.
-
-/// Whether `report_mutex_bugs` is on (read only when a misuse was found).
-fn mutex_bugs_on() -> bool {
-    crate::rt::OPTIONS.lock().report_mutex_bugs
-}
-
-/// Marks `g` broken and returns `kind` when a misuse of it is to be reported.
-fn misuse(g: &mut SyncState, kind: ReportKind) -> Option<ReportKind> {
-    if g.broken || !mutex_bugs_on() {
-        return None;
-    }
-    g.broken = true;
-    Some(kind)
-}
-
-/// The current thread write-locked the mutex at `addr` at `pc`: it owns it (once
-/// more if it already did: the real lock let the owner in again, so the mutex is
-/// recursive). Held by another thread on record: `double lock of a mutex` (that
-/// thread's unlock was never seen); the current thread owns it from now on.
-pub fn mutex_write_locked(thr: &mut ThreadCtx, addr: usize, pc: u64) -> Option<ReportKind> {
-    let me = thr.tid + 1;
-    let stack = thr.stack_id();
-    let s = get_or_create(addr);
-    let mut g = s.lock();
-    g.last_lock_pc = pc;
-    g.last_lock_stack = stack;
-    if g.owner == me {
-        g.recursion += 1;
-        return None;
-    }
-    let double = g.owner != 0;
-    g.owner = me;
-    g.recursion = 1;
-    if double {
-        misuse(&mut g, ReportKind::MutexDoubleLock)
-    } else {
-        None
-    }
-}
-
-/// The current thread read-locked the rwlock at `addr`. Write-held on record:
-/// `read lock of a write locked mutex` (the lock itself has no writer now, or it
-/// would not have let a reader in: the record is dropped).
-pub fn mutex_read_locked(addr: usize) -> Option<ReportKind> {
-    let s = get_or_create(addr);
-    let mut g = s.lock();
-    if g.owner == 0 {
-        return None;
-    }
-    g.owner = 0;
-    g.recursion = 0;
-    misuse(&mut g, ReportKind::MutexBadReadLock)
-}
-
-/// A robust mutex's owner died (`EOWNERDEAD`): nobody holds it any more.
-pub fn mutex_repair(addr: usize) {
-    let s = get_or_create(addr);
-    let mut g = s.lock();
-    g.owner = 0;
-    g.recursion = 0;
-}
-
-/// The current thread is about to unlock the mutex or spinlock at `addr`, which it
-/// must hold: `unlock of an unlocked mutex (or by a wrong thread)` otherwise.
-pub fn mutex_write_unlocking(thr: &ThreadCtx, addr: usize) -> Option<ReportKind> {
-    let me = thr.tid + 1;
-    let s = get_or_create(addr);
-    let mut g = s.lock();
-    if g.owner != me || g.recursion == 0 {
-        return misuse(&mut g, ReportKind::MutexBadUnlock);
-    }
-    g.recursion -= 1;
-    if g.recursion == 0 {
-        g.owner = 0;
-    }
-    None
-}
-
-/// The current thread is about to unlock the rwlock at `addr`: a write unlock if
-/// it holds the write lock on record, a read unlock if nobody does, and
-/// `unlock of an unlocked mutex (or by a wrong thread)` if another thread does
-/// (TSan's `MutexReadOrWriteUnlock`).
-pub fn rwlock_unlocking(thr: &ThreadCtx, addr: usize) -> Option<ReportKind> {
-    let me = thr.tid + 1;
-    let s = get_or_create(addr);
-    let mut g = s.lock();
-    if g.owner == 0 {
-        return None;
-    }
-    if g.owner != me {
-        return misuse(&mut g, ReportKind::MutexBadUnlock);
-    }
-    g.recursion = g.recursion.saturating_sub(1);
-    if g.recursion == 0 {
-        g.owner = 0;
-    }
-    None
-}
-
-/// The mutex at `addr` is being destroyed. Still write-held on record (and
-/// `report_destroy_locked` on): the stack of its last lock, for `destroy of a
-/// locked mutex`.
-pub fn mutex_destroying(addr: usize) -> Option<Vec<u64>> {
-    let s = find(addr)?;
-    let (pc, stack) = {
-        let mut g = s.lock();
-        if g.owner == 0 || g.broken || !crate::rt::OPTIONS.lock().report_destroy_locked {
-            return None;
-        }
-        g.broken = true;
-        (g.last_lock_pc, g.last_lock_stack)
-    };
-    let mut v = Vec::with_capacity(16);
-    v.push(pc);
-    v.extend(crate::depot::DEPOT.unwind(stack));
-    Some(v)
 }
 
 /// Sync objects ever given a table index (for `verbosity` statistics).

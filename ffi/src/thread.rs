@@ -141,6 +141,9 @@ pub struct ThreadCtx {
     /// Counts changes of this thread's clock and its own heap operations; a
     /// `Caches::spilled_seen` entry is valid only in the generation that made it.
     pub generation: u64,
+    /// The fiber handle of this context (`crate::fiber`), made on first use: a
+    /// fiber is a context of its own, switched into an OS thread's `THR`.
+    pub fiber: *mut crate::fiber::Fiber,
 }
 
 pub struct Caches {
@@ -233,6 +236,8 @@ pub struct ThreadInfo {
     /// The thread's stack and static TLS block (empty = unknown).
     pub stack: AddrRange,
     pub tls: AddrRange,
+    /// The name reports show (`Thread T1 'name'`), if one was set.
+    pub name: Option<alloc::string::String>,
 }
 
 /// An address range `[lo, hi)`.
@@ -494,6 +499,7 @@ pub fn register(
         pthread: 0,
         stack: AddrRange::EMPTY,
         tls: AddrRange::EMPTY,
+        name: None,
     });
     let g = r.slots.acquire(tid, inherited);
     drop(r);
@@ -508,6 +514,22 @@ pub fn register(
 
 /// Makes the calling thread `tid`, holding `grant`, knowing `inherited`.
 pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
+    let ctx = new_context(tid, grant, inherited);
+    let t = cur();
+    // Keep frames pushed before attaching (none normally).
+    t.stack.set(map_shadow_stack());
+    t.depth.set(0);
+    t.interned.set(0);
+    t.stack_cap.set(STACK_CAP);
+    t.ctx.set(ctx);
+    // SAFETY: just made; no scope can hold it yet.
+    unsafe { (*ctx).refresh_fast_state() };
+}
+
+/// The context of thread `tid` (its clock, trace and caches), not yet installed
+/// in any OS thread's `THR`: `attach` installs it in the calling thread,
+/// `crate::fiber` keeps it in a fiber until a switch installs it.
+pub fn new_context(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) -> *mut ThreadCtx {
     let trace = Box::into_raw(Box::new(Trace::new(crate::rt::history_events())));
     let ctx = Box::new(ThreadCtx {
         tid,
@@ -528,6 +550,7 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
             interned: [InternedFrame::EMPTY; INTERN_CACHE],
         })),
         generation: 1,
+        fiber: core::ptr::null_mut(),
     });
     {
         let mut r = REGISTRY.lock();
@@ -535,17 +558,30 @@ pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
         info.os_tid = umbra_sys::gettid();
         info.trace = trace;
     }
-    let t = cur();
-    let stack = umbra_sys::mmap_anon(STACK_CAP * 8, true)
+    Box::into_raw(ctx)
+}
+
+/// A fresh shadow call stack of `STACK_CAP` frames (unmapped by `ThreadCtx::finish`).
+pub fn map_shadow_stack() -> *mut u64 {
+    umbra_sys::mmap_anon(STACK_CAP * 8, true)
         .unwrap_or_else(|| umbra_sys::internal_error(format_args!("cannot map a shadow stack")))
-        as *mut u64;
-    t.stack.set(stack);
-    t.depth.set(0);
-    t.interned.set(0);
-    t.stack_cap.set(STACK_CAP);
-    let ctx = Box::into_raw(ctx);
+        as *mut u64
+}
+
+/// Installs `ctx` (a fiber's context, see `crate::fiber`) as the calling thread's,
+/// the fiber's saved shadow stack having been put into [`cur`] already. No [`Rt`]
+/// scope may be open: one would hold the `&mut` of the context it replaces.
+pub fn install_context(ctx: *mut ThreadCtx) {
+    let t = cur();
+    if t.ctx_borrowed.get() {
+        umbra_sys::internal_error(format_args!(
+            "fiber switch while the thread context is in use"
+        ));
+    }
     t.ctx.set(ctx);
-    // SAFETY: just made; no scope can hold it yet.
+    // SAFETY: a live context (made by `new_context`, freed only when its fiber is
+    // destroyed, never while installed); no scope holds it (checked above) and
+    // nothing else refers to it while it is installed on this thread.
     unsafe { (*ctx).refresh_fast_state() };
 }
 
@@ -675,6 +711,8 @@ impl ThreadCtx {
     /// Called when the thread is about to end (after TLS destructors): publishes its
     /// clock for joiners, frees its slot, and ignores anything it still does.
     pub fn finish(&mut self) {
+        crate::ignores::check_at_thread_end(self);
+        crate::deadlock::thread_finished();
         let tid = self.tid;
         let mut r = REGISTRY.lock();
         let info = &mut r.threads[tid as usize];

@@ -283,7 +283,22 @@ pub fn format_json(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) -> St
         None => out.push_str("null"),
     }
     let _ = write!(out, ",\"count\":{}", r.count);
-    out.push('}');
+    out.push_str(",\"cycle\":[");
+    let n = r.mutexes.len();
+    for (i, &tid) in r.cycle_threads.iter().enumerate().filter(|_| n > 0) {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"from\":\"M{}\",\"to\":\"M{}\",\"thread\":",
+            r.mutexes[i % n].id,
+            r.mutexes[(i + 1) % n].id
+        );
+        push_thread(&mut out, tid);
+        out.push('}');
+    }
+    out.push_str("]}");
     out
 }
 

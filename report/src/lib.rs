@@ -17,6 +17,7 @@ pub mod json;
 pub mod maps;
 pub mod model;
 pub mod options;
+pub mod pprof;
 pub mod suppress;
 pub mod symbolize;
 pub mod text;
@@ -26,4 +27,6 @@ pub use elf::function_ranges;
 pub use json::format_json;
 pub use model::{Access, AccessKind, Location, MutexDesc, Report, ReportKind, ThreadDesc};
 pub use symbolize::{symbolize_in_file, Frame, GlobalSymbol, Symbolizer};
-pub use text::{format_text, hide_runtime_frames, summary_line, FormatOptions};
+pub use text::{
+    format_ignores_enabled, format_text, hide_runtime_frames, summary_line, FormatOptions,
+};

@@ -117,6 +117,8 @@ pub enum ReportKind {
     MutexBadUnlock,
     MutexBadReadLock,
     MutexBadReadUnlock,
+    MutexInvalidAccess,
+    Deadlock,
     SignalUnsafe,
     ErrnoInSignal,
 }
@@ -133,9 +135,18 @@ impl ReportKind {
             ReportKind::MutexBadUnlock => "unlock of an unlocked mutex (or by a wrong thread)",
             ReportKind::MutexBadReadLock => "read lock of a write locked mutex",
             ReportKind::MutexBadReadUnlock => "read unlock of a write locked mutex",
+            ReportKind::MutexInvalidAccess => {
+                "use of an invalid mutex (e.g. uninitialized or destroyed)"
+            }
+            ReportKind::Deadlock => "lock-order-inversion (potential deadlock)",
             ReportKind::SignalUnsafe => "signal-unsafe call inside of a signal",
             ReportKind::ErrnoInSignal => "signal handler spoils errno",
         }
+    }
+
+    /// Whether this is a lock-order inversion, printed as its cycle.
+    pub fn is_deadlock(self) -> bool {
+        self == ReportKind::Deadlock
     }
 
     /// Whether this is a race report (two accesses): `data race`, `heap-use-after-free`.
@@ -147,7 +158,9 @@ impl ReportKind {
 /// A complete report, of any kind (TSan's `ReportDesc`). Sections are printed in
 /// this order: `signal` (the errno report's `Signal N handler invoked at:` line),
 /// `stacks` (separated by `  and:`), the two `accesses` of a race, `sleep_stack`,
-/// `location`, `mutexes`, `threads`, then for a thread leak `count`.
+/// `location`, `mutexes`, `threads`, then for a thread leak `count`. A
+/// `lock-order-inversion` prints its cycle instead of `stacks` and `mutexes` (see
+/// [`Report::cycle_threads`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     pub kind: ReportKind,
@@ -168,6 +181,12 @@ pub struct Report {
     pub signal: Option<u32>,
     /// `thread leak`: how many leaked threads share the creation stack (1 = just this one).
     pub count: u32,
+    /// `lock-order-inversion`: the cycle is `mutexes` in order (edge `i` goes from
+    /// mutex `i` to mutex `i + 1`, the last one back to the first), and this is the
+    /// thread that took each edge. `stacks` holds, per edge, where the second mutex
+    /// was acquired, followed (with `second_deadlock_stack`, when `stacks` has two
+    /// per edge) by where that thread had acquired the first one.
+    pub cycle_threads: Vec<u32>,
 }
 
 impl Report {
@@ -184,6 +203,7 @@ impl Report {
             sleep_stack: None,
             signal: None,
             count: 1,
+            cycle_threads: Vec::new(),
         }
     }
 

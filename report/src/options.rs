@@ -31,11 +31,12 @@ use alloc::vec::Vec;
 use core::fmt;
 
 /// The runtime's options, with TSan's names and defaults (and umbra's own
-/// `json_path` and `fold_std_frames`). Only these are acted upon by umbra: `exitcode`, `halt_on_error`,
+/// `json_path`, `profile_path` and `fold_std_frames`). Only these are acted upon by umbra: `exitcode`, `halt_on_error`,
 /// `report_bugs`, `log_path`, `verbosity`, `suppressions`, `print_suppressions`,
 /// `suppress_equal_stacks`, `history_size`, `strip_path_prefix`,
 /// `atexit_sleep_ms`, `json_path`, `report_signal_unsafe`, `report_thread_leaks`,
-/// `report_destroy_locked`, `report_mutex_bugs`, `fold_std_frames`. The other fields are parsed and
+/// `report_destroy_locked`, `report_mutex_bugs`, `detect_deadlocks`,
+/// `second_deadlock_stack`, `fold_std_frames`, `profile_path`. The other fields are parsed and
 /// stored with TSan's defaults so that existing `TSAN_OPTIONS` keep working, but
 /// umbra does not act on them (yet).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +80,10 @@ pub struct Options {
     /// can share it); any other `PATH` writes to `PATH.PID`, like `log_path`.
     /// See [`Options::json_target`].
     pub json_path: Option<String>,
+    /// umbra's own: at exit, write a gzipped pprof profile of the race reports
+    /// and of the time threads waited for locks to `PATH.PID`, or to `PATH` itself
+    /// if it ends in `.pb.gz`. See [`Options::profile_target`].
+    pub profile_path: Option<String>,
     /// umbra's own: write the reports as one SARIF 2.1.0 log to this path. Written
     /// by `umbra run` and `cargo umbra` (which have the runtime write JSON to a temp
     /// file and convert it); the runtime alone has no SARIF writer and warns once.
@@ -91,7 +96,7 @@ pub struct Options {
     pub fold_std_frames: bool,
     /// Report threads that finished and were never joined nor detached, at exit.
     pub report_thread_leaks: bool,
-    /// Accepted, ignored: lock-order-inversion detection.
+    /// Report lock-order inversions (potential deadlocks).
     pub detect_deadlocks: bool,
     /// Report calls that are not async-signal-safe (the malloc family) made by
     /// the handler of an asynchronous signal.
@@ -109,7 +114,8 @@ pub struct Options {
     pub symbolize: bool,
     /// Accepted, ignored: print creation stacks of all ancestor threads.
     pub print_full_thread_history: bool,
-    /// Accepted, ignored: second stack for each edge of a deadlock report.
+    /// Second stack (where the first mutex was taken) for each edge of a deadlock
+    /// report.
     pub second_deadlock_stack: bool,
     /// Accepted, ignored: report races between atomic and plain accesses.
     pub report_atomic_races: bool,
@@ -145,6 +151,7 @@ impl Options {
             strip_path_prefix: String::new(),
             atexit_sleep_ms: 0,
             json_path: None,
+            profile_path: None,
             sarif_path: None,
             fold_std_frames: false,
             report_thread_leaks: true,
@@ -182,6 +189,20 @@ impl Options {
             .map(|p| output_target(p, pid, true))
     }
 
+    /// Where the pprof profile goes, for the process `pid`; `None` when
+    /// `profile_path` is unset. Always a file (a binary profile on a terminal helps
+    /// nobody): `PATH.PID`, or `PATH` as given when it ends in `.pb.gz` (each process
+    /// then overwrites it).
+    pub fn profile_target(&self, pid: u32) -> Option<String> {
+        self.profile_path.as_deref().map(|p| {
+            if p.ends_with(".pb.gz") {
+                String::from(p)
+            } else {
+                format!("{}.{}", p, pid)
+            }
+        })
+    }
+
     /// The current value of flag `name` as text (`"1"`/`"0"` for booleans, `""` for
     /// an unset path), or `None` for a name umbra does not store (an accepted but
     /// ignored extra flag, or an unknown one).
@@ -205,6 +226,7 @@ impl Options {
             "strip_path_prefix" => Some(self.strip_path_prefix.clone()),
             "atexit_sleep_ms" => Some(self.atexit_sleep_ms.to_string()),
             "json_path" => s(&self.json_path),
+            "profile_path" => s(&self.profile_path),
             "sarif_path" => s(&self.sarif_path),
             "fold_std_frames" => b(self.fold_std_frames),
             "report_thread_leaks" => b(self.report_thread_leaks),
@@ -276,6 +298,7 @@ impl Options {
             "log_path" => self.log_path = path,
             "suppressions" => self.suppressions = path,
             "json_path" => self.json_path = path,
+            "profile_path" => self.profile_path = path,
             "sarif_path" => self.sarif_path = path,
             "external_symbolizer_path" => self.external_symbolizer_path = path,
             "strip_path_prefix" => self.strip_path_prefix = String::from(v),
@@ -410,6 +433,8 @@ static FLAGS: &[FlagInfo] = &[
         "Sleep this long at exit before the summary (TSan: 1000; umbra reports synchronously)."),
     flag("json_path", Str, "", Honoured,
         "umbra: also write reports as JSON lines to PATH.PID, or to PATH itself if it ends in .jsonl."),
+    flag("profile_path", Str, "", Honoured,
+        "umbra: at exit, write a gzipped pprof profile of races and lock waits to PATH.PID (PATH if it ends in .pb.gz)."),
     flag("sarif_path", Str, "", Honoured,
         "umbra: write reports as SARIF 2.1.0 to PATH (by 'umbra run' and 'cargo umbra'; the runtime alone warns)."),
     flag("fold_std_frames", Bool, "0", Honoured,
@@ -422,8 +447,11 @@ static FLAGS: &[FlagInfo] = &[
     flag("report_destroy_locked", Bool, "1", Honoured, "Report destruction of a locked mutex."),
     flag("report_mutex_bugs", Bool, "1", Honoured,
         "Report mutex misuse: unlock of an unlocked mutex, double lock, read lock of a write-locked rwlock."),
+    flag("detect_deadlocks", Bool, "1", Honoured,
+        "Report lock-order inversions (potential deadlocks) between mutexes."),
+    flag("second_deadlock_stack", Bool, "0", Honoured,
+        "Print a second stack for each edge of a deadlock report."),
     // Stored with TSan's defaults, not acted upon.
-    flag("detect_deadlocks", Bool, "1", Stored, "Detect lock-order inversions."),
     flag("die_after_fork", Bool, "1", Stored,
         "Die if a child of a multi-threaded fork creates threads."),
     flag("io_sync", FlagType::Int { min: 0, max: 2 }, "1", Stored,
@@ -434,8 +462,6 @@ static FLAGS: &[FlagInfo] = &[
     flag("symbolize", Bool, "1", Stored, "Symbolize stacks (umbra always does)."),
     flag("print_full_thread_history", Bool, "0", Stored,
         "Print creation stacks of all ancestor threads."),
-    flag("second_deadlock_stack", Bool, "0", Stored,
-        "Print a second stack for each edge of a deadlock report."),
     flag("report_atomic_races", Bool, "1", Stored,
         "Report races between atomic and plain accesses."),
     flag("flush_memory_ms", U32, "0", Stored, "Flush shadow memory every N ms."),

@@ -466,6 +466,82 @@ fn print_thread(out: &mut String, t: &ThreadDesc, sym: &mut Symbolizer, opts: &F
     print_stack(out, Some(&t.stack), sym, opts);
 }
 
+/// A lock-order inversion's cycle (TSan's `PrintReport` for `ReportTypeDeadlock`):
+/// the cycle on one line, then per edge the thread and stack that acquired its
+/// second mutex while holding its first, and where the first was acquired when the
+/// report has two stacks per edge (`second_deadlock_stack`), else after the first
+/// edge a hint naming that option.
+fn print_cycle(out: &mut String, r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) {
+    let n = r.mutexes.len();
+    if n == 0 {
+        return;
+    }
+    out.push_str("  Cycle in lock order graph: ");
+    for m in &r.mutexes {
+        let _ = write!(out, "M{} ({}) => ", m.id, Ptr(m.addr));
+    }
+    let _ = write!(out, "M{}\n\n", r.mutexes[0].id);
+    let second = r.stacks.len() == 2 * n;
+    for i in 0..n {
+        let (from, to) = (&r.mutexes[i], &r.mutexes[(i + 1) % n]);
+        let _ = write!(
+            out,
+            "  Mutex M{} acquired here while holding mutex M{} in ",
+            to.id, from.id
+        );
+        thread_name(out, r.cycle_threads.get(i).copied().unwrap_or(0));
+        out.push_str(":\n");
+        if second {
+            print_stack(out, r.stacks.get(2 * i).map(Vec::as_slice), sym, opts);
+            let _ = writeln!(
+                out,
+                "  Mutex M{} previously acquired by the same thread here:",
+                from.id
+            );
+            print_stack(out, r.stacks.get(2 * i + 1).map(Vec::as_slice), sym, opts);
+        } else {
+            print_stack(out, r.stacks.get(i).map(Vec::as_slice), sym, opts);
+            if i == 0 {
+                out.push_str(
+                    "    HINT: use TSAN_OPTIONS=second_deadlock_stack=1 \
+                     to get more informative warning message\n\n",
+                );
+            }
+        }
+    }
+}
+
+/// The message with which TSan stops the process when a thread ends with an
+/// ignore annotation still open (`ThreadCheckIgnore`): which thread (`None`: the
+/// main thread; else its id and creation stack), then each stack where an ignore
+/// still open began.
+pub fn format_ignores_enabled(
+    thread: Option<(u32, &[u64])>,
+    begun_at: &[Vec<u64>],
+    sym: &mut Symbolizer,
+    opts: &FormatOptions,
+) -> String {
+    let mut out = String::new();
+    match thread {
+        None => out.push_str("ThreadSanitizer: main thread finished with ignores enabled\n"),
+        Some((tid, created)) => {
+            // TSan prints the thread's name between the two spaces (empty when unnamed).
+            let _ = writeln!(
+                out,
+                "ThreadSanitizer: thread T{}  finished with ignores enabled, created at:",
+                tid
+            );
+            print_stack(&mut out, Some(created), sym, opts);
+        }
+    }
+    out.push_str("  One of the following ignores was not ended (in order of probability)\n");
+    for s in begun_at {
+        out.push_str("  Ignore was enabled at:\n");
+        print_stack(&mut out, Some(s), sym, opts);
+    }
+    out
+}
+
 /// Formats `r` exactly as ThreadSanitizer prints it (`PrintReport`), from the
 /// opening to the closing `==================` line (newline-terminated).
 pub fn format_text(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) -> String {
@@ -480,11 +556,15 @@ pub fn format_text(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) -> St
     if let Some(sig) = r.signal {
         let _ = writeln!(out, "  Signal {} handler invoked at:", sig);
     }
-    for (i, s) in r.stacks.iter().enumerate() {
-        if i > 0 {
-            out.push_str("  and:\n");
+    if r.kind.is_deadlock() {
+        print_cycle(&mut out, r, sym, opts);
+    } else {
+        for (i, s) in r.stacks.iter().enumerate() {
+            if i > 0 {
+                out.push_str("  and:\n");
+            }
+            print_stack(&mut out, Some(s), sym, opts);
         }
-        print_stack(&mut out, Some(s), sym, opts);
     }
     for (i, a) in r.accesses.iter().enumerate() {
         print_access(&mut out, a, i == 0, sym, opts);
@@ -494,7 +574,7 @@ pub fn format_text(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) -> St
         print_stack(&mut out, Some(s), sym, opts);
     }
     print_location(&mut out, &r.location, sym, opts);
-    for m in &r.mutexes {
+    for m in r.mutexes.iter().filter(|_| !r.kind.is_deadlock()) {
         let _ = writeln!(out, "  Mutex M{} ({}) created at:", m.id, Ptr(m.addr));
         print_stack(&mut out, Some(&m.stack), sym, opts);
     }

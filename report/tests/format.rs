@@ -166,6 +166,7 @@ fn data_race_full_text() {
         stacks: vec![],
         signal: None,
         count: 1,
+        cycle_threads: Vec::new(),
     };
     let mut sym = Symbolizer::new();
     let o = opts();
@@ -264,6 +265,7 @@ fn other_locations_kinds_and_frames() {
         stacks: vec![],
         signal: None,
         count: 1,
+        cycle_threads: Vec::new(),
     };
     let text = format_text(&r, &mut sym, &o);
     let lines: Vec<&str> = text.lines().collect();
@@ -437,6 +439,7 @@ fn default_options_keep_full_paths() {
         stacks: vec![],
         signal: None,
         count: 1,
+        cycle_threads: Vec::new(),
     };
     let t = format_text(&r, &mut sym, &FormatOptions::default());
     let want = format!(
@@ -485,6 +488,7 @@ fn json_round_trip() {
         stacks: vec![],
         signal: None,
         count: 1,
+        cycle_threads: Vec::new(),
     };
     let mut sym = Symbolizer::new();
     let o = opts();
@@ -662,5 +666,106 @@ fn thread_leak_and_mutex_misuse_text() {
             "==================\nWARNING: ThreadSanitizer: signal handler spoils errno (pid=14)\n  Signal 10 handler invoked at:\n    #0 format::access_site"
         ),
         "{text}"
+    );
+}
+
+#[test]
+fn lock_order_inversion_text() {
+    let a = access_site();
+    let c = caller_site();
+    let mut sym = Symbolizer::new();
+    let o = opts();
+    let mutex = |id, addr| MutexDesc {
+        id,
+        addr,
+        stack: vec![a.ra],
+    };
+    let mut r = Report::new(ReportKind::Deadlock, 15);
+    r.mutexes = vec![mutex(0, 0x1000), mutex(1, 0x2000)];
+    r.cycle_threads = vec![0, 1];
+    r.stacks = vec![vec![a.ra], vec![c.ra]];
+    r.threads.push(ThreadDesc {
+        id: 1,
+        os_tid: 16,
+        running: true,
+        name: None,
+        parent: 0,
+        stack: vec![c.ra],
+    });
+    // One stack per edge: the hint after the first; no "created at" sections.
+    let want = format!(
+        "==================\n\
+         WARNING: ThreadSanitizer: lock-order-inversion (potential deadlock) (pid=15)\n\
+         \x20 Cycle in lock order graph: M0 (0x000000001000) => M1 (0x000000002000) => M0\n\n\
+         \x20 Mutex M1 acquired here while holding mutex M0 in main thread:\n\
+         {}\n\
+         \x20   HINT: use TSAN_OPTIONS=second_deadlock_stack=1 to get more informative warning message\n\n\
+         \x20 Mutex M0 acquired here while holding mutex M1 in thread T1:\n\
+         {}\n\
+         \x20 Thread T1 (tid=16, running) created by main thread at:\n\
+         {}\n\
+         SUMMARY: ThreadSanitizer: lock-order-inversion (potential deadlock) tests/format.rs:{}:{} in format::access_site\n\
+         ==================\n",
+        frame_line(&mut sym, 0, "access_site", &a),
+        frame_line(&mut sym, 0, "caller_site", &c),
+        frame_line(&mut sym, 0, "caller_site", &c),
+        a.line,
+        a.column
+    );
+    assert_eq!(format_text(&r, &mut sym, &o), want);
+
+    // Two stacks per edge (second_deadlock_stack): where the first mutex was taken.
+    r.stacks = vec![vec![a.ra], vec![c.ra], vec![c.ra], vec![]];
+    let text = format_text(&r, &mut sym, &o);
+    let want_edge = format!(
+        "  Mutex M1 acquired here while holding mutex M0 in main thread:\n\
+         {}\n\
+         \x20 Mutex M0 previously acquired by the same thread here:\n\
+         {}\n\
+         \x20 Mutex M0 acquired here while holding mutex M1 in thread T1:\n\
+         {}\n\
+         \x20 Mutex M1 previously acquired by the same thread here:\n\
+         \x20   [failed to restore the stack]\n\n",
+        frame_line(&mut sym, 0, "access_site", &a),
+        frame_line(&mut sym, 0, "caller_site", &c),
+        frame_line(&mut sym, 0, "caller_site", &c),
+    );
+    assert!(text.contains(&want_edge), "{text}");
+    assert!(!text.contains("HINT"), "{text}");
+
+    // JSON: the edges in order, with their threads.
+    let v: serde_json::Value = serde_json::from_str(&format_json(&r, &mut sym, &o)).unwrap();
+    assert_eq!(
+        v["cycle"],
+        serde_json::json!([
+            {"from": "M0", "to": "M1", "thread": "main"},
+            {"from": "M1", "to": "M0", "thread": "T1"}
+        ])
+    );
+}
+
+#[test]
+fn ignores_enabled_text() {
+    let a = access_site();
+    let c = caller_site();
+    let mut sym = Symbolizer::new();
+    let o = opts();
+    let text =
+        umbra_report::format_ignores_enabled(Some((2, &[c.ra])), &[vec![a.ra]], &mut sym, &o);
+    let want = format!(
+        "ThreadSanitizer: thread T2  finished with ignores enabled, created at:\n\
+         {}\n\
+         \x20 One of the following ignores was not ended (in order of probability)\n\
+         \x20 Ignore was enabled at:\n\
+         {}\n",
+        frame_line(&mut sym, 0, "caller_site", &c),
+        frame_line(&mut sym, 0, "access_site", &a),
+    );
+    assert_eq!(text, want);
+    let main = umbra_report::format_ignores_enabled(None, &[], &mut sym, &o);
+    assert_eq!(
+        main,
+        "ThreadSanitizer: main thread finished with ignores enabled\n  \
+         One of the following ignores was not ended (in order of probability)\n"
     );
 }

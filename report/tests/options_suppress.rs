@@ -355,6 +355,7 @@ fn help_lists_every_flag() {
         "strip_path_prefix",
         "atexit_sleep_ms",
         "json_path",
+        "profile_path",
         "report_thread_leaks",
         "detect_deadlocks",
         "report_signal_unsafe",
@@ -416,6 +417,19 @@ fn output_targets() {
     assert_eq!(
         parsed("json_path=stdout").json_target(42),
         Some(OutputTarget::Stdout)
+    );
+    assert_eq!(o.profile_target(42), None);
+    assert_eq!(
+        parsed("profile_path=/tmp/p").profile_target(42),
+        Some("/tmp/p.42".into())
+    );
+    assert_eq!(
+        parsed("profile_path=/tmp/p.pb.gz").profile_target(42),
+        Some("/tmp/p.pb.gz".into())
+    );
+    assert_eq!(
+        parsed("profile_path=stdout").profile_target(42),
+        Some("stdout.42".into())
     );
 }
 

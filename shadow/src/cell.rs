@@ -9,9 +9,10 @@
 //! `mask` has one bit per byte of the word the access touched, so accesses to
 //! adjacent bytes never conflict. A cell with a non-zero mask is an access record;
 //! `0` is empty; a zero mask with `F` set marks freed memory (sid/epoch name the
-//! free); a zero mask with `S` set marks a word whose records spilled to the side
-//! table (the second cell then mirrors the word's newest record, for the fast
-//! path's same-access check). A thread's *fast state* uses the same layout with mask 0, so the cell for
+//! free); a zero mask with `S` set marks a word whose records moved out of the
+//! pair: into the word's four extension cells, or, with bit `T` (bit 8, the read
+//! bit of a record) also set, into the side table (the second cell then mirrors the
+//! word's newest record, for the fast path's same-access check). A thread's *fast state* uses the same layout with mask 0, so the cell for
 //! an access is `fast_state | mask | read`, one OR; bit `S` in a fast state means
 //! "ignore accesses" and makes every comparison with a stored cell fail.
 
@@ -23,6 +24,9 @@ pub const READ: u64 = 1 << 8;
 pub const ATOMIC: u64 = 1 << 9;
 pub const FREED: u64 = 1 << 10;
 pub const SPILLED: u64 = 1 << 11;
+/// In a spill marker only: the records are in the side table, the extension cells
+/// hold per-slot hints (see [`crate::access`]).
+pub const IN_TABLE: u64 = READ;
 /// In a fast state (never in a stored cell): the thread ignores accesses.
 pub const IGNORE: u64 = SPILLED;
 pub const SID_SHIFT: u32 = 12;
@@ -33,7 +37,10 @@ pub struct ShadowCell(pub u64);
 
 impl ShadowCell {
     pub const EMPTY: ShadowCell = ShadowCell(0);
+    /// The word's records are in its extension cells.
     pub const SPILL_MARKER: ShadowCell = ShadowCell(SPILLED);
+    /// The word's records are in the side table.
+    pub const TABLE_MARKER: ShadowCell = ShadowCell(SPILLED | IN_TABLE);
 
     /// The fast-state part (`sid`, `epoch`) of a thread.
     #[inline]
@@ -105,9 +112,15 @@ impl ShadowCell {
     pub fn is_freed(self) -> bool {
         self.mask() == 0 && self.0 & FREED != 0
     }
+    /// Either spill marker: the records are not in the pair.
     #[inline]
     pub fn is_spill_marker(self) -> bool {
         self.mask() == 0 && self.0 & SPILLED != 0
+    }
+    /// The spill marker whose records are in the side table.
+    #[inline]
+    pub fn is_table_marker(self) -> bool {
+        self.is_spill_marker() && self.0 & IN_TABLE != 0
     }
 
     /// As an access for conflict purposes: a freed marker behaves as a plain write
@@ -132,6 +145,9 @@ impl core::fmt::Debug for ShadowCell {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         if self.is_empty() {
             return write!(f, "empty");
+        }
+        if self.is_table_marker() {
+            return write!(f, "spilled-to-table");
         }
         if self.is_spill_marker() {
             return write!(f, "spilled");

@@ -16,7 +16,10 @@
 //! back to the kernel with `madvise(MADV_DONTNEED)` instead of being zeroed (they then
 //! read as zeros, "no record"), and a bitmap after the meta words, one bit per meta page
 //! ever given a sync object, lets sync objects be found without reading every meta
-//! word: `[pairs: 128 GiB][meta: 16 GiB][meta-page bitmap: 512 KiB]`.
+//! word. After the bitmap come the extension cells: four more cells per word, used
+//! only by words that need more than two records (see [`crate::access`]), so only
+//! their pages are ever committed:
+//! `[pairs: 128 GiB][meta: 16 GiB][meta-page bitmap: 512 KiB][extension: 256 GiB]`.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
@@ -34,7 +37,12 @@ const PAGE: usize = 4096;
 const META_PAGE_SPAN: usize = PAGE * 2;
 /// One bit per meta page.
 const BITMAP_BYTES: usize = META_BYTES / PAGE / 8;
-const REGION_BYTES: usize = PAIRS_BYTES + META_BYTES + BITMAP_BYTES;
+/// Extension cells per word (see [`ext_cells`]).
+pub const EXT_CELLS: usize = 4;
+/// Where the extension cells start in a region (page aligned: the parts before are).
+const EXT_OFFSET: usize = PAIRS_BYTES + META_BYTES + BITMAP_BYTES;
+const EXT_BYTES: usize = CHUNK / WORD * EXT_CELLS * 8;
+const REGION_BYTES: usize = EXT_OFFSET + EXT_BYTES;
 /// Application bytes whose pairs fill one shadow page (16 bytes per 8-byte word).
 const PAIR_PAGE_SPAN: usize = PAGE / 2;
 /// Resets spanning fewer whole shadow pages than this zero them word by word: a
@@ -151,6 +159,23 @@ pub fn pair_if_mapped(addr: usize) -> Option<&'static CellPair> {
     }
 }
 
+/// The extension cells of the word containing `addr`, whose pair is `pair` (from
+/// [`pair_for`] or [`pair_if_mapped`] of the same address). Four cells, 32 bytes
+/// per word, after the pairs: the pair lies at `region + 2 × offset` and the cells at
+/// `region + EXT_OFFSET + 4 × offset`, so they are found from the pair without
+/// another directory load (the fast path uses this).
+#[inline(always)]
+pub fn ext_cells(addr: usize, pair: &CellPair) -> &'static [AtomicU64; EXT_CELLS] {
+    let p = pair as *const CellPair as usize;
+    let offset = chunk_offset(addr) & !(WORD - 1);
+    let e = p + offset * 2 + EXT_OFFSET;
+    // SAFETY: `pair` lies at `region + 2 × offset` of the region mapped for `addr`'s
+    // chunk (the caller's contract), so `e` is `region + EXT_OFFSET + 4 × offset`:
+    // inside the extension part (offset/8 × 32 < EXT_BYTES), 32-byte aligned, mapped
+    // forever; atomics accept any bit pattern.
+    unsafe { &*(e as *const [AtomicU64; EXT_CELLS]) }
+}
+
 /// The base of the region of `addr`'s chunk, given the chunk's delta.
 #[inline]
 fn region_base(addr: usize, delta: usize) -> usize {
@@ -216,6 +241,12 @@ pub fn meta_word_for_create(addr: usize) -> &'static AtomicU32 {
 /// object (see [`meta_word_for_create`]) in chunks that have shadow, so the cost
 /// follows the sync objects in the range, not its size.
 pub fn take_meta_range(addr: usize, size: usize, mut f: impl FnMut(u32)) {
+    take_meta_range_at(addr, size, |_, i| f(i));
+}
+
+/// Like [`take_meta_range`], calling `f(word, index)` with the address of the word
+/// each index was taken from (to move sync objects elsewhere).
+pub fn take_meta_range_at(addr: usize, size: usize, mut f: impl FnMut(usize, u32)) {
     let start = addr & !(WORD - 1);
     let end = addr.saturating_add(size).min(USER_END);
     let mut lo = start;
@@ -257,7 +288,7 @@ pub fn take_meta_range(addr: usize, size: usize, mut f: impl FnMut(u32)) {
                         if m.load(Ordering::Relaxed) != 0 {
                             let i = m.swap(0, Ordering::AcqRel);
                             if i != 0 {
-                                f(i);
+                                f(a, i);
                             }
                         }
                         a += WORD;
@@ -384,10 +415,20 @@ fn drop_pairs(lo: usize, hi: usize) {
         // Relaxed: a statistic.
         RELEASED.fetch_add(resident_bytes(p, bytes), Ordering::Relaxed);
     }
+    let e = ext_cells(lo, pair_for(lo)) as *const _ as usize;
+    if COUNT_RELEASED.load(Ordering::Relaxed) {
+        // Relaxed: as above.
+        RELEASED.fetch_add(resident_bytes(e, bytes * 2), Ordering::Relaxed);
+    }
     // SAFETY: these shadow pages belong to words of `[lo, hi)` only (16 bytes per
     // word, page aligned, inside one chunk's region), private anonymous memory whose
     // contents we are discarding on purpose.
     unsafe { umbra_sys::madvise_dontneed(p as *mut u8, bytes) };
+    // The words' extension cells go too (twice the pairs' bytes, also whole pages).
+    // They are read only while a word's first cell is a spill marker, which the
+    // pages just dropped no longer hold, so this only gives memory back.
+    // SAFETY: as above, for the extension cells of the same words.
+    unsafe { umbra_sys::madvise_dontneed(e as *mut u8, bytes * 2) };
 }
 
 /// Bytes of `[p, p+bytes)` (page aligned) that are resident.

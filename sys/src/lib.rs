@@ -225,6 +225,13 @@ pub fn monotonic_ns() -> u64 {
     ts[0] as u64 * 1_000_000_000 + ts[1] as u64
 }
 
+/// Wall-clock time: nanoseconds since the Unix epoch (`CLOCK_REALTIME`).
+pub fn realtime_ns() -> u64 {
+    let mut ts = [0i64; 2];
+    syscall3(nr::CLOCK_GETTIME, 0, ts.as_mut_ptr() as usize, 0);
+    ts[0] as u64 * 1_000_000_000 + ts[1] as u64
+}
+
 /// Sleeps for `ns` nanoseconds (less if a signal interrupts the sleep).
 pub fn sleep_ns(ns: u64) {
     let ts = [(ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64];

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::cprog::{gcc_binary, preloaded};
+use super::cprog::{gcc_binary, gcc_binary_cpp, preloaded};
 use super::exec::{run, tail, Output, Status};
 use super::toolchain::workspace_dir;
 
@@ -63,16 +63,25 @@ impl ProgramDir {
         ProgramDir { dir }
     }
 
+    /// `NAME.c`, or `NAME.cpp` for a C++ program.
     pub fn source(&self, name: &str) -> PathBuf {
-        workspace_dir()
-            .join("tests")
-            .join(self.dir)
-            .join(format!("{name}.c"))
+        let dir = workspace_dir().join("tests").join(self.dir);
+        let cpp = dir.join(format!("{name}.cpp"));
+        if cpp.exists() {
+            cpp
+        } else {
+            dir.join(format!("{name}.c"))
+        }
     }
 
-    /// The gcc -fsanitize=thread binary of `NAME.c`, built once per test process.
+    /// The gcc (g++ for C++) -fsanitize=thread binary of `NAME`, built once per
+    /// test process.
     pub fn binary(&self, name: &str) -> PathBuf {
-        gcc_binary(self.dir, name)
+        if self.source(name).extension().is_some_and(|e| e == "cpp") {
+            gcc_binary_cpp(self.dir, name)
+        } else {
+            gcc_binary(self.dir, name)
+        }
     }
 
     /// Runs `NAME` with umbra preloaded, no options but `env`.
@@ -238,13 +247,13 @@ impl ProgramDir {
         }
     }
 
-    /// Every `NAME.c` of the folder is named as `("NAME"` somewhere in `tests_source`
-    /// (the test file's own text, by `include_str!`).
+    /// Every `NAME.c` (and `NAME.cpp`) of the folder is named as `("NAME"`
+    /// somewhere in `tests_source` (the test file's own text, by `include_str!`).
     pub fn assert_every_program_is_run(&self, tests_source: &str) {
         let dir = workspace_dir().join("tests").join(self.dir);
         for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
             let path = entry.expect("dir entry").path();
-            if path.extension().and_then(|e| e.to_str()) != Some("c") {
+            if !matches!(path.extension().and_then(|e| e.to_str()), Some("c" | "cpp")) {
                 continue;
             }
             let name = path
@@ -253,8 +262,9 @@ impl ProgramDir {
                 .expect("file name");
             assert!(
                 tests_source.contains(&format!("(\"{name}\"")),
-                "tests/{}/{name}.c is not run by any test",
-                self.dir
+                "tests/{}/{} is not run by any test",
+                self.dir,
+                path.file_name().and_then(|s| s.to_str()).unwrap_or(name)
             );
         }
     }

@@ -87,6 +87,16 @@ pub fn preloaded(binary: &Path) -> Command {
 /// process (concurrent callers wait for the one compile) into `target/DIR-c/`. Also
 /// makes sure the umbra runtime is built.
 pub fn gcc_binary(dir: &str, name: &str) -> PathBuf {
+    cached_gcc_binary(dir, name, "c")
+}
+
+/// [`gcc_binary`] for the C++ program `tests/<dir>/<name>.cpp` (g++'s runtime
+/// libraries linked in).
+pub fn gcc_binary_cpp(dir: &str, name: &str) -> PathBuf {
+    cached_gcc_binary(dir, name, "cpp")
+}
+
+fn cached_gcc_binary(dir: &str, name: &str, ext: &str) -> PathBuf {
     umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
     type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
     static BINARIES: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
@@ -95,15 +105,16 @@ pub fn gcc_binary(dir: &str, name: &str) -> PathBuf {
             .get_or_init(Default::default)
             .lock()
             .unwrap()
-            .entry(format!("{dir}/{name}"))
+            .entry(format!("{dir}/{name}.{ext}"))
             .or_default(),
     );
     slot.get_or_init(|| {
         let source = workspace_dir()
             .join("tests")
             .join(dir)
-            .join(format!("{name}.c"));
-        compile(&source, &format!("{dir}-c"), Compiler::Gcc, &[])
+            .join(format!("{name}.{ext}"));
+        let extra: &[&str] = if ext == "cpp" { &["-lstdc++"] } else { &[] };
+        compile(&source, &format!("{dir}-{ext}"), Compiler::Gcc, extra)
             .map(|b| b.expect("gcc needs no install check"))
     })
     .clone()

@@ -176,7 +176,7 @@ pub unsafe extern "C" fn __cxa_guard_acquire(g: *mut u64) -> c_int {
     let icpt = ScopedInterceptor::enter(Unknown::Skip);
     // SAFETY: forwarded; libstdc++ locks the guard (waiting while another thread
     // initializes).
-    let r = unsafe { real::__cxa_guard_acquire(g) };
+    let r = crate::hooks::blocking_region(|| unsafe { real::__cxa_guard_acquire(g) });
     if r == 0 {
         icpt.rt(|thr| sync::acquire(thr, g as usize));
     }

@@ -161,3 +161,17 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
     // SAFETY: forwarded.
     unsafe { real::close(fd) }
 }
+
+/// `close(fd)` made by a raw syscall (the `__sanitizer_syscall_pre_impl_close` hook).
+pub fn syscall_close(fd: c_int) {
+    crate::thread::in_runtime(|| unlink(fd));
+}
+
+/// An acquire from `fd` by a raw syscall (epoll waits' `post` hooks).
+pub fn syscall_acquire(fd: c_int) {
+    crate::thread::with_thread(|thr| {
+        if let Some(a) = addr(fd) {
+            sync::acquire(thr, a)
+        }
+    });
+}

@@ -1,8 +1,9 @@
 //! `fork`: every runtime lock is taken before the real fork and released after it
 //! in parent and child, so the child (whose only thread is the caller) never
 //! inherits a lock held by a thread that no longer exists. Locks are taken in the
-//! order the runtime nests them: reports, thread registry, stack depot, mutex
-//! sets, heap blocks, sync-object table, spill table, and the allocator last.
+//! order the runtime nests them: reports, the profile, thread registry, stack depot,
+//! mutex sets, heap blocks, Java objects, sync-object table, spill table, and the
+//! allocator last.
 //!
 //! The exits that skip `atexit` handlers: `_exit`/`_Exit` run [`crate::rt::finish`]
 //! (wait for reports in flight, print the count) and turn a 0 status into
@@ -17,12 +18,15 @@ use crate::intercept::scope::ScopedInterceptor;
 use crate::real;
 use crate::thread::{cur, in_runtime, Unknown, REGISTRY};
 
-fn lock_all() {
+pub(crate) fn lock_all() {
     crate::report::fork_lock();
+    crate::profile::fork_lock();
     REGISTRY.lock_raw();
     crate::depot::DEPOT.fork_lock();
     crate::mutexset::fork_lock();
+    crate::deadlock::fork_lock();
     crate::intercept::app_heap::fork_lock();
+    crate::java::fork_lock();
     crate::sync::fork_lock();
     crate::rt::SPILL.lock_all();
     crate::rt_alloc::fork_lock();
@@ -30,16 +34,19 @@ fn lock_all() {
 
 /// # Safety
 /// After `lock_all`, once in the parent and once in the child.
-unsafe fn unlock_all() {
+pub(crate) unsafe fn unlock_all() {
     // SAFETY: every lock was taken by lock_all, in this order reversed.
     unsafe {
         crate::rt_alloc::fork_unlock();
         crate::rt::SPILL.unlock_all();
         crate::sync::fork_unlock();
+        crate::java::fork_unlock();
         crate::intercept::app_heap::fork_unlock();
+        crate::deadlock::fork_unlock();
         crate::mutexset::fork_unlock();
         crate::depot::DEPOT.fork_unlock();
         REGISTRY.force_unlock();
+        crate::profile::fork_unlock();
         crate::report::fork_unlock();
     }
 }
@@ -58,6 +65,7 @@ pub unsafe extern "C" fn fork() -> c_int {
         unsafe { unlock_all() };
         if pid == 0 {
             crate::thread::forked_child(thr.tid);
+            crate::profile::forked_child();
         }
         pid
     });

@@ -1,22 +1,23 @@
 //! pthread threads, mutexes, rwlocks, spinlocks, condition variables, barriers,
 //! once, and semaphores: each successful acquire joins the object's clock into the
-//! thread, each release publishes the thread's clock into the object.
+//! thread, each release publishes the thread's clock into the object. Blocking
+//! acquisitions and condition waits go through `crate::profile`, which times them
+//! when `profile_path` is set.
 
 use alloc::boxed::Box;
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use umbra_clocks::{SlotGrant, VectorClock};
-use umbra_report::ReportKind;
+use umbra_report::pprof::LockKind;
 
 use crate::entry::caller_pc;
 use crate::intercept::scope::ScopedInterceptor;
-use crate::mutexset::{self, LockMode};
+use crate::mutex::{self, LockMode, MutexFlags, Record};
+use crate::profile;
 use crate::real::{self, Ptr, StartFn};
 use crate::sync;
-use crate::thread::{
-    self, in_runtime, with_known_thread, with_thread, ThreadCtx, Unknown, REGISTRY,
-};
+use crate::thread::{self, in_runtime, with_known_thread, with_thread, Unknown, REGISTRY};
 
 struct StartArgs {
     start: StartFn,
@@ -253,14 +254,33 @@ pub unsafe extern "C" fn pthread_detach(th: usize) -> c_int {
     r
 }
 
+/// The real call of a lock interceptor. A blocking one (`KIND via TRY`) goes
+/// through [`profile::acquire`], which, when profiling, tries `TRY` on the same lock
+/// first and times the blocking call only when the lock is busy.
+macro_rules! forward {
+    ($name:ident ( $($a:ident),* )) => {
+        // SAFETY: forwarded.
+        unsafe { real::$name($($a),*) }
+    };
+    ($name:ident ( $($a:ident),* ), $kind:ident via $try:ident ( $addr:ident )) => {
+        profile::acquire(
+            LockKind::$kind,
+            caller_pc(),
+            // SAFETY: the non-blocking form of the same call, on the caller's lock.
+            || unsafe { real::$try($addr) },
+            // SAFETY: forwarded.
+            || unsafe { real::$name($($a),*) },
+        )
+    };
+}
+
 /// Locks: on success, acquire; unlocks: release-store before the real unlock.
 macro_rules! acquiring {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident $(, $kind:ident via $try:ident)?;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
             let icpt = ScopedInterceptor::enter(Unknown::Attach);
-            // SAFETY: forwarded.
-            let r = unsafe { real::$name($($a),*) };
+            let r = forward!($name($($a),*) $(, $kind via $try($addr))?);
             if r == 0 {
                 icpt.rt(|thr| sync::acquire(thr, $addr as usize));
             }
@@ -271,129 +291,85 @@ macro_rules! acquiring {
 
 /// `EOWNERDEAD`: a robust mutex is locked, its previous owner having died.
 const EOWNERDEAD: c_int = 130;
+/// `EINVAL`: a lock call on a destroyed (or never initialized) mutex.
+const EINVAL: c_int = 22;
 
-/// Reports a misuse of mutex `m` found by `sync` at `pc`, if any.
-fn misused(bug: Option<ReportKind>, m: usize, pc: u64) {
-    if let Some(kind) = bug {
-        crate::report::report_mutex_misuse(kind, m, pc, None);
+/// After a lock call on `m` at `pc` returned `r`: a success (or a robust mutex's
+/// dead owner, repaired first) is [`mutex::post_lock`]; `EINVAL` is an invalid
+/// mutex.
+fn lock_returned(
+    icpt: &ScopedInterceptor,
+    r: c_int,
+    m: usize,
+    pc: u64,
+    flags: MutexFlags,
+    mode: LockMode,
+) {
+    if r == EOWNERDEAD {
+        icpt.rt_global(|| mutex::repair(m));
+    }
+    if r == 0 || r == EOWNERDEAD {
+        icpt.rt(|thr| mutex::post_lock(thr, m, pc, flags, 1, mode));
+    } else if r == EINVAL {
+        icpt.rt_global(|| mutex::invalid_access(m, pc));
     }
 }
 
-/// The thread took mutex-like lock `m` at `pc` (for writing or reading):
-/// acquire, note the lock as held (for the `mutexes:` part of reports), where the
-/// mutex was first seen, and its owner (reporting misuse).
-fn locked(thr: &mut ThreadCtx, m: usize, pc: u64, mode: LockMode) {
-    sync::note_creation(thr, m, pc);
-    sync::acquire(thr, m);
-    mutexset::locked(thr, m, mode);
-    let bug = match mode {
-        LockMode::Write => sync::mutex_write_locked(thr, m, pc),
-        LockMode::Read => sync::mutex_read_locked(m),
-    };
-    misused(bug, m, pc);
-}
-
-/// Mutex-like locks: on success (or a robust mutex's dead owner), [`locked`].
+/// Mutex-like locks: the lock-order check before a blocking lock (a try-lock
+/// never waits), the real call, then [`lock_returned`].
 macro_rules! locking {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $mode:expr;)*) => {$(
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $flags:expr, $mode:expr $(, $kind:ident via $try:ident)?;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
             let pc = caller_pc();
             let icpt = ScopedInterceptor::enter(Unknown::Attach);
-            // SAFETY: forwarded.
-            let r = unsafe { real::$name($($a),*) };
-            if r == EOWNERDEAD {
-                icpt.rt_global(|| sync::mutex_repair($addr as usize));
-            }
-            if r == 0 || r == EOWNERDEAD {
-                icpt.rt(|thr| locked(thr, $addr as usize, pc, $mode));
-            }
+            icpt.rt(|thr| mutex::pre_lock(thr, $addr as usize, pc, $flags));
+            let r = forward!($name($($a),*) $(, $kind via $try($addr))?);
+            lock_returned(&icpt, r, $addr as usize, pc, $flags, $mode);
             r
         }
     )*};
 }
 
+const TRY: MutexFlags = MutexFlags::TRY_LOCK;
+const BLOCKING: MutexFlags = MutexFlags::NONE;
+
 locking! {
-    pthread_mutex_lock(m: Ptr) => m, LockMode::Write;
-    pthread_mutex_trylock(m: Ptr) => m, LockMode::Write;
-    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, LockMode::Write;
-    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, LockMode::Write;
-    pthread_spin_lock(m: Ptr) => m, LockMode::Write;
-    pthread_spin_trylock(m: Ptr) => m, LockMode::Write;
-    pthread_rwlock_rdlock(m: Ptr) => m, LockMode::Read;
-    pthread_rwlock_tryrdlock(m: Ptr) => m, LockMode::Read;
-    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, LockMode::Read;
+    pthread_mutex_lock(m: Ptr) => m, BLOCKING, LockMode::Write, Mutex via pthread_mutex_trylock;
+    pthread_mutex_trylock(m: Ptr) => m, TRY, LockMode::Write;
+    pthread_mutex_timedlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Write, Mutex via pthread_mutex_trylock;
+    pthread_mutex_clocklock(m: Ptr, c: c_int, ts: Ptr) => m, BLOCKING, LockMode::Write, Mutex via pthread_mutex_trylock;
+    pthread_spin_lock(m: Ptr) => m, BLOCKING, LockMode::Write, SpinLock via pthread_spin_trylock;
+    pthread_spin_trylock(m: Ptr) => m, TRY, LockMode::Write;
+    pthread_rwlock_rdlock(m: Ptr) => m, BLOCKING, LockMode::Read, RwLock via pthread_rwlock_tryrdlock;
+    pthread_rwlock_tryrdlock(m: Ptr) => m, TRY, LockMode::Read;
+    pthread_rwlock_timedrdlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Read, RwLock via pthread_rwlock_tryrdlock;
+    pthread_rwlock_wrlock(m: Ptr) => m, BLOCKING, LockMode::Write, RwLock via pthread_rwlock_trywrlock;
+    pthread_rwlock_trywrlock(m: Ptr) => m, TRY, LockMode::Write;
+    pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m, BLOCKING, LockMode::Write, RwLock via pthread_rwlock_trywrlock;
 }
 
 acquiring! {
-    sem_wait(s: Ptr) => s;
+    sem_wait(s: Ptr) => s, Semaphore via sem_trywait;
     sem_trywait(s: Ptr) => s;
-    sem_timedwait(s: Ptr, ts: Ptr) => s;
-    sem_clockwait(s: Ptr, c: c_int, ts: Ptr) => s;
-}
-
-/// A write lock also acquires what readers released.
-macro_rules! write_locking {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
-        #[no_mangle]
-        pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
-            let pc = caller_pc();
-            let icpt = ScopedInterceptor::enter(Unknown::Attach);
-            // SAFETY: forwarded.
-            let r = unsafe { real::$name($($a),*) };
-            if r == 0 {
-                icpt.rt(|thr| {
-                    sync::note_creation(thr, $addr as usize, pc);
-                    let s = sync::get_or_create($addr as usize);
-                    let g = s.lock();
-                    thr.clock.acquire(&g.clock);
-                    thr.clock.acquire(&g.read_clock);
-                    drop(g);
-                    thr.refresh_fast_state();
-                    mutexset::locked(thr, $addr as usize, LockMode::Write);
-                    misused(sync::mutex_write_locked(thr, $addr as usize, pc), $addr as usize, pc);
-                });
-            }
-            r
-        }
-    )*};
-}
-
-write_locking! {
-    pthread_rwlock_wrlock(m: Ptr) => m;
-    pthread_rwlock_trywrlock(m: Ptr) => m;
-    pthread_rwlock_timedwrlock(m: Ptr, ts: Ptr) => m;
-}
-
-/// What unlocking mutex `m` at `pc` means: publish this thread's clock into it
-/// (it heads a new release sequence; also when the unlock is a misuse, which the
-/// real unlock may still honour), drop it from the held set and its owner.
-fn unlocking(icpt: &ScopedInterceptor, m: Ptr, pc: u64) {
-    icpt.rt(|thr| {
-        let bug = sync::mutex_write_unlocking(thr, m as usize);
-        sync::release_store(thr, m as usize);
-        mutexset::unlocked(thr, m as usize);
-        misused(bug, m as usize, pc);
-    });
-}
-
-/// What re-acquiring mutex `m` after a condition wait at `pc` means.
-fn relocking(icpt: &ScopedInterceptor, m: Ptr, pc: u64) {
-    icpt.rt(|thr| locked(thr, m as usize, pc, LockMode::Write));
+    sem_timedwait(s: Ptr, ts: Ptr) => s, Semaphore via sem_trywait;
+    sem_clockwait(s: Ptr, c: c_int, ts: Ptr) => s, Semaphore via sem_trywait;
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_mutex_unlock(m: Ptr) -> c_int {
+    let pc = caller_pc();
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
-    unlocking(&icpt, m, caller_pc());
+    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
     // SAFETY: forwarded.
     unsafe { real::pthread_mutex_unlock(m) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
+    let pc = caller_pc();
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
-    unlocking(&icpt, m, caller_pc());
+    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
     // SAFETY: forwarded.
     unsafe { real::pthread_spin_unlock(m) }
 }
@@ -402,71 +378,44 @@ pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
 /// accumulate in the read clock (all of them happen before the next writer).
 #[no_mangle]
 pub unsafe extern "C" fn pthread_rwlock_unlock(m: Ptr) -> c_int {
-    // glibc's rwlock: __cur_writer (offset 24) is the writer's tid while write-locked.
-    // SAFETY: `m` is a pthread_rwlock_t the caller holds.
-    let writer = unsafe { *((m as *const u8).add(24) as *const u32) } != 0;
     let pc = caller_pc();
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
-    icpt.rt(|thr| {
-        let bug = sync::rwlock_unlocking(thr, m as usize);
-        let s = sync::get_or_create(m as usize);
-        let mut g = s.lock();
-        if writer {
-            thr.clock.release_store(&mut g.clock);
-        } else {
-            thr.clock.release(&mut g.read_clock);
-        }
-        drop(g);
-        thr.refresh_fast_state();
-        mutexset::unlocked(thr, m as usize);
-        misused(bug, m as usize, pc);
-    });
+    icpt.rt(|thr| mutex::read_or_write_unlock(thr, m as usize, pc));
     // SAFETY: forwarded.
     unsafe { real::pthread_rwlock_unlock(m) }
 }
 
-/// (Re)initialization and destruction forget the object's history, so a mutex
-/// re-created at the same address (on the stack, say) starts fresh; an init also
-/// records where the mutex was created.
-macro_rules! resetting {
-    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident, $init:expr;)*) => {$(
+/// Initialization starts the object's record afresh, so a mutex re-created at the
+/// same address (on the stack, say) shares nothing with the old one, and records
+/// where the mutex was created.
+macro_rules! creating {
+    ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
             let pc = caller_pc();
             let icpt = ScopedInterceptor::enter(Unknown::Attach);
-            icpt.rt(|thr| {
-                sync::reset_range($addr as usize, 8);
-                if $init {
-                    sync::note_creation(thr, $addr as usize, pc);
-                }
-            });
+            icpt.rt(|thr| mutex::create(thr, $addr as usize, pc, MutexFlags::NONE, Record::Fresh));
             // SAFETY: forwarded.
             unsafe { real::$name($($a),*) }
         }
     )*};
 }
 
-resetting! {
-    pthread_mutex_init(m: Ptr, a: Ptr) => m, true;
-    pthread_rwlock_init(m: Ptr, a: Ptr) => m, true;
-    pthread_spin_init(m: Ptr, s: c_int) => m, true;
+creating! {
+    pthread_mutex_init(m: Ptr, a: Ptr) => m;
+    pthread_rwlock_init(m: Ptr, a: Ptr) => m;
+    pthread_spin_init(m: Ptr, s: c_int) => m;
 }
 
-/// Destruction forgets the object's history too, after reporting a mutex that is
-/// still locked (`destroy of a locked mutex`, with where it was last locked).
+/// Destruction reports a mutex that is still locked (`destroy of a locked mutex`,
+/// with where it was last locked), then forgets it.
 macro_rules! destroying {
     ($($name:ident;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name(m: Ptr) -> c_int {
             let pc = caller_pc();
             let icpt = ScopedInterceptor::enter(Unknown::Attach);
-            icpt.rt(|thr| {
-                if let Some(last_lock) = sync::mutex_destroying(m as usize) {
-                    crate::report::report_mutex_misuse(ReportKind::MutexDestroyLocked, m as usize, pc, Some(last_lock));
-                }
-                sync::reset_range(m as usize, 8);
-                mutexset::unlocked(thr, m as usize);
-            });
+            icpt.rt(|thr| mutex::destroy(thr, m as usize, pc, MutexFlags::NONE));
             // SAFETY: forwarded.
             unsafe { real::$name(m) }
         }
@@ -487,15 +436,24 @@ pub unsafe extern "C" fn sem_post(s: Ptr) -> c_int {
     unsafe { real::sem_post(s) }
 }
 
+/// A condition wait re-acquires its mutex `m` (also when the wait failed): a lock
+/// whose lock-order check comes after it.
+fn relock(icpt: &ScopedInterceptor, m: Ptr, pc: u64) {
+    let flags = MutexFlags::PRE_LOCK_ON_POST_LOCK;
+    icpt.rt(|thr| mutex::post_lock(thr, m as usize, pc, flags, 1, LockMode::Write));
+}
+
 /// Condition variables: waiting releases and re-acquires the mutex.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     let pc = caller_pc();
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
-    unlocking(&icpt, m, pc);
+    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
     // SAFETY: forwarded.
-    let r = unsafe { real::pthread_cond_wait(cv, m) };
-    relocking(&icpt, m, pc);
+    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
+        real::pthread_cond_wait(cv, m)
+    });
+    relock(&icpt, m, pc);
     r
 }
 
@@ -503,10 +461,12 @@ pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
 pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
     let pc = caller_pc();
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
-    unlocking(&icpt, m, pc);
+    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
     // SAFETY: forwarded.
-    let r = unsafe { real::pthread_cond_timedwait(cv, m, ts) };
-    relocking(&icpt, m, pc);
+    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
+        real::pthread_cond_timedwait(cv, m, ts)
+    });
+    relock(&icpt, m, pc);
     r
 }
 
@@ -514,10 +474,12 @@ pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_i
 pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
     let pc = caller_pc();
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
-    unlocking(&icpt, m, pc);
+    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
     // SAFETY: forwarded.
-    let r = unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) };
-    relocking(&icpt, m, pc);
+    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
+        real::pthread_cond_clockwait(cv, m, clk, ts)
+    });
+    relock(&icpt, m, pc);
     r
 }
 

@@ -26,6 +26,18 @@ pub fn publish_epoch(sid: u16, epoch: u64) {
     SLOT_EPOCH[sid as usize].store(epoch, Ordering::Relaxed);
 }
 
+/// The epoch every slot opened so far has reached (as last published).
+pub fn slot_epochs() -> Vec<u64> {
+    let n = crate::thread::REGISTRY.lock().slots.opened();
+    // Relaxed: a recent value is all either caller needs (the sleep heuristic; a
+    // Java finalizer's acquire of everything done so far, as approximate in
+    // compiler-rt); the shadow records compared with these carry their epochs.
+    SLOT_EPOCH[..n]
+        .iter()
+        .map(|e| e.load(Ordering::Relaxed))
+        .collect()
+}
+
 /// A thread's last sleep: where, and what every slot's epoch was when it ended.
 pub struct LastSleep {
     pc: u64,
@@ -36,11 +48,7 @@ pub struct LastSleep {
 
 fn after_sleep(icpt: &ScopedInterceptor, pc: u64) {
     icpt.rt(|thr| {
-        let n = crate::thread::REGISTRY.lock().slots.opened();
-        let epochs: Vec<u64> = SLOT_EPOCH[..n]
-            .iter()
-            .map(|e| e.load(Ordering::Relaxed))
-            .collect();
+        let epochs = slot_epochs();
         let stack = thr.stack_id();
         thr.sleep = Some(LastSleep { pc, stack, epochs });
     });
