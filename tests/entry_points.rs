@@ -192,9 +192,13 @@ fn run_in_place_of_libtsan(name: &str) -> Output {
     let rt = common::toolchain::umbra_runtime().unwrap_or_else(|e| panic!("{e}"));
     let dir = common::toolchain::target_dir().join("api-c/libtsan-is-umbra");
     std::fs::create_dir_all(&dir).unwrap();
+    // Replaced atomically (a new link renamed over the old): tests running at the
+    // same time must never see the folder without a libtsan.so.2.
     let link = dir.join("libtsan.so.2");
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(rt.join("libumbra.so"), &link).unwrap();
+    let fresh = dir.join(format!("libtsan.so.2.{}.{}", std::process::id(), name));
+    let _ = std::fs::remove_file(&fresh);
+    std::os::unix::fs::symlink(rt.join("libumbra.so"), &fresh).unwrap();
+    std::fs::rename(&fresh, &link).unwrap();
     let mut cmd = std::process::Command::new(&binary);
     cmd.env_remove("LD_PRELOAD")
         .env_remove("TSAN_OPTIONS")

@@ -16,6 +16,7 @@ mod atomics;
 mod deadlock;
 mod depot;
 mod entry;
+mod fdtable;
 mod fiber;
 mod hash;
 mod history;
@@ -50,13 +51,30 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 #[global_allocator]
 static ALLOC: rt_alloc::RuntimeAllocator = rt_alloc::RuntimeAllocator;
 
-/// The precompiled `core`/`alloc` carry unwind tables that name Rust's personality
-/// routine and `_Unwind_Resume`. The runtime is built with `panic = "abort"`, so
-/// neither can ever run; these definitions (local to the built artifacts) keep
-/// libumbra.so free of undefined references to an unwinder.
+/// The personality routine named by the runtime's unwind tables (the precompiled
+/// `core`/`alloc` carry tables that name Rust's). The runtime is built with
+/// `panic = "abort"`, so no Rust unwinding ever reaches it. Foreign unwinding
+/// does: glibc cancels a thread by unwinding from inside a blocking real call
+/// through the interceptor that made it (see `intercept::cancel`), and a C++
+/// exception may leave a program callback an interceptor called. Outside the
+/// runtime scope the runtime holds nothing and its frames have nothing to clean
+/// up, so the unwinding passes through (`_URC_CONTINUE_UNWIND`); inside it, a
+/// runtime lock or half-done update may be on this frame: an internal error.
+/// Defined here (local to the built artifacts), it also keeps libumbra.so free of
+/// undefined references to an unwinder.
 #[cfg(not(test))]
 #[no_mangle]
-pub extern "C" fn rust_eh_personality() {
+pub extern "C" fn rust_eh_personality(
+    _version: i32,
+    _actions: i32,
+    _exception_class: u64,
+    _exception: *mut u8,
+    _context: *mut u8,
+) -> i32 {
+    const URC_CONTINUE_UNWIND: i32 = 8;
+    if !thread::cur().in_runtime() {
+        return URC_CONTINUE_UNWIND;
+    }
     umbra_sys::internal_error(format_args!("unwinding reached the runtime"))
 }
 

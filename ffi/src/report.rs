@@ -521,10 +521,18 @@ fn reporting_on() -> bool {
     OPTIONS.lock().report_bugs
 }
 
-/// What the memory at `addr` is: a live Java object, a live heap block (or, for
-/// `freed`, or when no live block holds it, a freed one), a thread's stack or TLS,
-/// else a global.
+/// What the memory at `addr` is: a file descriptor's word (see `crate::fdtable`), a
+/// live Java object, a live heap block (or, for `freed`, or when no live block holds
+/// it, a freed one), a thread's stack or TLS, else a global.
 pub fn describe_location(addr: usize, freed: bool) -> Location {
+    if let Some((fd, thread, stack, destroyed)) = crate::fdtable::location_of(addr) {
+        return Location::Fd {
+            fd,
+            thread,
+            stack,
+            destroyed,
+        };
+    }
     let java = if freed {
         None
     } else {

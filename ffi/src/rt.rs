@@ -118,6 +118,7 @@ pub fn late_init() {
     crate::thread::in_runtime(|| {
         load_suppressions();
         crate::intercept::signals::install();
+        crate::intercept::process::register_fork_handlers();
         // SAFETY: `finalize` has the signature __cxa_atexit expects and lives
         // forever; registered before the program's constructors and main, it runs
         // after the program's own exit handlers.

@@ -120,10 +120,10 @@ pub unsafe fn run(effects: &[Effect], res: Option<isize>, args: [usize; 6], pc: 
                 };
                 check(base + offset, size, kind, pc);
             }
-            Effect::FdClose(a) => crate::intercept::fd::syscall_close(args[a] as c_int),
+            Effect::FdClose(a) => crate::intercept::fd::syscall_close(args[a] as c_int, pc),
             Effect::FdAcquire(a) => {
                 if res.is_some_and(|r| r >= 0) {
-                    crate::intercept::fd::syscall_acquire(args[a] as c_int);
+                    crate::intercept::fd::syscall_acquire(args[a] as c_int, pc);
                 }
             }
             Effect::ForkPre => fork_pre(),

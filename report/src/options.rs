@@ -101,10 +101,12 @@ pub struct Options {
     /// Report calls that are not async-signal-safe (the malloc family) made by
     /// the handler of an asynchronous signal.
     pub report_signal_unsafe: bool,
-    /// Accepted, ignored: die when a multi-threaded process forks and the child
-    /// creates threads.
+    /// Stop (with `exitcode`) the child of a multi-threaded fork when it creates a
+    /// thread, as TSan does; 0 lets it go on.
     pub die_after_fork: bool,
-    /// Accepted, ignored: synchronization implied by I/O (0 none, 1 write->read, 2 global).
+    /// Synchronization implied by I/O on file descriptors: 0 none, 1 TSan's fd model
+    /// (writes happen before the reads of the same pipe, socket, file...), 2 every
+    /// write before every read.
     pub io_sync: u32,
     /// Accepted, ignored: treat every atomic as seq_cst.
     pub force_seq_cst_atomics: bool,
@@ -451,11 +453,11 @@ static FLAGS: &[FlagInfo] = &[
         "Report lock-order inversions (potential deadlocks) between mutexes."),
     flag("second_deadlock_stack", Bool, "0", Honoured,
         "Print a second stack for each edge of a deadlock report."),
-    // Stored with TSan's defaults, not acted upon.
-    flag("die_after_fork", Bool, "1", Stored,
+    flag("die_after_fork", Bool, "1", Honoured,
         "Die if a child of a multi-threaded fork creates threads."),
-    flag("io_sync", FlagType::Int { min: 0, max: 2 }, "1", Stored,
+    flag("io_sync", FlagType::Int { min: 0, max: 2 }, "1", Honoured,
         "Synchronization implied by I/O: 0 none, 1 write->read, 2 global."),
+    // Stored with TSan's defaults, not acted upon.
     flag("force_seq_cst_atomics", Bool, "0", Stored, "Treat every atomic operation as seq_cst."),
     flag("ignore_noninstrumented_modules", Bool, "0", Stored,
         "Interceptors ignore calls from uninstrumented modules."),

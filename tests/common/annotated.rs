@@ -9,6 +9,10 @@
 //! - `// frame: FUNC @MARK`: some stack frame is `FUNC` at the program's line marked
 //!   `/* @MARK */`;
 //! - `// summary: KIND @MARK FUNC`: the SUMMARY line names that kind, line and function;
+//! - `// after: TEXT => FUNC @MARK`: the line after the first one holding TEXT is a
+//!   stack frame `FUNC` at the line marked `/* @MARK */` (a location's stack);
+//! - `// clang`: a `clang-16 -shared-libsan` build meets the same header on umbra
+//!   (where clang-16 is installed);
 //! - `// stock`: gcc's stock libtsan, run on the same binary, prints the same
 //!   `WARNING:` headers and SUMMARY lines (pids and columns aside) and ends the same way.
 
@@ -17,7 +21,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::cprog::{gcc_binary, gcc_binary_cpp, preloaded};
+use super::cprog::{compile, gcc_binary, gcc_binary_cpp, preloaded, Compiler};
 use super::exec::{run, tail, Output, Status};
 use super::toolchain::workspace_dir;
 
@@ -34,7 +38,16 @@ pub struct Expected {
     pub reports: Option<usize>,
     pub frames: Vec<FrameAt>,
     pub summary: Option<SummaryAt>,
+    pub after: Vec<AfterText>,
     pub stock: bool,
+    pub clang: bool,
+}
+
+/// `// after: TEXT => FUNC @MARK`.
+#[derive(Debug, Clone)]
+pub struct AfterText {
+    pub text: String,
+    pub frame: FrameAt,
 }
 
 /// `// frame: FUNC @MARK`.
@@ -86,7 +99,16 @@ impl ProgramDir {
 
     /// Runs `NAME` with umbra preloaded, no options but `env`.
     pub fn run_umbra(&self, name: &str, env: &[(&str, &str)]) -> Output {
-        let mut cmd = preloaded(&self.binary(name));
+        self.run_binary_on_umbra(name, &self.binary(name), env)
+    }
+
+    fn run_binary_on_umbra(
+        &self,
+        name: &str,
+        binary: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Output {
+        let mut cmd = preloaded(binary);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -123,6 +145,18 @@ impl ProgramDir {
                 e.stderr_clean = true;
             } else if line.trim() == "stock" {
                 e.stock = true;
+            } else if line.trim() == "clang" {
+                e.clang = true;
+            } else if let Some(v) = line.strip_prefix("after: ") {
+                let (text, at) = v.split_once(" => ").expect("`after: TEXT => FUNC @MARK`");
+                let (function, mark) = at.split_once(" @").expect("`after: TEXT => FUNC @MARK`");
+                e.after.push(AfterText {
+                    text: text.to_string(),
+                    frame: FrameAt {
+                        function: function.to_string(),
+                        mark: mark.trim().to_string(),
+                    },
+                });
             } else if let Some(v) = line.strip_prefix("reports: ") {
                 e.reports = Some(v.trim().parse().expect("report count"));
             } else if let Some(v) = line.strip_prefix("frame: ") {
@@ -201,6 +235,21 @@ impl ProgramDir {
                 ));
             }
         }
+        for a in &e.after {
+            let line = self.marker_line(name, &a.frame.mark);
+            let next = out
+                .stderr
+                .lines()
+                .skip_while(|l| !l.contains(a.text.as_str()))
+                .nth(1)
+                .unwrap_or("");
+            if !has_frame(next, &a.frame.function, &path, line) {
+                why.push(format!(
+                    "the line after {:?} is not frame `{} {path}:{line}`",
+                    a.text, a.frame.function
+                ));
+            }
+        }
         if let Some(s) = &e.summary {
             let line = self.marker_line(name, &s.mark);
             let prefix = format!("SUMMARY: ThreadSanitizer: {} ", s.kind);
@@ -234,6 +283,21 @@ impl ProgramDir {
         let out = self.run_umbra(name, &[]);
         if let Some(why) = self.mismatch(name, &e, &out) {
             panic!("{name}: {why}");
+        }
+        if e.clang {
+            let built = compile(
+                &self.source(name),
+                &format!("{}-clang", self.dir),
+                Compiler::Clang,
+                &[],
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            if let Some(binary) = built {
+                let out = self.run_binary_on_umbra(name, &binary, &[]);
+                if let Some(why) = self.mismatch(name, &e, &out) {
+                    panic!("{name} (clang build): {why}");
+                }
+            }
         }
         if e.stock {
             let stock = self.run_stock(name);

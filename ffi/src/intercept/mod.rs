@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app_heap;
+pub mod cancel;
 pub mod cxx;
 pub mod fd;
 pub mod jmp;

@@ -130,6 +130,7 @@ pub unsafe extern "C" fn pthread_create(
     arg: Ptr,
 ) -> c_int {
     crate::rt::ensure_init();
+    crate::intercept::process::check_thread_creation_after_fork();
     let pc = caller_pc();
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
     let handshake = AtomicU32::new(CREATING);
@@ -449,10 +450,16 @@ pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     let pc = caller_pc();
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
     icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
-    // SAFETY: forwarded.
-    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
-        real::pthread_cond_wait(cv, m)
-    });
+    // Cancelled inside the wait, the thread unwinds holding the mutex again.
+    let r = super::cancel::cancellable(
+        || relock(&icpt, m, pc),
+        || {
+            profile::wait(LockKind::CondVar, pc, || {
+                // SAFETY: forwarded.
+                unsafe { real::pthread_cond_wait(cv, m) }
+            })
+        },
+    );
     relock(&icpt, m, pc);
     r
 }
@@ -462,10 +469,16 @@ pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_i
     let pc = caller_pc();
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
     icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
-    // SAFETY: forwarded.
-    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
-        real::pthread_cond_timedwait(cv, m, ts)
-    });
+    // Cancelled inside the wait, the thread unwinds holding the mutex again.
+    let r = super::cancel::cancellable(
+        || relock(&icpt, m, pc),
+        || {
+            profile::wait(LockKind::CondVar, pc, || {
+                // SAFETY: forwarded.
+                unsafe { real::pthread_cond_timedwait(cv, m, ts) }
+            })
+        },
+    );
     relock(&icpt, m, pc);
     r
 }
@@ -475,10 +488,16 @@ pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts:
     let pc = caller_pc();
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
     icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
-    // SAFETY: forwarded.
-    let r = profile::wait(LockKind::CondVar, pc, || unsafe {
-        real::pthread_cond_clockwait(cv, m, clk, ts)
-    });
+    // Cancelled inside the wait, the thread unwinds holding the mutex again.
+    let r = super::cancel::cancellable(
+        || relock(&icpt, m, pc),
+        || {
+            profile::wait(LockKind::CondVar, pc, || {
+                // SAFETY: forwarded.
+                unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) }
+            })
+        },
+    );
     relock(&icpt, m, pc);
     r
 }
