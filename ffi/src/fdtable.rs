@@ -15,6 +15,12 @@
 //! All of this lives in two NORESERVE mappings: the descriptor words (whose
 //! shadow is what races are found on) and the metadata beside them, so
 //! report code can tell from an address alone that it is an fd's word.
+//!
+//! The interceptors' entry points take their `ScopedInterceptor` and run their
+//! work through its `rt_global` (nothing when the runtime, or libc on its behalf,
+//! is the caller), without the thread's context held: the descriptor-word
+//! accesses they check take it in `access_slow`, the clock operations and the
+//! creator's id and stack through `with_thread`, each for its own duration.
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -22,7 +28,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use umbra_sys::SpinMutex;
 
 use crate::entry::AccessKind;
-use crate::thread::{in_runtime, with_thread};
+use crate::intercept::scope::ScopedInterceptor;
+use crate::thread::with_thread;
 
 /// fds at or above this are ignored (TSan: 1M, `bogusfd`).
 const MAX_FD: usize = 1 << 20;
@@ -260,19 +267,9 @@ fn init(fd: i32, sync: usize, pc: u64, access: CloseAccess) {
     }
 }
 
-/// Runs `f` inside the runtime unless the caller already is (then the fd call is
-/// the runtime's own or a signal handler's nested inside it: not modelled). `f`
-/// runs without the thread's context held: the accesses it checks and the clock
-/// operations it makes each take it (`with_thread`) for their own duration.
-fn modelled(f: impl FnOnce()) {
-    if !crate::thread::cur().in_runtime() {
-        in_runtime(f);
-    }
-}
-
 /// A use of `fd` that neither reads nor writes data (bind, listen, epoll_ctl).
-pub fn access(fd: i32, pc: u64) {
-    modelled(|| {
+pub fn access(icpt: &ScopedInterceptor, fd: i32, pc: u64) {
+    icpt.rt_global(|| {
         if let Some(w) = word(fd) {
             crate::entry::access_any(w, 8, AccessKind::Read, pc);
         }
@@ -280,8 +277,8 @@ pub fn access(fd: i32, pc: u64) {
 }
 
 /// Data read from `fd`: what its writers released happens before.
-pub fn acquire(fd: i32, pc: u64) {
-    modelled(|| {
+pub fn acquire(icpt: &ScopedInterceptor, fd: i32, pc: u64) {
+    icpt.rt_global(|| {
         let Some(w) = word(fd) else { return };
         crate::entry::access_any(w, 8, AccessKind::Read, pc);
         // Acquire: pairs with the AcqRel swap that installed the object.
@@ -293,8 +290,8 @@ pub fn acquire(fd: i32, pc: u64) {
 }
 
 /// Data written to `fd`: released to its readers (and to the epoll set it is in).
-pub fn release(fd: i32, pc: u64) {
-    modelled(|| {
+pub fn release(icpt: &ScopedInterceptor, fd: i32, pc: u64) {
+    icpt.rt_global(|| {
         let Some(w) = word(fd) else { return };
         crate::entry::access_any(w, 8, AccessKind::Read, pc);
         let m = meta(fd);
@@ -330,13 +327,13 @@ fn close_in_rt(fd: i32, pc: u64, access: CloseAccess) {
 }
 
 /// `fd` is about to be closed.
-pub fn close(fd: i32, pc: u64) {
-    modelled(|| close_in_rt(fd, pc, CloseAccess::Write));
+pub fn close(icpt: &ScopedInterceptor, fd: i32, pc: u64) {
+    icpt.rt_global(|| close_in_rt(fd, pc, CloseAccess::Write));
 }
 
 /// A new fd of `kind`.
-pub fn created(fd: i32, kind: FdKind, pc: u64) {
-    modelled(|| {
+pub fn created(icpt: &ScopedInterceptor, fd: i32, kind: FdKind, pc: u64) {
+    icpt.rt_global(|| {
         let sync = match kind {
             FdKind::File => shared(FILE_SYNC),
             FdKind::Socket => shared(SOCKET_SYNC),
@@ -348,8 +345,8 @@ pub fn created(fd: i32, kind: FdKind, pc: u64) {
 }
 
 /// `a` and `b` are the two ends of a new pipe or socketpair: one object.
-pub fn pair_created(a: i32, b: i32, pc: u64) {
-    modelled(|| {
+pub fn pair_created(icpt: &ScopedInterceptor, a: i32, b: i32, pc: u64) {
+    icpt.rt_global(|| {
         let s = alloc_sync();
         init(a, add_ref(s), pc, CloseAccess::Write);
         init(b, add_ref(s), pc, CloseAccess::Write);
@@ -359,8 +356,8 @@ pub fn pair_created(a: i32, b: i32, pc: u64) {
 
 /// `newfd` is now a duplicate of `oldfd` (dup, dup2, dup3, fcntl F_DUPFD): it
 /// shares its sync object. `replace` says how an fd that `newfd` replaced counts.
-pub fn duplicated(oldfd: i32, newfd: i32, replace: CloseAccess, pc: u64) {
-    modelled(|| {
+pub fn duplicated(icpt: &ScopedInterceptor, oldfd: i32, newfd: i32, replace: CloseAccess, pc: u64) {
+    icpt.rt_global(|| {
         let (Some(ow), Some(_)) = (word(oldfd), word(newfd)) else {
             return;
         };
@@ -373,8 +370,8 @@ pub fn duplicated(oldfd: i32, newfd: i32, replace: CloseAccess, pc: u64) {
 }
 
 /// `connect` on `fd` is starting: it happens before the `accept` it completes.
-pub fn connecting(fd: i32) {
-    modelled(|| {
+pub fn connecting(icpt: &ScopedInterceptor, fd: i32) {
+    icpt.rt_global(|| {
         if word(fd).is_some() {
             with_thread(|thr| crate::sync::release(thr, shared(CONNECT_SYNC)));
         }
@@ -382,8 +379,8 @@ pub fn connecting(fd: i32) {
 }
 
 /// `accept` on `fd` returned `newfd`.
-pub fn accepted(fd: i32, newfd: i32, pc: u64) {
-    modelled(|| {
+pub fn accepted(icpt: &ScopedInterceptor, fd: i32, newfd: i32, pc: u64) {
+    icpt.rt_global(|| {
         if word(fd).is_none() {
             return;
         }
@@ -395,8 +392,8 @@ pub fn accepted(fd: i32, newfd: i32, pc: u64) {
 /// `fd` was added to the epoll set `epfd`: its writes, and those of every fd
 /// sharing its own object, also release into `epfd`'s object. Only the first
 /// epoll set an fd (or object) joins counts (as in TSan).
-pub fn added_to_epoll(epfd: i32, fd: i32) {
-    modelled(|| {
+pub fn added_to_epoll(icpt: &ScopedInterceptor, epfd: i32, fd: i32) {
+    icpt.rt_global(|| {
         if word(epfd).is_none() || word(fd).is_none() {
             return;
         }
