@@ -63,6 +63,11 @@ fn storm_of_itimer_prof_at_busy_threads() {
 }
 
 #[test]
+fn fault_inside_an_atomic_operation_runs_the_handler_without_the_runtime() {
+    check("fault_in_atomic");
+}
+
+#[test]
 fn siginfo_handler_gets_its_arguments_and_mask() {
     check("siginfo_args");
 }

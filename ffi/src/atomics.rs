@@ -10,43 +10,66 @@
 
 use core::sync::atomic::{self, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
-use crate::entry::{access_slow, caller_pc};
+use crate::entry::{access_slow, caller_pc, cell_bits, AccessKind};
 use crate::sync;
-use crate::thread::{ctx, refresh_fast_state, thr};
-use umbra_shadow::cell::{mask_of, ShadowCell, ATOMIC, READ};
+use crate::thread::{cur, with_thread, OnLeave, Rt, ThreadCtx, Unknown};
+use umbra_shadow::cell::{mask_of, ShadowCell};
 use umbra_shadow::pair_if_mapped;
 
-const RELAXED: i32 = 0;
-const CONSUME: i32 = 1;
-const ACQUIRE: i32 = 2;
-const RELEASE: i32 = 3;
-const ACQ_REL: i32 = 4;
-const SEQ_CST: i32 = 5;
+/// The memory order of an atomic operation (C11's `memory_order`, the ABI's
+/// `__tsan_memory_order`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MemoryOrder {
+    Relaxed,
+    Consume,
+    Acquire,
+    Release,
+    AcqRel,
+    SeqCst,
+}
 
-/// Validates a memory-order argument (GCC's HLE/sync flags above bit 15 masked off,
-/// as TSan does). An unknown value is reported and treated as seq_cst.
-fn order(mo: i32, func: &str) -> i32 {
-    let m = mo & 0x7fff;
-    if (RELAXED..=SEQ_CST).contains(&m) {
-        m
-    } else {
-        umbra_sys::eprint_fmt(format_args!(
-            "umbra: invalid memory order {} passed to {}; treating it as seq_cst\n",
-            mo, func
-        ));
-        SEQ_CST
+impl MemoryOrder {
+    /// The order the program passed as `mo` to `func`. GCC's HLE and `__sync`
+    /// flags above bit 15 are masked off, as TSan does. Any other value is not a
+    /// memory order: it is reported (one line naming the value and the function)
+    /// and treated as seq_cst, the strongest, so no synchronization is lost.
+    fn from_abi(mo: i32, func: &str) -> MemoryOrder {
+        match mo & 0x7fff {
+            0 => MemoryOrder::Relaxed,
+            1 => MemoryOrder::Consume,
+            2 => MemoryOrder::Acquire,
+            3 => MemoryOrder::Release,
+            4 => MemoryOrder::AcqRel,
+            5 => MemoryOrder::SeqCst,
+            _ => {
+                umbra_sys::eprint_fmt(format_args!(
+                    "umbra: invalid memory order {} passed to {}; treating it as seq_cst\n",
+                    mo, func
+                ));
+                MemoryOrder::SeqCst
+            }
+        }
+    }
+
+    /// Whether a load with this order acquires (consume is treated as acquire).
+    fn is_acquire(self) -> bool {
+        matches!(
+            self,
+            MemoryOrder::Consume | MemoryOrder::Acquire | MemoryOrder::AcqRel | MemoryOrder::SeqCst
+        )
+    }
+
+    fn is_release(self) -> bool {
+        matches!(
+            self,
+            MemoryOrder::Release | MemoryOrder::AcqRel | MemoryOrder::SeqCst
+        )
     }
 }
 
-fn is_acquire(mo: i32) -> bool {
-    matches!(mo, CONSUME | ACQUIRE | ACQ_REL | SEQ_CST)
-}
-fn is_release(mo: i32) -> bool {
-    matches!(mo, RELEASE | ACQ_REL | SEQ_CST)
-}
-
+/// What an atomic operation does to its location, for the clock rules.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+enum AtomicOp {
     Load,
     Store,
     Rmw,
@@ -56,28 +79,31 @@ enum Kind {
 /// (an atomic access of this epoch already recorded for these bytes ends it),
 /// then the slow path.
 #[inline]
-fn check(addr: usize, size: usize, is_write: bool, pc: u64) {
+fn check(addr: usize, size: usize, kind: AccessKind, pc: u64) {
     if size == 16 {
         // A 16-byte atomic is two 8-byte atomic accesses, as in TSan.
-        check(addr, 8, is_write, pc);
-        check(addr + 8, 8, is_write, pc);
+        check(addr, 8, kind, pc);
+        check(addr + 8, 8, kind, pc);
         return;
     }
     if (addr & 7) + size > 8 {
-        // Misaligned atomics (not produced by compilers for lock-free types).
-        crate::entry::range_access(addr, size, is_write, pc);
+        // Misaligned atomics (not produced by compilers for lock-free types): a
+        // plain range check, as before the access kinds were typed.
+        let plain = AccessKind::new(kind.is_write(), false);
+        crate::entry::range_access(addr, size, plain, pc);
         return;
     }
-    let t = thr();
-    let r = if is_write { 0 } else { READ };
-    let cur = t.fast_state | mask_of(addr, size) as u64 | ATOMIC | r;
+    let cur = cur().fast_state.get() | mask_of(addr, size) as u64 | cell_bits(kind);
     if pair_if_mapped(addr)
-        .is_some_and(|pair| crate::entry::already_recorded(addr, pair, cur, is_write))
+        .is_some_and(|pair| crate::entry::already_recorded(addr, pair, cur, kind))
     {
         return;
     }
-    access_slow(addr, size, is_write, true, pc, ShadowCell(cur));
+    access_slow(addr, size, kind, pc, ShadowCell(cur));
 }
+
+const ATOMIC_READ: AccessKind = AccessKind::AtomicRead;
+const ATOMIC_WRITE: AccessKind = AccessKind::AtomicWrite;
 
 /// Runs `op` (the memory operation; returns whether a CAS succeeded) with the
 /// clock effects of `kind` at order `mo` (`fmo` for a failed CAS).
@@ -92,29 +118,47 @@ fn check(addr: usize, size: usize, is_write: bool, pc: u64) {
 ///
 /// All of it runs inside the runtime: a signal arriving meanwhile waits, so its
 /// handler never finds a sync object locked or a clock half-updated by this thread.
+///
+/// Only on a thread whose context a runtime scope already holds (a fault's
+/// handler that interrupted runtime work) is `op` run alone, as for a runtime
+/// caller.
 #[inline]
-fn with_clocks(addr: usize, kind: Kind, mo: i32, fmo: i32, op: impl FnMut() -> bool) {
-    crate::thread::in_runtime(|| with_clocks_in_rt(addr, kind, mo, fmo, op));
+fn with_clocks(
+    addr: usize,
+    kind: AtomicOp,
+    mo: MemoryOrder,
+    fmo: MemoryOrder,
+    mut op: impl FnMut() -> bool,
+) {
+    match Rt::enter(OnLeave::DeliverPending, Unknown::Attach) {
+        Some(mut rt) => with_clocks_in_rt(&mut rt, addr, kind, mo, fmo, op),
+        None => {
+            op();
+        }
+    }
 }
 
-fn with_clocks_in_rt(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl FnMut() -> bool) {
-    if thr().ctx.is_null() {
-        ctx();
-    }
-    let c = ctx();
+fn with_clocks_in_rt(
+    c: &mut ThreadCtx,
+    addr: usize,
+    kind: AtomicOp,
+    mo: MemoryOrder,
+    fmo: MemoryOrder,
+    mut op: impl FnMut() -> bool,
+) {
     if c.ignore_depth > 0 || c.ignore_sync > 0 {
         op();
         return;
     }
     let needs_sync = match kind {
-        Kind::Load => false,
-        Kind::Store => is_release(mo) || c.clock.has_release_fence(),
-        Kind::Rmw => is_release(mo) || is_acquire(mo) || c.clock.has_release_fence(),
+        AtomicOp::Load => false,
+        AtomicOp::Store => mo.is_release() || c.clock.has_release_fence(),
+        AtomicOp::Rmw => mo.is_release() || mo.is_acquire() || c.clock.has_release_fence(),
     };
     let sv = if needs_sync {
         sync::get_or_create(addr)
     } else if let Some(sv) = sync::find(addr) {
-        if kind == Kind::Load && load_without_lock(sv, addr, is_acquire(mo), &mut op) {
+        if kind == AtomicOp::Load && load_without_lock(c, sv, addr, mo.is_acquire(), &mut op) {
             return;
         }
         sv
@@ -124,57 +168,55 @@ fn with_clocks_in_rt(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl Fn
         let Some(sv) = sync::find(addr) else { return };
         match kind {
             // Repeat the load under the lock, so its value and clock match.
-            Kind::Load => sv,
+            AtomicOp::Load => sv,
             // A relaxed store publishes nothing without a release fence.
-            Kind::Store => return,
+            AtomicOp::Store => return,
             // The RMW is done; its read half takes the clock now.
-            Kind::Rmw => {
+            AtomicOp::Rmw => {
                 let g = sv.lock();
-                let c = ctx();
-                if !ok && is_acquire(fmo) {
+                if !ok && fmo.is_acquire() {
                     c.clock.acquire(&g.clock)
                 } else {
                     c.clock.relaxed_load(&g.clock)
                 }
                 drop(g);
-                refresh_fast_state();
+                c.refresh_fast_state();
                 return;
             }
         }
     };
-    crate::thread::in_runtime(|| {
+    {
         let mut g = sv.lock();
         // SeqCst: the count turns odd before the memory operation and even after
         // the clock update, in the one total order the loads of `load_without_lock`
         // are part of.
-        let writes = kind != Kind::Load;
+        let writes = kind != AtomicOp::Load;
         if writes {
             sv.version.fetch_add(1, Ordering::SeqCst);
         }
         let ok = op();
-        let c = ctx();
-        let (kind, mo) = if kind == Kind::Rmw && !ok {
-            (Kind::Load, fmo)
+        let (kind, mo) = if kind == AtomicOp::Rmw && !ok {
+            (AtomicOp::Load, fmo)
         } else {
             (kind, mo)
         };
         let st = &mut *g;
         match kind {
-            Kind::Load => {
-                if is_acquire(mo) {
+            AtomicOp::Load => {
+                if mo.is_acquire() {
                     c.clock.acquire(&st.clock)
                 } else {
                     c.clock.relaxed_load(&st.clock)
                 }
             }
-            Kind::Store => {
-                if is_release(mo) {
+            AtomicOp::Store => {
+                if mo.is_release() {
                     c.clock.release_store_atomic(&mut st.clock, &mut st.seqs)
                 } else {
                     c.clock.relaxed_store(&mut st.clock, &mut st.seqs)
                 }
             }
-            Kind::Rmw => match (is_acquire(mo), is_release(mo)) {
+            AtomicOp::Rmw => match (mo.is_acquire(), mo.is_release()) {
                 (true, true) => c.clock.acquire_release(&mut st.clock, &mut st.seqs),
                 (true, false) => {
                     c.clock.acquire(&st.clock);
@@ -193,45 +235,50 @@ fn with_clocks_in_rt(addr: usize, kind: Kind, mo: i32, fmo: i32, mut op: impl Fn
         if writes {
             sv.version.fetch_add(1, Ordering::SeqCst);
         }
-        if kind == Kind::Load {
+        if kind == AtomicOp::Load {
             // Relaxed: under the lock no writer is between its two increments.
-            remember_acquired(addr, sv.version.load(Ordering::Relaxed), is_acquire(mo));
+            remember_acquired(c, addr, sv.version.load(Ordering::Relaxed), mo.is_acquire());
         }
         drop(g);
-        refresh_fast_state();
-    });
+        c.refresh_fast_state();
+    }
 }
 
 fn cache_slot(addr: usize) -> usize {
     (addr >> 3) % crate::thread::ACQ_CACHE
 }
 
-fn remember_acquired(addr: usize, version: u64, into_clock: bool) {
-    let c = ctx();
+fn remember_acquired(c: &mut ThreadCtx, addr: usize, version: u64, into_clock: bool) {
     let Some(caches) = c.caches.as_deref_mut() else {
         return;
     };
     let e = &mut caches.acquired[cache_slot(addr)];
     // A relaxed load after an acquire of the same version keeps the stronger fact.
-    let stronger = into_clock || (e.0 == addr && e.1 == version && e.2);
-    *e = (addr, version, stronger);
+    let stronger = into_clock || (e.addr == addr && e.version == version && e.into_clock);
+    *e = crate::thread::AcquiredSync {
+        addr,
+        version,
+        into_clock: stronger,
+    };
 }
 
 /// A load from a location with a sync object whose clock this thread already took
 /// at the current version: done without the lock (spinning readers would otherwise
 /// fight the writer for it). Returns false when the slow path is needed.
 fn load_without_lock(
+    c: &ThreadCtx,
     sv: &sync::SyncVar,
     addr: usize,
     acquire: bool,
     op: &mut impl FnMut() -> bool,
 ) -> bool {
-    let Some(caches) = ctx().caches.as_deref() else {
+    let Some(caches) = c.caches.as_deref() else {
         return false;
     };
-    let (a, v, into_clock) = caches.acquired[cache_slot(addr)];
+    let e = caches.acquired[cache_slot(addr)];
+    let v = e.version;
     // An acquire needs the clock in C_T; a relaxed load is satisfied by either.
-    if a != addr || (acquire && !into_clock) {
+    if e.addr != addr || (acquire && !e.into_clock) {
         return false;
     }
     // SeqCst: see with_clocks; a version equal before and after the load, even and
@@ -251,19 +298,19 @@ macro_rules! atomic_size {
      $cas_val:ident, $cas_strong:ident, $cas_weak:ident) => {
         #[no_mangle]
         pub unsafe extern "C" fn $load(a: *const $t, mo: i32) -> $t {
-            let mo = order(mo, stringify!($load));
-            check(a as usize, $size, false, caller_pc());
+            let mo = MemoryOrder::from_abi(mo, stringify!($load));
+            check(a as usize, $size, ATOMIC_READ, caller_pc());
             let mut v = 0;
             // SAFETY: the program passes a valid, aligned atomic location.
-            with_clocks(a as usize, Kind::Load, mo, mo, || { v = unsafe { &*(a as *const $at) }.load(Ordering::SeqCst); true });
+            with_clocks(a as usize, AtomicOp::Load, mo, mo, || { v = unsafe { &*(a as *const $at) }.load(Ordering::SeqCst); true });
             v
         }
         #[no_mangle]
         pub unsafe extern "C" fn $store(a: *mut $t, v: $t, mo: i32) {
-            let mo = order(mo, stringify!($store));
-            check(a as usize, $size, true, caller_pc());
+            let mo = MemoryOrder::from_abi(mo, stringify!($store));
+            check(a as usize, $size, ATOMIC_WRITE, caller_pc());
             // SAFETY: as above.
-            with_clocks(a as usize, Kind::Store, mo, mo, || { unsafe { &*(a as *const $at) }.store(v, Ordering::SeqCst); true });
+            with_clocks(a as usize, AtomicOp::Store, mo, mo, || { unsafe { &*(a as *const $at) }.store(v, Ordering::SeqCst); true });
         }
         atomic_size!(@rmw $t, $at, $size, $xchg, swap);
         atomic_size!(@rmw $t, $at, $size, $add, fetch_add);
@@ -274,11 +321,11 @@ macro_rules! atomic_size {
         atomic_size!(@rmw $t, $at, $size, $nand, fetch_nand);
         #[no_mangle]
         pub unsafe extern "C" fn $cas_val(a: *mut $t, cmp: $t, new: $t, mo: i32, fmo: i32) -> $t {
-            let mo = order(mo, stringify!($cas_val));
-            let fmo = order(fmo, stringify!($cas_val));
-            check(a as usize, $size, true, caller_pc());
+            let mo = MemoryOrder::from_abi(mo, stringify!($cas_val));
+            let fmo = MemoryOrder::from_abi(fmo, stringify!($cas_val));
+            check(a as usize, $size, ATOMIC_WRITE, caller_pc());
             let mut old = 0;
-            with_clocks(a as usize, Kind::Rmw, mo, fmo, || {
+            with_clocks(a as usize, AtomicOp::Rmw, mo, fmo, || {
                 // SAFETY: as above.
                 let r = unsafe { &*(a as *const $at) }.compare_exchange(cmp, new, Ordering::SeqCst, Ordering::SeqCst);
                 match r { Ok(v) => { old = v; true } Err(v) => { old = v; false } }
@@ -287,13 +334,13 @@ macro_rules! atomic_size {
         }
         #[no_mangle]
         pub unsafe extern "C" fn $cas_strong(a: *mut $t, cmp: *mut $t, new: $t, mo: i32, fmo: i32) -> i32 {
-            let mo = order(mo, stringify!($cas_strong));
-            let fmo = order(fmo, stringify!($cas_strong));
-            check(a as usize, $size, true, caller_pc());
+            let mo = MemoryOrder::from_abi(mo, stringify!($cas_strong));
+            let fmo = MemoryOrder::from_abi(fmo, stringify!($cas_strong));
+            check(a as usize, $size, ATOMIC_WRITE, caller_pc());
             // SAFETY: `cmp` points to the expected value, per the ABI.
             let expected = unsafe { *cmp };
             let mut ok = false;
-            with_clocks(a as usize, Kind::Rmw, mo, fmo, || {
+            with_clocks(a as usize, AtomicOp::Rmw, mo, fmo, || {
                 // SAFETY: as above.
                 match unsafe { &*(a as *const $at) }.compare_exchange(expected, new, Ordering::SeqCst, Ordering::SeqCst) {
                     Ok(_) => ok = true,
@@ -313,11 +360,11 @@ macro_rules! atomic_size {
     (@rmw $t:ty, $at:ty, $size:literal, $name:ident, $method:ident) => {
         #[no_mangle]
         pub unsafe extern "C" fn $name(a: *mut $t, v: $t, mo: i32) -> $t {
-            let mo = order(mo, stringify!($name));
-            check(a as usize, $size, true, caller_pc());
+            let mo = MemoryOrder::from_abi(mo, stringify!($name));
+            check(a as usize, $size, ATOMIC_WRITE, caller_pc());
             let mut old = 0;
             // SAFETY: the program passes a valid, aligned atomic location.
-            with_clocks(a as usize, Kind::Rmw, mo, mo, || { old = unsafe { &*(a as *const $at) }.$method(v, Ordering::SeqCst); true });
+            with_clocks(a as usize, AtomicOp::Rmw, mo, mo, || { old = unsafe { &*(a as *const $at) }.$method(v, Ordering::SeqCst); true });
             old
         }
     };
@@ -437,10 +484,10 @@ mod wide {
 
 #[no_mangle]
 pub unsafe extern "C" fn __tsan_atomic128_load(a: *const u128, mo: i32) -> u128 {
-    let mo = order(mo, "__tsan_atomic128_load");
-    check(a as usize, 16, false, caller_pc());
+    let mo = MemoryOrder::from_abi(mo, "__tsan_atomic128_load");
+    check(a as usize, 16, ATOMIC_READ, caller_pc());
     let mut v = 0;
-    with_clocks(a as usize, Kind::Load, mo, mo, || {
+    with_clocks(a as usize, AtomicOp::Load, mo, mo, || {
         // SAFETY: the program passes a valid 16-byte aligned location; cas(0, 0)
         // only writes when the value is already 0.
         v = unsafe { wide::cas(a as *mut u128, 0, 0) };
@@ -451,9 +498,9 @@ pub unsafe extern "C" fn __tsan_atomic128_load(a: *const u128, mo: i32) -> u128 
 
 #[no_mangle]
 pub unsafe extern "C" fn __tsan_atomic128_store(a: *mut u128, v: u128, mo: i32) {
-    let mo = order(mo, "__tsan_atomic128_store");
-    check(a as usize, 16, true, caller_pc());
-    with_clocks(a as usize, Kind::Store, mo, mo, || {
+    let mo = MemoryOrder::from_abi(mo, "__tsan_atomic128_store");
+    check(a as usize, 16, ATOMIC_WRITE, caller_pc());
+    with_clocks(a as usize, AtomicOp::Store, mo, mo, || {
         // SAFETY: the program passes a valid 16-byte aligned location.
         unsafe { wide::update(a, |_| v) };
         true
@@ -464,11 +511,11 @@ macro_rules! rmw128 {
     ($($name:ident => |$old:ident, $v:ident| $e:expr;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name(a: *mut u128, v: u128, mo: i32) -> u128 {
-            let mo = order(mo, stringify!($name));
-            check(a as usize, 16, true, caller_pc());
+            let mo = MemoryOrder::from_abi(mo, stringify!($name));
+            check(a as usize, 16, ATOMIC_WRITE, caller_pc());
             let mut prev = 0;
             // SAFETY: as above.
-            with_clocks(a as usize, Kind::Rmw, mo, mo, || { prev = unsafe { wide::update(a, |$old| { let $v = v; $e }) }; true });
+            with_clocks(a as usize, AtomicOp::Rmw, mo, mo, || { prev = unsafe { wide::update(a, |$old| { let $v = v; $e }) }; true });
             prev
         }
     )*};
@@ -491,11 +538,11 @@ pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_val(
     mo: i32,
     fmo: i32,
 ) -> u128 {
-    let mo = order(mo, "__tsan_atomic128_compare_exchange_val");
-    let fmo = order(fmo, "__tsan_atomic128_compare_exchange_val");
-    check(a as usize, 16, true, caller_pc());
+    let mo = MemoryOrder::from_abi(mo, "__tsan_atomic128_compare_exchange_val");
+    let fmo = MemoryOrder::from_abi(fmo, "__tsan_atomic128_compare_exchange_val");
+    check(a as usize, 16, ATOMIC_WRITE, caller_pc());
     let mut old = 0;
-    with_clocks(a as usize, Kind::Rmw, mo, fmo, || {
+    with_clocks(a as usize, AtomicOp::Rmw, mo, fmo, || {
         // SAFETY: the program passes a valid 16-byte aligned location.
         old = unsafe { wide::cas(a, cmp, new) };
         old == cmp
@@ -538,23 +585,19 @@ pub unsafe extern "C" fn __tsan_atomic128_compare_exchange_weak(
 /// fences as no-ops and reports false races on fence-based synchronization).
 #[no_mangle]
 pub extern "C" fn __tsan_atomic_thread_fence(mo: i32) {
-    let mo = order(mo, "__tsan_atomic_thread_fence");
+    let mo = MemoryOrder::from_abi(mo, "__tsan_atomic_thread_fence");
     atomic::fence(Ordering::SeqCst);
-    if thr().ctx.is_null() {
-        ctx();
-    }
-    if ctx().ignore_sync > 0 {
-        return;
-    }
-    crate::thread::in_runtime(|| {
-        let c = ctx();
-        if is_acquire(mo) {
+    with_thread(|c| {
+        if c.ignore_sync > 0 {
+            return;
+        }
+        if mo.is_acquire() {
             c.clock.fence_acquire();
         }
-        if is_release(mo) {
+        if mo.is_release() {
             c.clock.fence_release();
         }
-        refresh_fast_state();
+        c.refresh_fast_state();
     });
 }
 
@@ -562,6 +605,6 @@ pub extern "C" fn __tsan_atomic_thread_fence(mo: i32) {
 /// the detector treats as part of the thread: nothing to do.
 #[no_mangle]
 pub extern "C" fn __tsan_atomic_signal_fence(mo: i32) {
-    order(mo, "__tsan_atomic_signal_fence");
+    MemoryOrder::from_abi(mo, "__tsan_atomic_signal_fence");
     atomic::compiler_fence(Ordering::SeqCst);
 }

@@ -23,8 +23,8 @@ use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use umbra_report::options::Options;
 use umbra_sys::SpinMutex;
 
-use crate::thread::{ctx, current_stack_id};
-use crate::trace::DEPOT;
+use crate::depot::DEPOT;
+use crate::thread::ThreadCtx;
 
 /// Longest cycle reported (sanitizer_common's `DDReport::kMaxLoopSize`); a longer
 /// one is a one-line warning.
@@ -74,10 +74,10 @@ struct StackRef {
 
 impl StackRef {
     /// The current thread's stack at `pc` (interns its frames).
-    fn here(pc: u64) -> StackRef {
+    fn here(thr: &mut ThreadCtx, pc: u64) -> StackRef {
         StackRef {
             pc,
-            stack: current_stack_id(),
+            stack: thr.stack_id(),
         }
     }
 
@@ -240,7 +240,7 @@ pub struct CycleEdge {
 /// The current thread is about to wait for the mutex `serial` (at `addr`) at `pc`:
 /// reports the cycle its edges would close, if any. (Without a cycle the edges go
 /// in after the lock, with the stack of its end, as in TSan.)
-pub fn before_lock(serial: u64, addr: usize, pc: u64) {
+pub fn before_lock(thr: &mut ThreadCtx, serial: u64, addr: usize, pc: u64) {
     let mode = mode();
     if mode == Mode::Off {
         return;
@@ -259,8 +259,8 @@ pub fn before_lock(serial: u64, addr: usize, pc: u64) {
     }) else {
         return;
     };
-    let here = StackRef::here(pc);
-    let tid = ctx().tid;
+    let here = StackRef::here(thr, pc);
+    let tid = thr.tid;
     let cycle = {
         let mut g = GRAPH.lock();
         let targets: Vec<u64> = missing
@@ -375,7 +375,7 @@ fn cycle_edges(g: &Graph, path: &[u64]) -> Vec<(usize, EdgeInfo)> {
 /// The current thread now holds the mutex `serial` (at `addr`), locked at `pc`:
 /// the edges from the mutexes it already held go in (not for a try-lock), and it
 /// joins the held list.
-pub fn after_lock(serial: u64, addr: usize, pc: u64, try_lock: bool) {
+pub fn after_lock(thr: &mut ThreadCtx, serial: u64, addr: usize, pc: u64, try_lock: bool) {
     let mode = mode();
     if mode == Mode::Off {
         return;
@@ -392,10 +392,10 @@ pub fn after_lock(serial: u64, addr: usize, pc: u64, try_lock: bool) {
     });
     let mut acquired = StackRef { pc, stack: 0 };
     if !missing.is_empty() || mode == Mode::SecondStack {
-        acquired = StackRef::here(pc);
+        acquired = StackRef::here(thr, pc);
     }
     if !missing.is_empty() {
-        let tid = ctx().tid;
+        let tid = thr.tid;
         add_edges(&mut GRAPH.lock(), &missing, serial, addr, tid, acquired);
     }
     with_thread_locks(|t| {

@@ -15,13 +15,21 @@
 //! All of this lives in two NORESERVE mappings: the descriptor words (whose
 //! shadow is what races are found on) and the metadata beside them, so
 //! report code can tell from an address alone that it is an fd's word.
+//!
+//! The interceptors' entry points take their `ScopedInterceptor` and run their
+//! work through its `rt_global` (nothing when the runtime, or libc on its behalf,
+//! is the caller), without the thread's context held: the descriptor-word
+//! accesses they check take it in `access_slow`, the clock operations and the
+//! creator's id and stack through `with_thread`, each for its own duration.
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use umbra_sys::SpinMutex;
 
-use crate::thread::{ctx, current_stack_id, in_runtime};
+use crate::entry::AccessKind;
+use crate::intercept::scope::ScopedInterceptor;
+use crate::thread::with_thread;
 
 /// fds at or above this are ignored (TSan: 1M, `bogusfd`).
 const MAX_FD: usize = 1 << 20;
@@ -213,8 +221,12 @@ fn io_sync() -> u32 {
 fn note_actor(m: &FdMeta, pc: u64, state: FdState) {
     // Relaxed (all four): report-only data; a report racing with the update may
     // show either actor, as under TSan.
-    m.tid.store(ctx().tid + 1, Ordering::Relaxed);
-    m.stack.store(current_stack_id(), Ordering::Relaxed);
+    // Callers run outside any `Rt` scope (see `modelled`), so the thread's context
+    // is free to take here.
+    if let Some((tid, stack)) = with_thread(|thr| (thr.tid, thr.stack_id())) {
+        m.tid.store(tid + 1, Ordering::Relaxed);
+        m.stack.store(stack, Ordering::Relaxed);
+    }
     m.pc.store(pc, Ordering::Relaxed);
     m.state.store(state as u32, Ordering::Relaxed);
 }
@@ -249,47 +261,39 @@ fn init(fd: i32, sync: usize, pc: u64, access: CloseAccess) {
     match access {
         CloseAccess::Write => {
             crate::rt::reset_shadow(w, 8, 0);
-            crate::entry::access_any(w, 8, true, pc);
+            crate::entry::access_any(w, 8, AccessKind::Write, pc);
         }
-        CloseAccess::Read => crate::entry::access_any(w, 8, false, pc),
-    }
-}
-
-/// Runs `f` inside the runtime unless the caller already is (then the fd call is
-/// the runtime's own or a signal handler's nested inside it: not modelled).
-fn modelled(f: impl FnOnce()) {
-    if crate::thread::thr().in_rt == 0 {
-        in_runtime(f);
+        CloseAccess::Read => crate::entry::access_any(w, 8, AccessKind::Read, pc),
     }
 }
 
 /// A use of `fd` that neither reads nor writes data (bind, listen, epoll_ctl).
-pub fn access(fd: i32, pc: u64) {
-    modelled(|| {
+pub fn access(icpt: &ScopedInterceptor, fd: i32, pc: u64) {
+    icpt.rt_global(|| {
         if let Some(w) = word(fd) {
-            crate::entry::access_any(w, 8, false, pc);
+            crate::entry::access_any(w, 8, AccessKind::Read, pc);
         }
     });
 }
 
 /// Data read from `fd`: what its writers released happens before.
-pub fn acquire(fd: i32, pc: u64) {
-    modelled(|| {
+pub fn acquire(icpt: &ScopedInterceptor, fd: i32, pc: u64) {
+    icpt.rt_global(|| {
         let Some(w) = word(fd) else { return };
-        crate::entry::access_any(w, 8, false, pc);
+        crate::entry::access_any(w, 8, AccessKind::Read, pc);
         // Acquire: pairs with the AcqRel swap that installed the object.
         let s = meta(fd).sync.load(Ordering::Acquire);
         if s != 0 {
-            crate::sync::acquire(s);
+            with_thread(|thr| crate::sync::acquire(thr, s));
         }
     });
 }
 
 /// Data written to `fd`: released to its readers (and to the epoll set it is in).
-pub fn release(fd: i32, pc: u64) {
-    modelled(|| {
+pub fn release(icpt: &ScopedInterceptor, fd: i32, pc: u64) {
+    icpt.rt_global(|| {
         let Some(w) = word(fd) else { return };
-        crate::entry::access_any(w, 8, false, pc);
+        crate::entry::access_any(w, 8, AccessKind::Read, pc);
         let m = meta(fd);
         // Acquire (all): pair with the AcqRel swaps and CASes that installed the
         // objects.
@@ -298,7 +302,7 @@ pub fn release(fd: i32, pc: u64) {
         let aux = m.aux_sync.load(Ordering::Acquire);
         for s in [sync, aux, if tied != aux { tied } else { 0 }] {
             if s != 0 {
-                crate::sync::release(s);
+                with_thread(|thr| crate::sync::release(thr, s));
             }
         }
     });
@@ -306,7 +310,12 @@ pub fn release(fd: i32, pc: u64) {
 
 fn close_in_rt(fd: i32, pc: u64, access: CloseAccess) {
     let Some(w) = word(fd) else { return };
-    crate::entry::access_any(w, 8, access == CloseAccess::Write, pc);
+    let kind = if access == CloseAccess::Write {
+        AccessKind::Write
+    } else {
+        AccessKind::Read
+    };
+    crate::entry::access_any(w, 8, kind, pc);
     // Forgotten: a later fd with this number (whose creation the runtime may not
     // see) must not race with this close.
     crate::rt::reset_shadow(w, 8, 0);
@@ -318,13 +327,13 @@ fn close_in_rt(fd: i32, pc: u64, access: CloseAccess) {
 }
 
 /// `fd` is about to be closed.
-pub fn close(fd: i32, pc: u64) {
-    modelled(|| close_in_rt(fd, pc, CloseAccess::Write));
+pub fn close(icpt: &ScopedInterceptor, fd: i32, pc: u64) {
+    icpt.rt_global(|| close_in_rt(fd, pc, CloseAccess::Write));
 }
 
 /// A new fd of `kind`.
-pub fn created(fd: i32, kind: FdKind, pc: u64) {
-    modelled(|| {
+pub fn created(icpt: &ScopedInterceptor, fd: i32, kind: FdKind, pc: u64) {
+    icpt.rt_global(|| {
         let sync = match kind {
             FdKind::File => shared(FILE_SYNC),
             FdKind::Socket => shared(SOCKET_SYNC),
@@ -336,8 +345,8 @@ pub fn created(fd: i32, kind: FdKind, pc: u64) {
 }
 
 /// `a` and `b` are the two ends of a new pipe or socketpair: one object.
-pub fn pair_created(a: i32, b: i32, pc: u64) {
-    modelled(|| {
+pub fn pair_created(icpt: &ScopedInterceptor, a: i32, b: i32, pc: u64) {
+    icpt.rt_global(|| {
         let s = alloc_sync();
         init(a, add_ref(s), pc, CloseAccess::Write);
         init(b, add_ref(s), pc, CloseAccess::Write);
@@ -347,12 +356,12 @@ pub fn pair_created(a: i32, b: i32, pc: u64) {
 
 /// `newfd` is now a duplicate of `oldfd` (dup, dup2, dup3, fcntl F_DUPFD): it
 /// shares its sync object. `replace` says how an fd that `newfd` replaced counts.
-pub fn duplicated(oldfd: i32, newfd: i32, replace: CloseAccess, pc: u64) {
-    modelled(|| {
+pub fn duplicated(icpt: &ScopedInterceptor, oldfd: i32, newfd: i32, replace: CloseAccess, pc: u64) {
+    icpt.rt_global(|| {
         let (Some(ow), Some(_)) = (word(oldfd), word(newfd)) else {
             return;
         };
-        crate::entry::access_any(ow, 8, false, pc);
+        crate::entry::access_any(ow, 8, AccessKind::Read, pc);
         close_in_rt(newfd, pc, replace);
         // Acquire: pairs with the AcqRel swap that installed the object.
         let s = add_ref(meta(oldfd).sync.load(Ordering::Acquire));
@@ -361,21 +370,21 @@ pub fn duplicated(oldfd: i32, newfd: i32, replace: CloseAccess, pc: u64) {
 }
 
 /// `connect` on `fd` is starting: it happens before the `accept` it completes.
-pub fn connecting(fd: i32) {
-    modelled(|| {
+pub fn connecting(icpt: &ScopedInterceptor, fd: i32) {
+    icpt.rt_global(|| {
         if word(fd).is_some() {
-            crate::sync::release(shared(CONNECT_SYNC));
+            with_thread(|thr| crate::sync::release(thr, shared(CONNECT_SYNC)));
         }
     });
 }
 
 /// `accept` on `fd` returned `newfd`.
-pub fn accepted(fd: i32, newfd: i32, pc: u64) {
-    modelled(|| {
+pub fn accepted(icpt: &ScopedInterceptor, fd: i32, newfd: i32, pc: u64) {
+    icpt.rt_global(|| {
         if word(fd).is_none() {
             return;
         }
-        crate::sync::acquire(shared(CONNECT_SYNC));
+        with_thread(|thr| crate::sync::acquire(thr, shared(CONNECT_SYNC)));
         init(newfd, shared(SOCKET_SYNC), pc, CloseAccess::Write);
     });
 }
@@ -383,8 +392,8 @@ pub fn accepted(fd: i32, newfd: i32, pc: u64) {
 /// `fd` was added to the epoll set `epfd`: its writes, and those of every fd
 /// sharing its own object, also release into `epfd`'s object. Only the first
 /// epoll set an fd (or object) joins counts (as in TSan).
-pub fn added_to_epoll(epfd: i32, fd: i32) {
-    modelled(|| {
+pub fn added_to_epoll(icpt: &ScopedInterceptor, epfd: i32, fd: i32) {
+    icpt.rt_global(|| {
         if word(epfd).is_none() || word(fd).is_none() {
             return;
         }
@@ -438,7 +447,7 @@ pub fn location_of(addr: usize) -> Option<(i32, u32, Vec<u64>, bool)> {
     let pc = m.pc.load(Ordering::Relaxed);
     if pc != 0 {
         stack.push(pc);
-        stack.extend(crate::trace::DEPOT.unwind(m.stack.load(Ordering::Relaxed)));
+        stack.extend(crate::depot::DEPOT.unwind(m.stack.load(Ordering::Relaxed)));
     }
     let closed = m.state.load(Ordering::Relaxed) == FdState::Closed as u32;
     Some((fd, tid.saturating_sub(1), stack, closed))

@@ -14,7 +14,7 @@ use alloc::string::String;
 use core::ffi::{c_char, c_uint, c_void};
 
 use crate::entry::caller_pc;
-use crate::thread::{self, ctx, in_runtime, refresh_fast_state, thr, ThreadCtx, REGISTRY};
+use crate::thread::{self, cur, in_runtime, with_thread, ThreadCtx, REGISTRY};
 
 /// `__tsan_switch_to_fiber_no_sync`: switch without a happens-before edge.
 const SWITCH_NO_SYNC: c_uint = 1;
@@ -44,13 +44,12 @@ enum SwitchSync {
     None,
 }
 
-/// The handle of the context the calling thread runs now, made on first use.
-fn current_fiber() -> *mut Fiber {
-    let c = ctx();
-    if c.fiber.is_null() {
+/// The handle of `thr`, the context the calling thread runs now, made on first use.
+fn current_fiber(thr: &mut ThreadCtx) -> *mut Fiber {
+    if thr.fiber.is_null() {
         // The saved part is filled in when the context is switched away from.
-        c.fiber = Box::into_raw(Box::new(Fiber {
-            ctx: c as *mut ThreadCtx,
+        thr.fiber = Box::into_raw(Box::new(Fiber {
+            ctx: thr as *mut ThreadCtx,
             saved: SavedState {
                 fast_state: 0,
                 stack: core::ptr::null_mut(),
@@ -60,14 +59,13 @@ fn current_fiber() -> *mut Fiber {
             },
         }));
     }
-    c.fiber
+    thr.fiber
 }
 
 /// Installs `to` in the calling OS thread's `THR`, saving the running context into
-/// its own fiber handle.
-fn install(to: *mut Fiber) {
-    let from = current_fiber();
-    let t = thr();
+/// its own fiber handle `from`. Runs with no [`thread::Rt`] scope open.
+fn install(from: *mut Fiber, to: *mut Fiber) {
+    let t = cur();
     // SAFETY: `from` is a live handle (made by `current_fiber` or
     // `__tsan_create_fiber`, freed only by `__tsan_destroy_fiber`, which never
     // frees the running one); a handle is only touched by the thread running or
@@ -75,11 +73,11 @@ fn install(to: *mut Fiber) {
     // itself.
     unsafe {
         (*from).saved = SavedState {
-            fast_state: t.fast_state,
-            stack: t.stack,
-            depth: t.depth,
-            stack_cap: t.stack_cap,
-            interned: t.interned,
+            fast_state: t.fast_state.get(),
+            stack: t.stack.get(),
+            depth: t.depth.get(),
+            stack_cap: t.stack_cap.get(),
+            interned: t.interned.get(),
         };
     }
     load(to);
@@ -88,31 +86,30 @@ fn install(to: *mut Fiber) {
 /// Loads `to`'s saved state and context into the calling OS thread's `THR`
 /// (without saving what ran before: `install` does, a destroyed fiber needs not).
 fn load(to: *mut Fiber) {
-    let t = thr();
+    let t = cur();
     // SAFETY: `to` is a live handle, as in `install`.
-    unsafe {
+    let ctx = unsafe {
         let s = &(*to).saved;
-        t.stack = s.stack;
-        t.depth = s.depth;
-        t.stack_cap = s.stack_cap;
-        t.interned = s.interned;
-        t.fast_state = s.fast_state;
-        t.ctx = (*to).ctx;
-    }
-    refresh_fast_state();
+        t.stack.set(s.stack);
+        t.depth.set(s.depth);
+        t.stack_cap.set(s.stack_cap);
+        t.interned.set(s.interned);
+        t.fast_state.set(s.fast_state);
+        (*to).ctx
+    };
+    thread::install_context(ctx);
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_get_current_fiber() -> *mut c_void {
-    in_runtime(current_fiber) as *mut c_void
+    with_thread(current_fiber).unwrap_or(core::ptr::null_mut()) as *mut c_void
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_create_fiber(_flags: c_uint) -> *mut c_void {
     let pc = caller_pc();
-    in_runtime(|| {
-        let c = ctx();
-        let stack = thread::current_stack_id();
+    with_thread(|c| {
+        let stack = c.stack_id();
         let (tid, grant) = thread::register(c.tid, stack, pc, Some(&c.clock.clock));
         // Creation happens before the fiber's first step (it starts knowing the
         // creator's clock), as for a thread.
@@ -120,7 +117,7 @@ pub extern "C" fn __tsan_create_fiber(_flags: c_uint) -> *mut c_void {
         // No OS thread of its own: reports say `tid=0`, as stock's do.
         REGISTRY.lock().threads[tid as usize].os_tid = 0;
         c.clock.tick();
-        refresh_fast_state();
+        c.refresh_fast_state();
         let fast_state = {
             // SAFETY: `new` was just made and is not installed anywhere.
             let nc = unsafe { &*new };
@@ -138,8 +135,9 @@ pub extern "C" fn __tsan_create_fiber(_flags: c_uint) -> *mut c_void {
         }));
         // SAFETY: as above.
         unsafe { (*new).fiber = fiber };
-        fiber as *mut c_void
+        fiber
     })
+    .unwrap_or(core::ptr::null_mut()) as *mut c_void
 }
 
 #[no_mangle]
@@ -149,7 +147,9 @@ pub unsafe extern "C" fn __tsan_destroy_fiber(fiber: *mut c_void) {
         return;
     }
     in_runtime(|| {
-        let back = current_fiber();
+        let Some(back) = with_thread(current_fiber) else {
+            return;
+        };
         if back == fiber {
             umbra_sys::eprint_fmt(format_args!(
                 "umbra: __tsan_destroy_fiber: the running fiber cannot be destroyed; ignored\n"
@@ -158,8 +158,8 @@ pub unsafe extern "C" fn __tsan_destroy_fiber(fiber: *mut c_void) {
         }
         // The fiber finishes as a thread does (its clock published, its slot
         // freed, its shadow stack unmapped), running in this OS thread meanwhile.
-        install(fiber);
-        thread::finish_current();
+        install(back, fiber);
+        with_thread(|thr| thr.finish());
         // SAFETY: the context just finished belongs to this fiber alone; nothing
         // refers to it once the handle is gone (the registry keeps its trace).
         let (dead, dead_ctx) = unsafe { (fiber, (*fiber).ctx) };
@@ -187,15 +187,21 @@ pub unsafe extern "C" fn __tsan_switch_to_fiber(fiber: *mut c_void, flags: c_uin
         SwitchSync::ReleaseAcquire
     };
     in_runtime(|| {
-        if current_fiber() == to {
+        let Some(from) = with_thread(|thr| {
+            let from = current_fiber(thr);
+            if from != to && sync == SwitchSync::ReleaseAcquire {
+                crate::sync::release(thr, to as usize);
+            }
+            from
+        }) else {
+            return;
+        };
+        if from == to {
             return;
         }
+        install(from, to);
         if sync == SwitchSync::ReleaseAcquire {
-            crate::sync::release(to as usize);
-        }
-        install(to);
-        if sync == SwitchSync::ReleaseAcquire {
-            crate::sync::acquire(to as usize);
+            with_thread(|thr| crate::sync::acquire(thr, to as usize));
         }
     });
 }

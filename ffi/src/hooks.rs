@@ -9,8 +9,9 @@
 
 use core::ffi::{c_int, c_void};
 
+use crate::intercept::scope::ScopedInterceptor;
 use crate::real;
-use crate::thread::in_runtime;
+use crate::thread::{with_thread, Unknown};
 
 extern "C" {
     #[linkage = "extern_weak"]
@@ -74,7 +75,7 @@ static ATEXIT_SYNC: u8 = 0;
 
 /// Runs one `atexit` handler, registered as `arg`.
 extern "C" fn run_atexit_handler(arg: *mut c_void) {
-    in_runtime(|| crate::sync::acquire(&ATEXIT_SYNC as *const u8 as usize));
+    with_thread(|thr| crate::sync::acquire(thr, &ATEXIT_SYNC as *const u8 as usize));
     // SAFETY: `arg` is the `void (*)(void)` the program passed to `atexit`.
     let f: extern "C" fn() = unsafe { core::mem::transmute(arg) };
     f();
@@ -88,7 +89,8 @@ pub unsafe extern "C" fn atexit(f: Option<extern "C" fn()>) -> c_int {
         return -1;
     };
     crate::rt::ensure_init();
-    in_runtime(|| crate::sync::release(&ATEXIT_SYNC as *const u8 as usize));
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| crate::sync::release(thr, &ATEXIT_SYNC as *const u8 as usize));
     // SAFETY: libc's registration, with a handler that lives forever and the
     // program's function as its argument (no DSO handle: like stock, the handler
     // stays registered if the registering library is unloaded).

@@ -12,8 +12,8 @@
 
 use alloc::vec::Vec;
 
-use crate::thread::{ctx, current_stack_id, refresh_fast_state};
-use crate::trace::DEPOT;
+use crate::depot::DEPOT;
+use crate::thread::ThreadCtx;
 
 /// What an ignore region ignores.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -55,14 +55,14 @@ fn with_open<R>(f: impl FnOnce(&mut OpenRegions) -> R) -> R {
 
 /// The program opens an ignore region of `kind` at `pc` (0: keep no stack). Call
 /// inside the runtime scope.
-pub fn begin(kind: IgnoreKind, pc: u64) {
-    let begun = (pc != 0).then(|| (pc, current_stack_id()));
-    let c = ctx();
+pub fn begin(thr: &mut ThreadCtx, kind: IgnoreKind, pc: u64) {
+    let begun = (pc != 0).then(|| (pc, thr.stack_id()));
+    let c = &mut *thr;
     match kind {
         IgnoreKind::Accesses => c.ignore_depth += 1,
         IgnoreKind::Sync => c.ignore_sync += 1,
     }
-    refresh_fast_state();
+    c.refresh_fast_state();
     with_open(|o| {
         let (count, stacks) = match kind {
             IgnoreKind::Accesses => (&mut o.accesses, &mut o.accesses_begun),
@@ -77,7 +77,7 @@ pub fn begin(kind: IgnoreKind, pc: u64) {
 
 /// The program closes an ignore region of `kind`; one it never opened is
 /// ignored with a warning. Call inside the runtime scope.
-pub fn end(kind: IgnoreKind) {
+pub fn end(thr: &mut ThreadCtx, kind: IgnoreKind) {
     let open = with_open(|o| {
         let (count, stacks) = match kind {
             IgnoreKind::Accesses => (&mut o.accesses, &mut o.accesses_begun),
@@ -98,19 +98,19 @@ pub fn end(kind: IgnoreKind) {
         ));
         return;
     }
-    let c = ctx();
+    let c = thr;
     match kind {
         IgnoreKind::Accesses => c.ignore_depth = c.ignore_depth.saturating_sub(1),
         IgnoreKind::Sync => c.ignore_sync = c.ignore_sync.saturating_sub(1),
     }
-    refresh_fast_state();
+    c.refresh_fast_state();
 }
 
 /// The current thread ends (or, for the thread running the exit, the process):
 /// with an ignore region still open, says so and ends the process with
 /// `exitcode`. Not in the child of a multi-threaded fork, whose threads TSan
 /// never checks. Call inside the runtime scope.
-pub fn check_at_thread_end() {
+pub fn check_at_thread_end(thr: &ThreadCtx) {
     let still_open = with_open(|o| {
         if o.accesses > 0 {
             Some(core::mem::take(&mut o.accesses_begun))
@@ -124,7 +124,7 @@ pub fn check_at_thread_end() {
     if crate::thread::after_multithreaded_fork() {
         return;
     }
-    let tid = ctx().tid;
+    let tid = thr.tid;
     let created = if tid == 0 {
         None
     } else {

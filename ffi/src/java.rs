@@ -19,8 +19,8 @@ use umbra_clocks::VectorClock;
 use umbra_report::ReportKind;
 use umbra_sys::SpinMutex;
 
-use crate::intercept::heap::Block;
-use crate::thread::{ctx, in_runtime, refresh_fast_state};
+use crate::intercept::app_heap::Block;
+use crate::thread::{in_runtime, with_thread};
 
 /// The program counter the runtime records for a Java call (allocation, monitor
 /// operation): none. The caller is the JVM, whose native return address says
@@ -122,18 +122,17 @@ pub extern "C" fn __tsan_java_fini() -> c_int {
 /// allocating thread and stack, for reports).
 #[no_mangle]
 pub extern "C" fn __tsan_java_alloc(ptr: usize, size: usize) {
-    in_runtime(|| {
+    with_thread(|thr| {
         if !in_heap("__tsan_java_alloc", ptr, size) || size == 0 {
             return;
         }
         crate::rt::reset_shadow(ptr, size, 0);
-        let c = ctx();
         // The shadow was reset: this thread's cache of recorded accesses is stale.
-        c.generation += 1;
+        thr.generation += 1;
         let block = Block {
             size,
-            tid: c.tid,
-            stack: crate::thread::current_stack_id(),
+            tid: thr.tid,
+            stack: thr.stack_id(),
             pc: JAVA_PC,
         };
         BLOCKS.lock().insert(ptr, block);
@@ -160,7 +159,7 @@ pub extern "C" fn __tsan_java_free(ptr: usize, size: usize) {
 /// forgotten and only accesses after the move can race.
 #[no_mangle]
 pub extern "C" fn __tsan_java_move(src: usize, dst: usize, size: usize) {
-    in_runtime(|| {
+    with_thread(|thr| {
         if !in_heap("__tsan_java_move", src, size)
             || !in_heap("__tsan_java_move", dst, size)
             || src == dst
@@ -190,7 +189,7 @@ pub extern "C" fn __tsan_java_move(src: usize, dst: usize, size: usize) {
             }
         }
         crate::rt::reset_shadow(dst, size, 0);
-        ctx().generation += 1;
+        thr.generation += 1;
     });
 }
 
@@ -229,8 +228,8 @@ pub unsafe extern "C" fn __tsan_java_find(from: *mut usize, to: usize) -> usize 
 /// object unreachable only after all of it.
 #[no_mangle]
 pub extern "C" fn __tsan_java_finalize() {
-    in_runtime(|| {
-        let c = ctx();
+    with_thread(|thr| {
+        let c = &mut *thr;
         if c.ignore_sync > 0 {
             return;
         }
@@ -244,7 +243,7 @@ pub extern "C" fn __tsan_java_finalize() {
             }
         }
         c.clock.acquire(&all);
-        refresh_fast_state();
+        thr.refresh_fast_state();
     });
 }
 
@@ -270,12 +269,12 @@ enum Hold {
 /// Java's flags: reentrant, created on first use.
 fn locked(addr: usize, hold: Hold, recursion: u32) {
     let pc = JAVA_PC;
-    in_runtime(|| {
+    with_thread(|thr| {
         if !in_heap("__tsan_java_mutex_lock", addr, 1) {
             return;
         }
-        let me = ctx().tid + 1;
-        let stack = crate::thread::current_stack_id();
+        let me = thr.tid + 1;
+        let stack = thr.stack_id();
         let s = crate::sync::get_or_create(addr);
         let mut g = s.lock();
         if g.created_pc == 0 && g.created_stack == 0 {
@@ -303,7 +302,7 @@ fn locked(addr: usize, hold: Hold, recursion: u32) {
             Hold::Read if g.owner != 0 => misuse(&mut g, ReportKind::MutexBadReadLock),
             Hold::Read => None,
         };
-        let c = ctx();
+        let c = &mut *thr;
         if c.ignore_sync == 0 {
             c.clock.acquire(&g.clock);
             if hold == Hold::Write {
@@ -311,8 +310,12 @@ fn locked(addr: usize, hold: Hold, recursion: u32) {
             }
         }
         drop(g);
-        refresh_fast_state();
-        crate::mutexset::locked(addr, hold == Hold::Write);
+        thr.refresh_fast_state();
+        let mode = match hold {
+            Hold::Write => crate::mutexset::LockMode::Write,
+            Hold::Read => crate::mutexset::LockMode::Read,
+        };
+        crate::mutexset::locked(thr, addr, mode);
         if let Some(kind) = bug {
             crate::report::report_mutex_misuse(kind, addr, pc, None);
         }
@@ -334,11 +337,11 @@ enum Unlock {
 /// it, reported as `unlock of an unlocked mutex`).
 fn write_unlocked(addr: usize, how: Unlock) -> u32 {
     let pc = JAVA_PC;
-    in_runtime(|| {
+    with_thread(|thr| {
         if !in_heap("__tsan_java_mutex_unlock", addr, 1) {
             return 0;
         }
-        let me = ctx().tid + 1;
+        let me = thr.tid + 1;
         let s = crate::sync::get_or_create(addr);
         let mut g = s.lock();
         if g.owner != me || g.recursion == 0 {
@@ -356,18 +359,19 @@ fn write_unlocked(addr: usize, how: Unlock) -> u32 {
         g.recursion -= given_up;
         if g.recursion == 0 {
             g.owner = 0;
-            let c = ctx();
+            let c = &mut *thr;
             if c.ignore_sync == 0 {
                 c.clock.release_store(&mut g.clock);
             }
         }
         drop(g);
-        refresh_fast_state();
+        thr.refresh_fast_state();
         for _ in 0..given_up {
-            crate::mutexset::unlocked(addr);
+            crate::mutexset::unlocked(thr, addr);
         }
         given_up
     })
+    .unwrap_or(0)
 }
 
 #[no_mangle]
@@ -389,19 +393,19 @@ pub extern "C" fn __tsan_java_mutex_read_lock(addr: usize) {
 /// the next writer, readers not before each other.
 #[no_mangle]
 pub extern "C" fn __tsan_java_mutex_read_unlock(addr: usize) {
-    in_runtime(|| {
+    with_thread(|thr| {
         if !in_heap("__tsan_java_mutex_read_unlock", addr, 1) {
             return;
         }
         let s = crate::sync::get_or_create(addr);
         let mut g = s.lock();
-        let c = ctx();
+        let c = &mut *thr;
         if c.ignore_sync == 0 {
             c.clock.release(&mut g.read_clock);
         }
         drop(g);
-        refresh_fast_state();
-        crate::mutexset::unlocked(addr);
+        thr.refresh_fast_state();
+        crate::mutexset::unlocked(thr, addr);
     });
 }
 
@@ -428,9 +432,9 @@ pub extern "C" fn __tsan_java_mutex_unlock_rec(addr: usize) -> c_int {
 /// A volatile read (or other acquire) of the variable at `addr`.
 #[no_mangle]
 pub extern "C" fn __tsan_java_acquire(addr: usize) {
-    in_runtime(|| {
+    with_thread(|thr| {
         if in_heap("__tsan_java_acquire", addr, 1) {
-            crate::sync::acquire(addr);
+            crate::sync::acquire(thr, addr);
         }
     });
 }
@@ -452,14 +456,14 @@ enum Release {
 /// that acquires after seeing the value gets the release (as under compiler-rt,
 /// where relaxed stores leave the location's clock alone).
 fn volatile_release(call: &str, addr: usize, how: Release) {
-    in_runtime(|| {
-        if !in_heap(call, addr, 1) || ctx().ignore_sync > 0 {
+    with_thread(|thr| {
+        if !in_heap(call, addr, 1) || thr.ignore_sync > 0 {
             return;
         }
         let s = crate::sync::get_or_create(addr);
         let mut g = s.lock();
         let state = &mut *g;
-        let c = ctx();
+        let c = &mut *thr;
         match how {
             Release::Join => c.clock.release_rmw(&mut state.clock, &mut state.seqs),
             Release::Store => c
@@ -472,7 +476,7 @@ fn volatile_release(call: &str, addr: usize, how: Release) {
         // the count goes from even to even in one step.
         s.version.fetch_add(2, Ordering::SeqCst);
         drop(g);
-        refresh_fast_state();
+        thr.refresh_fast_state();
     });
 }
 

@@ -14,10 +14,12 @@ extern crate alloc;
 
 mod atomics;
 mod deadlock;
+mod depot;
 mod entry;
 mod fdtable;
 mod fiber;
-mod heap;
+mod hash;
+mod history;
 mod hooks;
 mod ignores;
 mod intercept;
@@ -31,12 +33,12 @@ mod real;
 mod report;
 mod report_api;
 mod rt;
+mod rt_alloc;
 mod rust_startup;
 mod signals;
 mod sync;
 mod syscall_hooks;
 mod thread;
-mod trace;
 mod unaligned;
 
 #[cfg(not(test))]
@@ -47,7 +49,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 
 #[cfg(not(test))]
 #[global_allocator]
-static ALLOC: heap::RuntimeAllocator = heap::RuntimeAllocator;
+static ALLOC: rt_alloc::RuntimeAllocator = rt_alloc::RuntimeAllocator;
 
 /// The personality routine named by the runtime's unwind tables (the precompiled
 /// `core`/`alloc` carry tables that name Rust's). The runtime is built with
@@ -70,7 +72,7 @@ pub extern "C" fn rust_eh_personality(
     _context: *mut u8,
 ) -> i32 {
     const URC_CONTINUE_UNWIND: i32 = 8;
-    if thread::thr().in_rt == 0 {
+    if !thread::cur().in_runtime() {
         return URC_CONTINUE_UNWIND;
     }
     umbra_sys::internal_error(format_args!("unwinding reached the runtime"))

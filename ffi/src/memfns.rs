@@ -10,8 +10,10 @@
 
 use core::ffi::{c_char, c_int};
 
+use crate::entry::AccessKind::{Read, Write};
 use crate::entry::{caller_pc, range_access};
-use crate::thread::thr;
+use crate::intercept::scope::ScopedInterceptor;
+use crate::thread::Unknown;
 
 #[no_mangle]
 pub unsafe extern "C" fn __umbra_rt_memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
@@ -83,8 +85,7 @@ pub unsafe extern "C" fn __umbra_rt_strlen(s: *const c_char) -> usize {
 /// Is this call from the program (not the runtime, not before init)?
 #[inline]
 fn checked() -> bool {
-    let t = thr();
-    t.in_rt == 0 && !t.ctx.is_null()
+    ScopedInterceptor::enter(Unknown::Skip).called_by_program()
 }
 
 unsafe fn strlen(s: *const c_char) -> usize {
@@ -101,8 +102,8 @@ unsafe fn strlen(s: *const c_char) -> usize {
 #[inline(always)]
 unsafe fn copy_checked(dst: *mut u8, src: *const u8, n: usize, pc: u64) -> *mut u8 {
     if checked() {
-        range_access(src as usize, n, false, pc);
-        range_access(dst as usize, n, true, pc);
+        range_access(src as usize, n, Read, pc);
+        range_access(dst as usize, n, Write, pc);
     }
     // SAFETY: the caller's memcpy/memmove contract.
     unsafe { __umbra_rt_memmove(dst, src, n) }
@@ -123,7 +124,7 @@ pub unsafe extern "C" fn __umbra_icpt_memmove(dst: *mut u8, src: *const u8, n: u
 #[no_mangle]
 pub unsafe extern "C" fn __umbra_icpt_memset(dst: *mut u8, c: c_int, n: usize) -> *mut u8 {
     if checked() {
-        range_access(dst as usize, n, true, caller_pc());
+        range_access(dst as usize, n, Write, caller_pc());
     }
     // SAFETY: forwarded.
     unsafe { __umbra_rt_memset(dst, c, n) }
@@ -133,8 +134,8 @@ pub unsafe extern "C" fn __umbra_icpt_memset(dst: *mut u8, c: c_int, n: usize) -
 pub unsafe extern "C" fn __umbra_icpt_memcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
     if checked() {
         let pc = caller_pc();
-        range_access(a as usize, n, false, pc);
-        range_access(b as usize, n, false, pc);
+        range_access(a as usize, n, Read, pc);
+        range_access(b as usize, n, Read, pc);
     }
     // SAFETY: forwarded.
     unsafe { __umbra_rt_memcmp(a, b, n) }
@@ -189,8 +190,8 @@ pub unsafe extern "C" fn strcpy(dst: *mut c_char, src: *const c_char) -> *mut c_
     let n = unsafe { strlen(src) } + 1;
     if checked() {
         let pc = caller_pc();
-        range_access(src as usize, n, false, pc);
-        range_access(dst as usize, n, true, pc);
+        range_access(src as usize, n, Read, pc);
+        range_access(dst as usize, n, Write, pc);
     }
     // SAFETY: as above.
     unsafe { __umbra_rt_memcpy(dst as *mut u8, src as *const u8, n) };
@@ -206,8 +207,8 @@ pub unsafe extern "C" fn strncpy(dst: *mut c_char, src: *const c_char, n: usize)
     }
     if checked() {
         let pc = caller_pc();
-        range_access(src as usize, (len + 1).min(n), false, pc);
-        range_access(dst as usize, n, true, pc);
+        range_access(src as usize, (len + 1).min(n), Read, pc);
+        range_access(dst as usize, n, Write, pc);
     }
     // SAFETY: as above; the rest of dst is zero-filled as strncpy requires.
     unsafe {
@@ -223,9 +224,9 @@ pub unsafe extern "C" fn strcat(dst: *mut c_char, src: *const c_char) -> *mut c_
     let (d, s) = unsafe { (strlen(dst), strlen(src) + 1) };
     if checked() {
         let pc = caller_pc();
-        range_access(src as usize, s, false, pc);
-        range_access(dst as usize, d, false, pc);
-        range_access(dst as usize + d, s, true, pc);
+        range_access(src as usize, s, Read, pc);
+        range_access(dst as usize, d, Read, pc);
+        range_access(dst as usize + d, s, Write, pc);
     }
     // SAFETY: as above.
     unsafe { __umbra_rt_memcpy((dst as *mut u8).add(d), src as *const u8, s) };
@@ -237,10 +238,10 @@ pub unsafe extern "C" fn strdup(src: *const c_char) -> *mut c_char {
     // SAFETY: strdup's contract.
     let n = unsafe { strlen(src) } + 1;
     if checked() {
-        range_access(src as usize, n, false, caller_pc());
+        range_access(src as usize, n, Read, caller_pc());
     }
     // SAFETY: malloc returns n writable bytes or null.
-    let p = unsafe { crate::intercept::heap::malloc(n) } as *mut u8;
+    let p = unsafe { crate::intercept::app_heap::malloc(n) } as *mut u8;
     if !p.is_null() {
         // SAFETY: both ranges valid for n bytes.
         unsafe { __umbra_rt_memcpy(p, src as *const u8, n) };

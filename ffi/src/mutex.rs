@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 use umbra_report::ReportKind;
 
 use crate::sync::{self, SyncState};
-use crate::thread::{ctx, current_stack_id, in_runtime, refresh_fast_state};
+use crate::thread::ThreadCtx;
 use crate::{deadlock, mutexset};
 
 /// The flags of `__tsan_mutex_*` (the bits of compiler-rt's `tsan_interface.h`),
@@ -64,14 +64,9 @@ impl MutexFlags {
     }
 }
 
-/// How a mutex is held.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum LockMode {
-    /// Exclusively (a mutex, a spinlock, a rwlock's write lock).
-    Write,
-    /// Shared (a rwlock's read lock).
-    Read,
-}
+/// How a mutex is held: `Write` exclusively (a mutex, a spinlock, a rwlock's write
+/// lock), `Read` shared (a rwlock's read lock).
+pub use crate::mutexset::LockMode;
 
 /// What creating a mutex does to a record already at its address.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -84,8 +79,8 @@ pub enum Record {
 }
 
 /// The owner id of the current thread on a mutex record (its thread id + 1).
-fn me() -> u32 {
-    ctx().tid + 1
+fn me(thr: &ThreadCtx) -> u32 {
+    thr.tid + 1
 }
 
 /// Marks `g` broken and returns `kind` when a misuse of it is to be reported
@@ -107,34 +102,32 @@ fn report(bug: Option<ReportKind>, addr: usize, pc: u64) {
 
 /// Notes where the mutex was created, the first time it is seen (an init, an
 /// annotation, else its first lock).
-fn note_creation(g: &mut SyncState, pc: u64) {
+fn note_creation(thr: &mut ThreadCtx, g: &mut SyncState, pc: u64) {
     if g.created_pc == 0 {
         g.created_pc = pc;
-        g.created_stack = current_stack_id();
+        g.created_stack = thr.stack_id();
     }
 }
 
 /// A mutex is created at `addr` (`pthread_*_init`, `__tsan_mutex_create`).
-pub fn create(addr: usize, pc: u64, flags: MutexFlags, record: Record) {
-    in_runtime(|| {
-        if record == Record::Fresh {
-            sync::reset_range(addr, 1);
-        }
-        let s = sync::get_or_create(addr);
-        let mut g = s.lock();
-        g.mutex_flags |= flags.0 & MutexFlags::CREATION;
-        note_creation(&mut g, pc);
-    });
+pub fn create(thr: &mut ThreadCtx, addr: usize, pc: u64, flags: MutexFlags, record: Record) {
+    if record == Record::Fresh {
+        sync::reset_range(addr, 1);
+    }
+    let s = sync::get_or_create(addr);
+    let mut g = s.lock();
+    g.mutex_flags |= flags.0 & MutexFlags::CREATION;
+    note_creation(thr, &mut g, pc);
 }
 
 /// The mutex at `addr` is destroyed at `pc`: reported when still write-held on
 /// record (`destroy of a locked mutex`, with where it was last locked, under
 /// `report_destroy_locked`), then forgotten, unless it is static (`linker_init`,
 /// or a `not_static` destroy of a mutex not created so), which TSan never destroys.
-pub fn destroy(addr: usize, pc: u64, flags: MutexFlags) {
-    in_runtime(|| {
+pub fn destroy(thr: &mut ThreadCtx, addr: usize, pc: u64, flags: MutexFlags) {
+    {
         let Some(s) = sync::find(addr) else {
-            mutexset::unlocked_all(addr);
+            mutexset::unlocked_all(thr, addr);
             return;
         };
         let last_lock = {
@@ -157,7 +150,7 @@ pub fn destroy(addr: usize, pc: u64, flags: MutexFlags) {
         if let Some((lock_pc, lock_stack)) = last_lock {
             let mut stack = Vec::with_capacity(16);
             stack.push(lock_pc);
-            stack.extend(crate::trace::DEPOT.unwind(lock_stack));
+            stack.extend(crate::depot::DEPOT.unwind(lock_stack));
             crate::report::report_mutex_misuse(
                 ReportKind::MutexDestroyLocked,
                 addr,
@@ -166,23 +159,21 @@ pub fn destroy(addr: usize, pc: u64, flags: MutexFlags) {
             );
         }
         sync::reset_range(addr, 1);
-        mutexset::unlocked_all(addr);
-    });
+        mutexset::unlocked_all(thr, addr);
+    }
 }
 
 /// The current thread is about to wait for the mutex at `addr` (for writing or
 /// reading alike): the lock-order check (`lock-order-inversion`), unless it is a
 /// try-lock or the thread already holds the mutex. Costs nothing while the thread
 /// holds no other mutex.
-pub fn pre_lock(addr: usize, pc: u64, flags: MutexFlags) {
+pub fn pre_lock(thr: &mut ThreadCtx, addr: usize, pc: u64, flags: MutexFlags) {
     if flags.has(MutexFlags::TRY_LOCK) {
         return;
     }
-    in_runtime(|| {
-        if deadlock::holds_any() {
-            deadlock::before_lock(sync::get_or_create(addr).serial, addr, pc);
-        }
-    });
+    if deadlock::holds_any() {
+        deadlock::before_lock(thr, sync::get_or_create(addr).serial, addr, pc);
+    }
 }
 
 /// The current thread holds the mutex at `addr` now (`mode`; `rec` holds at once
@@ -191,7 +182,14 @@ pub fn pre_lock(addr: usize, pc: u64, flags: MutexFlags) {
 /// thread owns it from now on), the held set and the lock-order graph. A read lock
 /// of a mutex write-held on record is `read lock of a write locked mutex` (the lock
 /// has no writer now, or it would not have let a reader in: the record is dropped).
-pub fn post_lock(addr: usize, pc: u64, flags: MutexFlags, rec: u32, mode: LockMode) {
+pub fn post_lock(
+    thr: &mut ThreadCtx,
+    addr: usize,
+    pc: u64,
+    flags: MutexFlags,
+    rec: u32,
+    mode: LockMode,
+) {
     if flags.has(MutexFlags::TRY_LOCK_FAILED) {
         return;
     }
@@ -200,11 +198,11 @@ pub fn post_lock(addr: usize, pc: u64, flags: MutexFlags, rec: u32, mode: LockMo
     } else {
         1
     };
-    in_runtime(|| {
-        let me = me();
+    {
+        let me = me(thr);
         let s = sync::get_or_create(addr);
         let mut g = s.lock();
-        note_creation(&mut g, pc);
+        note_creation(thr, &mut g, pc);
         g.mutex_flags |= flags.0 & MutexFlags::CREATION;
         let (first, bug) = match mode {
             LockMode::Write => {
@@ -216,7 +214,7 @@ pub fn post_lock(addr: usize, pc: u64, flags: MutexFlags, rec: u32, mode: LockMo
                     g.owner = me;
                     g.recursion = 0;
                     g.last_lock_pc = pc;
-                    g.last_lock_stack = current_stack_id();
+                    g.last_lock_stack = thr.stack_id();
                     if held_by_other {
                         misuse(&mut g, ReportKind::MutexDoubleLock)
                     } else {
@@ -237,27 +235,26 @@ pub fn post_lock(addr: usize, pc: u64, flags: MutexFlags, rec: u32, mode: LockMo
                 (true, bug)
             }
         };
-        let c = ctx();
-        if first && c.ignore_sync == 0 {
-            c.clock.acquire(&g.clock);
+        if first && thr.ignore_sync == 0 {
+            thr.clock.acquire(&g.clock);
             if mode == LockMode::Write {
-                c.clock.acquire(&g.read_clock);
+                thr.clock.acquire(&g.read_clock);
             }
             drop(g);
-            refresh_fast_state();
+            thr.refresh_fast_state();
         } else {
             drop(g);
         }
-        mutexset::locked(addr, mode == LockMode::Write);
+        mutexset::locked(thr, addr, mode);
         if first {
             let try_lock = flags.has(MutexFlags::TRY_LOCK);
             if flags.has(MutexFlags::PRE_LOCK_ON_POST_LOCK) && !try_lock {
-                deadlock::before_lock(s.serial, addr, pc);
+                deadlock::before_lock(thr, s.serial, addr, pc);
             }
-            deadlock::after_lock(s.serial, addr, pc, try_lock);
+            deadlock::after_lock(thr, s.serial, addr, pc, try_lock);
         }
         report(bug, addr, pc);
-    });
+    }
 }
 
 /// What an unlock finds on record.
@@ -273,8 +270,8 @@ enum Unlocking {
 
 /// Publishes the current thread's clock into the mutex (`read` side: joined into
 /// the readers' clock) unless synchronization is ignored.
-fn release(g: &mut SyncState, mode: LockMode) {
-    let c = ctx();
+fn release(thr: &mut ThreadCtx, g: &mut SyncState, mode: LockMode) {
+    let c = thr;
     if c.ignore_sync > 0 {
         return;
     }
@@ -287,9 +284,9 @@ fn release(g: &mut SyncState, mode: LockMode) {
 /// The end of an unlock, after the record: the clock change takes effect, the
 /// mutex leaves the held set (and the lock-order graph's held list with its last
 /// hold), and a misuse is reported.
-fn unlocked(addr: usize, pc: u64, serial: u64, outcome: Unlocking) {
-    refresh_fast_state();
-    mutexset::unlocked(addr);
+fn unlocked(thr: &mut ThreadCtx, addr: usize, pc: u64, serial: u64, outcome: Unlocking) {
+    thr.refresh_fast_state();
+    mutexset::unlocked(thr, addr);
     match outcome {
         Unlocking::Last => deadlock::before_unlock(serial),
         Unlocking::Inner => {}
@@ -305,9 +302,9 @@ fn unlocked(addr: usize, pc: u64, serial: u64, outcome: Unlocking) {
 /// The current thread is about to write-unlock the mutex at `addr`, which it must
 /// hold: `unlock of an unlocked mutex (or by a wrong thread)` otherwise. Returns
 /// how many holds went (all of them with `RECURSIVE_UNLOCK`).
-pub fn unlock(addr: usize, pc: u64, flags: MutexFlags) -> u32 {
-    in_runtime(|| {
-        let me = me();
+pub fn unlock(thr: &mut ThreadCtx, addr: usize, pc: u64, flags: MutexFlags) -> u32 {
+    {
+        let me = me(thr);
         let s = sync::get_or_create(addr);
         let mut g = s.lock();
         let (rec, outcome) = if g.owner != me || g.recursion == 0 {
@@ -330,19 +327,19 @@ pub fn unlock(addr: usize, pc: u64, flags: MutexFlags) -> u32 {
             }
         };
         if !matches!(outcome, Unlocking::Inner) {
-            release(&mut g, LockMode::Write);
+            release(thr, &mut g, LockMode::Write);
         }
         drop(g);
-        unlocked(addr, pc, s.serial, outcome);
+        unlocked(thr, addr, pc, s.serial, outcome);
         rec
-    })
+    }
 }
 
 /// The current thread is about to read-unlock the mutex at `addr`: its clock
 /// joins the readers' clock. Write-held on record: `read unlock of a write locked
 /// mutex`.
-pub fn read_unlock(addr: usize, pc: u64) {
-    in_runtime(|| {
+pub fn read_unlock(thr: &mut ThreadCtx, addr: usize, pc: u64) {
+    {
         let s = sync::get_or_create(addr);
         let mut g = s.lock();
         let outcome = if g.owner != 0 {
@@ -350,10 +347,10 @@ pub fn read_unlock(addr: usize, pc: u64) {
         } else {
             Unlocking::Last
         };
-        release(&mut g, LockMode::Read);
+        release(thr, &mut g, LockMode::Read);
         drop(g);
-        unlocked(addr, pc, s.serial, outcome);
-    });
+        unlocked(thr, addr, pc, s.serial, outcome);
+    }
 }
 
 /// The current thread is about to unlock the rwlock at `addr`, not saying how it
@@ -361,9 +358,9 @@ pub fn read_unlock(addr: usize, pc: u64) {
 /// record, a read unlock if nobody does, and `unlock of an unlocked mutex (or by a
 /// wrong thread)` if another thread does (TSan's `MutexReadOrWriteUnlock`; the
 /// foreign unlock still releases, as a write unlock).
-pub fn read_or_write_unlock(addr: usize, pc: u64) {
-    in_runtime(|| {
-        let me = me();
+pub fn read_or_write_unlock(thr: &mut ThreadCtx, addr: usize, pc: u64) {
+    {
+        let me = me(thr);
         let s = sync::get_or_create(addr);
         let mut g = s.lock();
         let (mode, outcome) = if g.owner == 0 {
@@ -381,28 +378,24 @@ pub fn read_or_write_unlock(addr: usize, pc: u64) {
             (LockMode::Write, Unlocking::Misuse(bug))
         };
         if !matches!(outcome, Unlocking::Inner) {
-            release(&mut g, mode);
+            release(thr, &mut g, mode);
         }
         drop(g);
-        unlocked(addr, pc, s.serial, outcome);
-    });
+        unlocked(thr, addr, pc, s.serial, outcome);
+    }
 }
 
 /// A robust mutex's owner died (`EOWNERDEAD`): nobody holds it any more.
 pub fn repair(addr: usize) {
-    in_runtime(|| {
-        let s = sync::get_or_create(addr);
-        let mut g = s.lock();
-        g.owner = 0;
-        g.recursion = 0;
-    });
+    let s = sync::get_or_create(addr);
+    let mut g = s.lock();
+    g.owner = 0;
+    g.recursion = 0;
 }
 
 /// A lock call on `addr` failed with `EINVAL` (a destroyed or never initialized
 /// mutex): `use of an invalid mutex (e.g. uninitialized or destroyed)`, reported
 /// whatever `report_mutex_bugs` says, as TSan does.
 pub fn invalid_access(addr: usize, pc: u64) {
-    in_runtime(|| {
-        crate::report::report_mutex_misuse(ReportKind::MutexInvalidAccess, addr, pc, None);
-    });
+    crate::report::report_mutex_misuse(ReportKind::MutexInvalidAccess, addr, pc, None);
 }

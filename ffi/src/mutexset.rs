@@ -7,8 +7,21 @@ use alloc::vec::Vec;
 
 use umbra_sys::SpinMutex;
 
-/// A held mutex: its address and whether it is held for writing.
-pub type Held = (usize, bool);
+use crate::thread::ThreadCtx;
+
+/// How a mutex is held.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum LockMode {
+    Read,
+    Write,
+}
+
+/// A held mutex: its address and how it is held.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub struct Held {
+    pub addr: usize,
+    pub mode: LockMode,
+}
 
 struct Table {
     ids: BTreeMap<Vec<Held>, u32>,
@@ -48,29 +61,26 @@ pub fn get(id: u32) -> Vec<Held> {
         .unwrap_or_default()
 }
 
-/// The current thread now holds `addr`.
-pub fn locked(addr: usize, write: bool) {
-    let c = crate::thread::ctx();
-    c.held.push((addr, write));
-    c.mutexes = intern(&c.held);
+/// The thread now holds `addr`.
+pub fn locked(thr: &mut ThreadCtx, addr: usize, mode: LockMode) {
+    thr.held.push(Held { addr, mode });
+    thr.mutexes = intern(&thr.held);
 }
 
-/// The current thread released (one hold of) `addr`.
-pub fn unlocked(addr: usize) {
-    let c = crate::thread::ctx();
-    if let Some(i) = c.held.iter().rposition(|&(a, _)| a == addr) {
-        c.held.remove(i);
-        c.mutexes = intern(&c.held);
+/// The thread released (one hold of) `addr`.
+pub fn unlocked(thr: &mut ThreadCtx, addr: usize) {
+    if let Some(i) = thr.held.iter().rposition(|h| h.addr == addr) {
+        thr.held.remove(i);
+        thr.mutexes = intern(&thr.held);
     }
 }
 
 /// The mutex at `addr` is destroyed: the current thread holds it no more, however
 /// many times it did.
-pub fn unlocked_all(addr: usize) {
-    let c = crate::thread::ctx();
-    if c.held.iter().any(|&(a, _)| a == addr) {
-        c.held.retain(|&(a, _)| a != addr);
-        c.mutexes = intern(&c.held);
+pub fn unlocked_all(thr: &mut ThreadCtx, addr: usize) {
+    if thr.held.iter().any(|h| h.addr == addr) {
+        thr.held.retain(|h| h.addr != addr);
+        thr.mutexes = intern(&thr.held);
     }
 }
 

@@ -27,9 +27,11 @@ use umbra_report::{
 use umbra_shadow::cell::ShadowCell;
 use umbra_sys::{SpinGuard, SpinMutex};
 
+use crate::depot::DEPOT;
 use crate::rt::{OPTIONS, REPORTS, SUPPRESSIONS};
-use crate::thread::{ctx, current_stack, in_runtime, REGISTRY};
-use crate::trace::DEPOT;
+use crate::thread::{
+    current_stack, in_runtime, with_known_thread, ThreadArea, ThreadCtx, REGISTRY,
+};
 
 struct ReportState {
     symbolizer: Symbolizer,
@@ -150,15 +152,6 @@ fn write_json(r: &Report, sym: &mut Symbolizer, opts: &FormatOptions) {
     let mut line = format_json(r, sym, opts);
     line.push('\n');
     umbra_sys::write_all(fd, line.as_bytes());
-}
-
-fn kind(is_write: bool, is_atomic: bool) -> AccessKind {
-    match (is_write, is_atomic) {
-        (true, false) => AccessKind::Write,
-        (false, false) => AccessKind::Read,
-        (true, true) => AccessKind::AtomicWrite,
-        (false, true) => AccessKind::AtomicRead,
-    }
 }
 
 /// The previous access `prev` to `word`: its thread and, if its history still has
@@ -429,7 +422,10 @@ impl ReportBuilder {
     /// Names the mutexes of a held set: (report id, held for writing) each.
     pub fn add_mutex_set(&mut self, held: &[crate::mutexset::Held]) -> Vec<(u32, bool)> {
         held.iter()
-            .map(|&(addr, write)| (self.add_mutex(addr), write))
+            .map(|h| {
+                let write = h.mode == crate::mutexset::LockMode::Write;
+                (self.add_mutex(h.addr), write)
+            })
             .collect()
     }
 
@@ -545,10 +541,10 @@ pub fn describe_location(addr: usize, freed: bool) -> Location {
     let block = if java.is_some() {
         java
     } else if freed {
-        crate::intercept::heap::freed_block_of(addr)
+        crate::intercept::app_heap::freed_block_of(addr)
     } else {
-        crate::intercept::heap::block_of(addr)
-            .or_else(|| crate::intercept::heap::freed_block_of(addr))
+        crate::intercept::app_heap::block_of(addr)
+            .or_else(|| crate::intercept::app_heap::freed_block_of(addr))
     };
     match block {
         Some((b, blk)) => {
@@ -565,8 +561,8 @@ pub fn describe_location(addr: usize, freed: bool) -> Location {
             }
         }
         None => match crate::thread::stack_or_tls_of(addr) {
-            Some((t, true)) => Location::Tls { thread: t },
-            Some((t, false)) => Location::Stack { thread: t },
+            Some((t, ThreadArea::Tls)) => Location::Tls { thread: t },
+            Some((t, ThreadArea::Stack)) => Location::Stack { thread: t },
             None => Location::Global { addr: addr as u64 },
         },
     }
@@ -576,10 +572,10 @@ pub fn describe_location(addr: usize, freed: bool) -> Location {
 #[cold]
 #[inline(never)]
 pub fn report_race(
+    thr: &mut ThreadCtx,
     addr: usize,
     size: usize,
-    is_write: bool,
-    is_atomic: bool,
+    kind: AccessKind,
     pc: u64,
     word: usize,
     prev: ShadowCell,
@@ -593,7 +589,7 @@ pub fn report_race(
         return;
     }
     in_runtime(|| {
-        let cur_tid = ctx().tid;
+        let cur_tid = thr.tid;
         let cur_stack = current_stack(pc);
         let (prev_tid, prev_found) = find_previous(word, prev);
         let (prev_stack, prev_mutexes) = match prev_found {
@@ -628,12 +624,12 @@ pub fn report_race(
             ReportKind::DataRace
         });
         b.set_location(describe_location(addr, prev.is_freed()));
-        b.set_sleep(crate::intercept::sleep::synchronized_by_sleep(prev));
+        b.set_sleep(crate::intercept::sleep::synchronized_by_sleep(thr, prev));
         // Mutexes are numbered M0, M1, ... in the order the report names them.
-        let cur_m = b.add_mutex_set(&ctx().held.clone());
+        let cur_m = b.add_mutex_set(&thr.held);
         let prev_m = b.add_mutex_set(&prev_mutexes);
         b.add_access(Access {
-            kind: kind(is_write, is_atomic),
+            kind,
             size: size as u64,
             addr: addr as u64,
             thread: cur_tid,
@@ -641,7 +637,7 @@ pub fn report_race(
             stack: Some(cur_stack),
         });
         b.add_access(Access {
-            kind: kind(!p.is_read(), p.is_atomic()),
+            kind: AccessKind::new(!p.is_read(), p.is_atomic()),
             size: psize as u64,
             addr: (word + poff as usize) as u64,
             thread: prev_tid,
@@ -695,7 +691,7 @@ pub fn report_thread_leaks() {
         // The thread running the exit is no leak, even when it has finished: after
         // `pthread_exit` from main, glibc calls `exit` from the last thread, after
         // its TLS destructors.
-        let me = ctx().tid;
+        let me = with_known_thread(|thr| thr.tid).unwrap_or(u32::MAX);
         // (creation pc, creation stack, first thread, threads).
         let mut leaks: Vec<(u64, u32, u32, u32)> = Vec::new();
         {

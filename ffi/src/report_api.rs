@@ -10,7 +10,7 @@ use core::ffi::{c_char, c_int, c_void};
 
 use umbra_report::{AccessKind, Location, Report, ReportKind};
 
-use crate::thread::{ctx, in_runtime, refresh_fast_state, REGISTRY};
+use crate::thread::{in_runtime, with_thread, REGISTRY};
 
 extern "C" {
     #[linkage = "extern_weak"]
@@ -114,7 +114,7 @@ fn api_thread(tid: u32) -> ApiThread {
     };
     let (mut stack, id) = creation;
     if tid != 0 {
-        stack.extend(crate::trace::DEPOT.unwind(id));
+        stack.extend(crate::depot::DEPOT.unwind(id));
     }
     ApiThread {
         tid: tid as c_int,
@@ -247,9 +247,10 @@ pub fn on_report(r: &Report) {
         return;
     };
     let view = in_runtime(|| view_of(r));
-    let c = ctx();
-    c.ignore_depth += 1;
-    refresh_fast_state();
+    with_thread(|thr| {
+        thr.ignore_depth += 1;
+        thr.refresh_fast_state();
+    });
     // SAFETY: thread-local, set and cleared by this thread around the callback.
     let outer = unsafe { core::ptr::addr_of_mut!(CURRENT).replace(&view) };
     // SAFETY: the program's callback takes the opaque report pointer, valid while
@@ -257,9 +258,10 @@ pub fn on_report(r: &Report) {
     unsafe { hook(&view as *const ReportView as *mut c_void) };
     // SAFETY: as above.
     unsafe { core::ptr::addr_of_mut!(CURRENT).write(outer) };
-    let c = ctx();
-    c.ignore_depth -= 1;
-    refresh_fast_state();
+    with_thread(|thr| {
+        thr.ignore_depth -= 1;
+        thr.refresh_fast_state();
+    });
 }
 
 /// Copies `stack` into the caller's `trace[0..size]`, zero-filling the rest
@@ -511,11 +513,11 @@ pub unsafe extern "C" fn __tsan_locate_address(
             unsafe { *name = 0 };
         }
         let (kind, start, size): (&'static [u8], usize, usize) =
-            match crate::intercept::heap::block_of(addr) {
+            match crate::intercept::app_heap::block_of(addr) {
                 Some((b, blk)) => (b"heap\0", b, blk.size),
                 None => match crate::thread::stack_or_tls_of(addr) {
-                    Some((_, true)) => (b"tls\0", 0, 0),
-                    Some((_, false)) => (b"stack\0", 0, 0),
+                    Some((_, crate::thread::ThreadArea::Tls)) => (b"tls\0", 0, 0),
+                    Some((_, crate::thread::ThreadArea::Stack)) => (b"stack\0", 0, 0),
                     None => match crate::report::global_symbol(addr) {
                         Some(g) => {
                             if !name.is_null() && name_size > 0 {
@@ -561,14 +563,14 @@ pub unsafe extern "C" fn __tsan_get_alloc_stack(
     os_id: *mut u64,
 ) -> usize {
     in_runtime(|| {
-        let Some((_, blk)) = crate::intercept::heap::block_of(addr) else {
+        let Some((_, blk)) = crate::intercept::app_heap::block_of(addr) else {
             return 0;
         };
         let mut stack = Vec::new();
         if blk.pc != 0 {
             stack.push(blk.pc);
         }
-        stack.extend(crate::trace::DEPOT.unwind(blk.stack));
+        stack.extend(crate::depot::DEPOT.unwind(blk.stack));
         let stack = crate::report::visible_stack(&stack);
         let os = REGISTRY
             .lock()

@@ -93,7 +93,7 @@ pub fn ensure_init() {
     check_cpu();
     parse_options(false);
     // The main thread: T0, knowing nothing.
-    if crate::thread::thr().ctx.is_null() {
+    if !crate::thread::cur().attached() {
         let (tid, grant) = crate::thread::register(0, 0, 0, None);
         crate::thread::attach(tid, grant, None);
     }
@@ -304,7 +304,7 @@ static SUMMARIZED: AtomicU32 = AtomicU32::new(u32::MAX);
 pub fn finish() -> Option<i32> {
     crate::report::wait_for_reports();
     crate::thread::in_runtime(|| {
-        crate::ignores::check_at_thread_end();
+        crate::thread::with_thread(|thr| crate::ignores::check_at_thread_end(thr));
         crate::report::report_thread_leaks();
         summarize()
     })
@@ -347,16 +347,20 @@ fn summarize() -> Option<i32> {
 }
 
 fn print_stats() {
-    let (slots, unsafe_reuses, threads) = crate::thread::slot_stats();
+    let crate::thread::SlotStats {
+        slots_opened: slots,
+        unordered_reuses: unsafe_reuses,
+        threads,
+    } = crate::thread::slot_stats();
     crate::report::write_out(format_args!(
         "umbra: {} threads, {} thread slots ({} reused unordered), {} sync objects, {} call-tree nodes, {} spilled words, {} MiB runtime memory, {} MiB shadow released\n",
         threads,
         slots,
         unsafe_reuses,
         crate::sync::created(),
-        crate::trace::DEPOT.len(),
+        crate::depot::DEPOT.len(),
         SPILL.len(),
-        crate::heap::MAPPED.load(Ordering::Relaxed) >> 20,
+        crate::rt_alloc::MAPPED.load(Ordering::Relaxed) >> 20,
         umbra_shadow::map::RELEASED.load(Ordering::Relaxed) >> 20
     ));
 }

@@ -24,7 +24,7 @@ use core::sync::atomic::{
 
 use umbra_sys::SpinMutex;
 
-use crate::thread::{ctx, refresh_fast_state, thr};
+use crate::thread::{cur, OnLeave, Rt, Unknown};
 
 /// Signals 1..=64; index 0 is unused.
 pub const NSIG: usize = 65;
@@ -341,8 +341,8 @@ pub extern "C" fn on_signal(sig: c_int, info: *mut c_void, uctx: *mut c_void) {
         set_errno(saved_errno);
         return;
     }
-    let t = thr();
-    if sync || (t.in_rt == 0 && !t.ctx.is_null()) {
+    let t = cur();
+    if sync || (!t.in_runtime() && t.attached()) {
         let (mask, pc) = if uctx.is_null() {
             (0, 0)
         } else {
@@ -438,8 +438,8 @@ pub fn leave_runtime() {
 #[cold]
 #[inline(never)]
 pub fn deliver_pending() {
-    let t = thr();
-    if t.in_rt != 0 || t.ctx.is_null() {
+    let t = cur();
+    if t.in_runtime() || !t.attached() {
         return;
     }
     // Relaxed: thread-local (see pending_table).
@@ -500,24 +500,9 @@ pub fn has_pending() -> bool {
 
 /// After the program changed its mask: delivers pending signals it unblocked.
 pub fn after_mask_change() {
-    if thr().in_rt == 0 && has_pending() {
+    if !cur().in_runtime() && has_pending() {
         deliver_pending();
     }
-}
-
-/// Raises `in_rt` without the pending-signal check on the way out (the delivery
-/// code itself, which runs with every signal blocked).
-fn rt_enter() {
-    thr().in_rt += 1;
-    // SeqCst compiler fence: the raise is in place before any runtime work, as
-    // seen by this thread's signal handlers.
-    compiler_fence(Ordering::SeqCst);
-}
-
-fn rt_leave() {
-    // SeqCst compiler fence: the runtime work is done before the drop.
-    compiler_fence(Ordering::SeqCst);
-    thr().in_rt -= 1;
 }
 
 /// Calls the program's handler for `sig` with the mask `base` plus the action's,
@@ -533,42 +518,40 @@ fn deliver(
     interrupted_pc: u64,
     sync: bool,
 ) {
-    let t = thr();
+    let t = cur();
     // The runtime's state is consistent outside the runtime (in_rt == 0) on a
     // thread that is attached and not finished (a finished thread has no shadow
     // stack): only then may the delivery acquire, report, and lift ignores.
-    let safe = t.in_rt == 0 && !t.ctx.is_null() && t.stack_cap != 0;
+    let safe = !t.in_runtime() && t.attached() && t.stack_cap.get() != 0;
     // A handler that interrupted `__tsan_func_entry` between its store and its
     // increment would overwrite the frame being pushed: keep it.
-    let depth = t.depth;
-    let top = if depth < t.stack_cap {
+    let depth = t.depth.get();
+    let top = if depth < t.stack_cap.get() {
         // SAFETY: depth < stack_cap is inside the shadow stack mapping.
-        unsafe { *t.stack.add(depth) }
+        unsafe { *t.stack.get().add(depth) }
     } else {
         0
     };
-    if t.interned > depth {
-        t.interned = depth;
+    if t.interned.get() > depth {
+        t.interned.set(depth);
     }
+    // The delivery's own runtime scopes leave pending signals alone: this code
+    // delivers them (with every signal blocked).
     let ignore = if safe {
-        rt_enter();
-        crate::sync::acquire(sync_addr(sig));
-        let c = ctx();
-        let ignore = c.ignore_depth;
-        c.ignore_depth = 0;
-        refresh_fast_state();
-        rt_leave();
-        Some(ignore)
+        Rt::enter(OnLeave::KeepPending, Unknown::Skip).map(|mut thr| {
+            crate::sync::acquire(&mut thr, sync_addr(sig));
+            let ignore = thr.ignore_depth;
+            thr.ignore_depth = 0;
+            thr.refresh_fast_state();
+            ignore
+        })
     } else {
         None
     };
-    let t = thr();
-    if safe && interrupted_pc != 0 && depth < t.stack_cap {
+    if safe && interrupted_pc != 0 {
         // The interrupted instruction as a return address (symbolized at pc - 1),
         // so the handler's stacks show where the signal stopped the thread.
-        // SAFETY: depth < stack_cap, inside the shadow stack mapping.
-        unsafe { *t.stack.add(depth) = interrupted_pc + 1 };
-        t.depth = depth + 1;
+        t.push_frame(interrupted_pc + 1);
     }
     let d = deliveries();
     if d.n < MAX_NESTED {
@@ -603,26 +586,22 @@ fn deliver(
         d.async_running -= d.stack[d.n].is_async as u32;
     }
     if let Some(ignore) = ignore {
-        rt_enter();
-        // Not for SIGTERM, as in TSan: handlers that re-raise it often spoil errno
-        // on purpose. Only a change the handler made counts, never the EINTR the
-        // kernel gives the interrupted call afterwards.
-        if !sync && sig != SIGTERM && errno_after != errno_before {
-            report_errno_spoiled(sig, action.handler);
+        if let Some(mut thr) = Rt::enter(OnLeave::KeepPending, Unknown::Skip) {
+            // Not for SIGTERM, as in TSan: handlers that re-raise it often spoil
+            // errno on purpose. Only a change the handler made counts, never the
+            // EINTR the kernel gives the interrupted call afterwards.
+            if !sync && sig != SIGTERM && errno_after != errno_before {
+                report_errno_spoiled(sig, action.handler);
+            }
+            thr.ignore_depth = ignore;
+            thr.refresh_fast_state();
         }
-        ctx().ignore_depth = ignore;
-        refresh_fast_state();
-        rt_leave();
     }
     set_errno(errno_before);
-    let t = thr();
-    t.depth = depth;
-    if depth < t.stack_cap {
+    t.truncate_frames(depth);
+    if depth < t.stack_cap.get() {
         // SAFETY: as above.
-        unsafe { *t.stack.add(depth) = top };
-    }
-    if t.interned > depth {
-        t.interned = depth;
+        unsafe { *t.stack.get().add(depth) = top };
     }
 }
 
@@ -635,10 +614,9 @@ pub fn longjmp_to(depth: usize) {
         let left = d.stack[d.n];
         d.async_running -= left.is_async as u32;
         if let Some(ignore) = left.ignore {
-            let t = thr();
-            if !t.ctx.is_null() {
-                ctx().ignore_depth = ignore;
-                refresh_fast_state();
+            if let Some(mut thr) = Rt::enter(OnLeave::KeepPending, Unknown::Skip) {
+                thr.ignore_depth = ignore;
+                thr.refresh_fast_state();
             }
         }
     }
@@ -662,7 +640,7 @@ pub fn thread_finished() {
 /// signal, the program called a function that is not async-signal-safe.
 #[inline]
 pub fn unsafe_call(pc: u64) {
-    if deliveries().async_running > 0 && thr().in_rt == 0 && !thr().ctx.is_null() {
+    if deliveries().async_running > 0 && !cur().in_runtime() && cur().attached() {
         report_signal_unsafe(pc);
     }
 }

@@ -14,6 +14,8 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use umbra_clocks::{ReleaseSequences, VectorClock};
 use umbra_sys::{SpinGuard, SpinMutex};
 
+use crate::thread::ThreadCtx;
+
 pub struct SyncState {
     pub clock: VectorClock,
     /// Readers' releases (rwlocks).
@@ -55,7 +57,16 @@ const TABLE_LEN: usize = 1 << 26;
 
 /// index → `*mut SyncVar`; a NORESERVE mapping, touched as objects appear.
 static TABLE: AtomicUsize = AtomicUsize::new(0);
-static ALLOC: SpinMutex<(u32, Vec<u32>)> = SpinMutex::new((0, Vec::new()));
+/// Table indexes: the highest handed out, and those given back.
+struct Indexes {
+    high: u32,
+    free: Vec<u32>,
+}
+
+static ALLOC: SpinMutex<Indexes> = SpinMutex::new(Indexes {
+    high: 0,
+    free: Vec::new(),
+});
 
 fn table() -> *const AtomicUsize {
     // Acquire: pairs with the Release publishing the mapping.
@@ -102,14 +113,14 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
     }
     let i = {
         let mut a = ALLOC.lock();
-        match a.1.pop() {
+        match a.free.pop() {
             Some(i) => i,
             None => {
-                a.0 += 1;
-                if a.0 as usize >= TABLE_LEN {
+                a.high += 1;
+                if a.high as usize >= TABLE_LEN {
                     umbra_sys::internal_error(format_args!("more than {} sync objects", TABLE_LEN));
                 }
-                a.0
+                a.high
             }
         }
     };
@@ -148,7 +159,7 @@ pub fn get_or_create(addr: usize) -> &'static SyncVar {
             slot(i).store(0, Ordering::Relaxed);
             // SAFETY: ours, unpublished.
             drop(unsafe { Box::from_raw(sv) });
-            ALLOC.lock().1.push(i);
+            ALLOC.lock().free.push(i);
             find(addr).expect("sync object vanished")
         }
     }
@@ -183,35 +194,34 @@ pub fn reset_range(addr: usize, size: usize) {
     });
 }
 
-/// Release (join) the current thread's clock into the object at `addr`.
-pub fn release(addr: usize) {
-    if crate::thread::ctx().ignore_sync > 0 {
+/// Release (join) the thread's clock into the object at `addr`.
+pub fn release(thr: &mut ThreadCtx, addr: usize) {
+    if thr.ignore_sync > 0 {
         return;
     }
     let s = get_or_create(addr);
     let mut g = s.lock();
-    let c = crate::thread::ctx();
-    c.clock.release(&mut g.clock);
+    thr.clock.release(&mut g.clock);
     drop(g);
-    crate::thread::refresh_fast_state();
+    thr.refresh_fast_state();
 }
 
 /// Acquire the clock of the object at `addr`, if it exists.
-pub fn acquire(addr: usize) {
-    if crate::thread::ctx().ignore_sync > 0 {
+pub fn acquire(thr: &mut ThreadCtx, addr: usize) {
+    if thr.ignore_sync > 0 {
         return;
     }
     if let Some(s) = find(addr) {
         let g = s.lock();
-        crate::thread::ctx().clock.acquire(&g.clock);
+        thr.clock.acquire(&g.clock);
         drop(g);
-        crate::thread::refresh_fast_state();
+        thr.refresh_fast_state();
     }
 }
 
 /// Sync objects ever given a table index (for `verbosity` statistics).
 pub fn created() -> u32 {
-    ALLOC.lock().0
+    ALLOC.lock().high
 }
 
 pub fn fork_lock() {

@@ -9,7 +9,7 @@
 
 use core::ffi::c_int;
 
-use crate::entry::{caller_pc, range_access};
+use crate::entry::{caller_pc, range_access, AccessKind};
 
 /// Whether the kernel reads or writes the memory.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,12 @@ unsafe fn load<T: Copy>(p: usize) -> T {
 
 fn check(addr: usize, size: usize, kind: Access, pc: u64) {
     if addr != 0 && size != 0 {
-        range_access(addr, size, kind == Access::Write, pc);
+        let kind = if kind == Access::Write {
+            AccessKind::Write
+        } else {
+            AccessKind::Read
+        };
+        range_access(addr, size, kind, pc);
     }
 }
 
@@ -148,7 +153,7 @@ pub unsafe fn run(effects: &[Effect], res: Option<isize>, args: [usize; 6], pc: 
                     for i in 0..n as usize {
                         // SAFETY: the kernel filled `res` events there.
                         let data: u64 = unsafe { load(events + i * IO_EVENT_SIZE) };
-                        crate::thread::in_runtime(|| crate::sync::acquire(data as usize));
+                        crate::thread::with_thread(|thr| crate::sync::acquire(thr, data as usize));
                     }
                 }
             }
@@ -156,7 +161,7 @@ pub unsafe fn run(effects: &[Effect], res: Option<isize>, args: [usize; 6], pc: 
                 if res == Some(0) && args[r] != 0 {
                     // SAFETY: the kernel filled the io_event there.
                     let data: u64 = unsafe { load(args[r]) };
-                    crate::thread::in_runtime(|| crate::sync::acquire(data as usize));
+                    crate::thread::with_thread(|thr| crate::sync::acquire(thr, data as usize));
                 }
             }
         }
@@ -199,15 +204,15 @@ unsafe fn io_submit(n: usize, iocbs: usize, pc: u64) {
                 check(base, size, Access::Read, pc);
             }
         }
-        crate::thread::in_runtime(|| crate::sync::release(data as usize));
+        crate::thread::with_thread(|thr| crate::sync::release(thr, data as usize));
     }
 }
 
 /// Before a raw fork: the runtime scope is entered and its locks taken, so the
 /// child finds none held by a thread it does not have (as the `fork` interceptor).
 fn fork_pre() {
-    let t = crate::thread::thr();
-    t.in_rt += 1;
+    let t = crate::thread::cur();
+    t.in_rt.set(t.in_rt.get() + 1);
     // SeqCst compiler fence: as in `thread::in_runtime`, the raise is seen by this
     // thread's signal handler before any lock is taken.
     core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
@@ -226,15 +231,17 @@ unsafe fn fork_post(res: isize) {
     // SAFETY: `fork_pre` took every lock in this process (or its parent).
     unsafe { crate::intercept::process::unlock_all() };
     if res == 0 {
-        crate::thread::forked_child();
+        // The caller's thread id (none when the runtime does not know the thread).
+        let me = crate::thread::with_known_thread(|thr| thr.tid).unwrap_or(u32::MAX);
+        crate::thread::forked_child(me);
     }
-    let t = crate::thread::thr();
+    let t = crate::thread::cur();
     // SeqCst compiler fence: as in `thread::in_runtime`, the drop comes after the
     // unlocks and before the pending-signal check.
     core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
-    t.in_rt -= 1;
+    t.in_rt.set(t.in_rt.get() - 1);
     core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
-    if t.in_rt == 0 {
+    if t.in_rt.get() == 0 {
         crate::signals::leave_runtime();
     }
 }

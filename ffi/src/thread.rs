@@ -5,44 +5,114 @@
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::sync::atomic::{compiler_fence, Ordering};
 
 use umbra_clocks::{SlotGrant, SlotTable, ThreadClock, VectorClock};
 use umbra_shadow::cell::{ShadowCell, IGNORE};
 use umbra_sys::SpinMutex;
 
-use crate::trace::{Trace, DEPOT};
+use crate::depot::DEPOT;
+use crate::history::Trace;
 
 /// What the access fast path needs, in static TLS (one `fs:`-relative load).
+///
+/// Every field is a `Cell`: the fast path, the runtime and this thread's signal
+/// handlers (which may interrupt either) all reach it through shared references
+/// from [`cur`], and no `&mut` to it ever exists, so a handler reading it while the
+/// interrupted code is between two of its stores aliases nothing. The slower
+/// per-thread state, [`ThreadCtx`], is reached only through a [`Rt`] scope.
 #[repr(C)]
 pub struct ThreadState {
     /// `ShadowCell::fast_state(sid, epoch)`, plus `IGNORE` while accesses are
     /// ignored; 0 before the thread is known to the runtime.
-    pub fast_state: u64,
+    pub fast_state: Cell<u64>,
     /// Shadow call stack: return addresses pushed by `__tsan_func_entry`.
-    pub stack: *mut u64,
-    pub depth: usize,
+    pub stack: Cell<*mut u64>,
+    pub depth: Cell<usize>,
     /// Capacity of `stack`; 0 until initialized, which sends the first
     /// `__tsan_func_entry` to the slow path.
-    pub stack_cap: usize,
+    pub stack_cap: Cell<usize>,
     /// Frames `[0, interned)` have valid depot nodes in `ctx.nodes`.
-    pub interned: usize,
+    pub interned: Cell<usize>,
     /// Nesting depth of runtime code on this thread (interceptors use the real
     /// functions when it is non-zero).
-    pub in_rt: u32,
-    pub ctx: *mut ThreadCtx,
+    pub in_rt: Cell<u32>,
+    /// The thread's context; null until the thread is attached.
+    ctx: Cell<*mut ThreadCtx>,
+    /// Whether a [`Rt`] scope holds the context's `&mut` now.
+    ctx_borrowed: Cell<bool>,
 }
 
 #[thread_local]
-pub static mut THR: ThreadState = ThreadState {
-    fast_state: 0,
-    stack: core::ptr::null_mut(),
-    depth: 0,
-    stack_cap: 0,
-    interned: 0,
-    in_rt: 0,
-    ctx: core::ptr::null_mut(),
+static THR: ThreadState = ThreadState {
+    fast_state: Cell::new(0),
+    stack: Cell::new(core::ptr::null_mut()),
+    depth: Cell::new(0),
+    stack_cap: Cell::new(0),
+    interned: Cell::new(0),
+    in_rt: Cell::new(0),
+    ctx: Cell::new(core::ptr::null_mut()),
+    ctx_borrowed: Cell::new(false),
 };
+
+/// The calling thread's fast state. The reference must not leave the thread
+/// (nothing stores it): it is `'static` only so that callers need not name a
+/// lifetime for a value that lives as long as their thread.
+#[inline(always)]
+pub fn cur() -> &'static ThreadState {
+    // SAFETY: THR is thread-local and made of `Cell`s: shared references to it are
+    // all anyone takes, and they are used only on this thread, during its life.
+    unsafe { &*core::ptr::addr_of!(THR) }
+}
+
+impl ThreadState {
+    /// Whether the thread is known to the runtime (has a context).
+    #[inline(always)]
+    pub fn attached(&self) -> bool {
+        !self.ctx.get().is_null()
+    }
+
+    /// Whether runtime code is running on this thread (so a call reaching an
+    /// interceptor comes from the runtime, or from libc on its behalf).
+    #[inline(always)]
+    pub fn in_runtime(&self) -> bool {
+        self.in_rt.get() != 0
+    }
+
+    /// Pushes `pc` on the shadow stack if there is room; returns whether it did.
+    #[inline(always)]
+    pub fn push_frame(&self, pc: u64) -> bool {
+        let d = self.depth.get();
+        if d < self.stack_cap.get() {
+            // SAFETY: depth < stack_cap, inside the shadow stack mapping.
+            unsafe { *self.stack.get().add(d) = pc };
+            self.depth.set(d + 1);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Pops the innermost shadow stack frame (nothing when empty).
+    #[inline(always)]
+    pub fn pop_frame(&self) {
+        let d = self.depth.get().saturating_sub(1);
+        self.depth.set(d);
+        if self.interned.get() > d {
+            self.interned.set(d);
+        }
+    }
+
+    /// Cuts the shadow stack back to `depth` frames (longjmp, signal return).
+    #[inline]
+    pub fn truncate_frames(&self, depth: usize) {
+        self.depth.set(depth);
+        if self.interned.get() > depth {
+            self.interned.set(depth);
+        }
+    }
+}
 
 pub const STACK_CAP: usize = 1 << 16;
 
@@ -64,8 +134,8 @@ pub struct ThreadCtx {
     /// Mutexes held now, and their interned set (see `crate::mutexset`).
     pub held: Vec<crate::mutexset::Held>,
     pub mutexes: u32,
-    /// The last sleep: pc, stack, and every slot's epoch at that moment.
-    pub sleep: Option<(u64, u32, Vec<u64>)>,
+    /// The last sleep (see `crate::intercept::sleep`).
+    pub sleep: Option<crate::intercept::sleep::LastSleep>,
     /// Per-thread caches of the slow paths (dropped when the thread finishes).
     pub caches: Option<Box<Caches>>,
     /// Counts changes of this thread's clock and its own heap operations; a
@@ -77,17 +147,74 @@ pub struct ThreadCtx {
 }
 
 pub struct Caches {
-    /// Sync objects whose clock this thread has taken: (address, version, into
-    /// `C_T` rather than only `F_T^acq`), direct-mapped by address.
-    pub acquired: [(usize, u64, bool); ACQ_CACHE],
-    /// Accesses recently recorded in spilled words, `(word, cell, generation)`,
-    /// direct-mapped by word: the fast path cannot see a spilled word's records,
-    /// so repeats are caught here instead (see `entry::record_and_check`).
-    pub spilled_seen: [(usize, u64, u64); SPILLED_SEEN],
-    /// Call-tree nodes this thread interned, `(pc, parent, id)`, direct-mapped by
-    /// `(parent, pc)`: a stack popped and pushed again is re-interned without the
-    /// depot's global lock. Cleared when the depot's generation turns.
-    pub interned: [(u64, u32, u32); INTERN_CACHE],
+    /// Sync objects whose clock this thread has taken, direct-mapped by address.
+    pub acquired: [AcquiredSync; ACQ_CACHE],
+    /// Accesses recently recorded in spilled words, direct-mapped by word: the
+    /// fast path cannot see a spilled word's records, so repeats are caught here
+    /// instead (see `entry::record_and_check`).
+    pub spilled_seen: [SpilledAccess; SPILLED_SEEN],
+    /// Call-tree nodes this thread interned, hashed by `(parent, pc)`: a stack
+    /// popped and pushed again is re-interned without the depot's global lock.
+    /// Cleared when the depot's generation turns.
+    pub interned: [InternedFrame; INTERN_CACHE],
+}
+
+/// A sync object's clock this thread has taken (see `atomics::load_without_lock`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct AcquiredSync {
+    pub addr: usize,
+    /// The object's `version` when taken.
+    pub version: u64,
+    /// Into the thread's clock `C_T`, rather than only its acquire-fence clock.
+    pub into_clock: bool,
+}
+
+impl AcquiredSync {
+    pub const EMPTY: AcquiredSync = AcquiredSync {
+        addr: 0,
+        version: 0,
+        into_clock: false,
+    };
+}
+
+/// An access recorded in a spilled word: the cell stored, in the thread's
+/// `generation` then.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SpilledAccess {
+    pub word: usize,
+    pub cell: u64,
+    pub generation: u64,
+}
+
+impl SpilledAccess {
+    pub const EMPTY: SpilledAccess = SpilledAccess {
+        word: 0,
+        cell: 0,
+        generation: 0,
+    };
+}
+
+/// A call-tree node interned by this thread: `pc` under `parent` is `id`.
+#[derive(Clone, Copy)]
+pub struct InternedFrame {
+    pub pc: u64,
+    pub parent: u32,
+    /// 0 = empty entry.
+    pub id: u32,
+}
+
+impl InternedFrame {
+    pub const EMPTY: InternedFrame = InternedFrame {
+        pc: 0,
+        parent: 0,
+        id: 0,
+    };
+}
+
+/// The direct-mapped slot of `word` in [`Caches::spilled_seen`].
+#[inline]
+pub fn spilled_slot(word: usize) -> usize {
+    (word >> 3) % SPILLED_SEEN
 }
 
 pub const INTERN_CACHE: usize = 256;
@@ -106,11 +233,33 @@ pub struct ThreadInfo {
     pub exit_clock: VectorClock,
     pub trace: *mut Trace,
     pub pthread: usize,
-    /// The thread's stack and static TLS block, `[lo, hi)` (0,0 = unknown).
-    pub stack: (usize, usize),
-    pub tls: (usize, usize),
+    /// The thread's stack and static TLS block (empty = unknown).
+    pub stack: AddrRange,
+    pub tls: AddrRange,
     /// The name reports show (`Thread T1 'name'`), if one was set.
     pub name: Option<alloc::string::String>,
+}
+
+/// An address range `[lo, hi)`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct AddrRange {
+    pub lo: usize,
+    pub hi: usize,
+}
+
+impl AddrRange {
+    pub const EMPTY: AddrRange = AddrRange { lo: 0, hi: 0 };
+
+    pub fn contains(&self, addr: usize) -> bool {
+        addr >= self.lo && addr < self.hi
+    }
+}
+
+/// Where a thread keeps an address (for "Location is stack/TLS of thread T1").
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ThreadArea {
+    Stack,
+    Tls,
 }
 
 pub struct Registry {
@@ -133,10 +282,21 @@ pub static REGISTRY: SpinMutex<Registry> = SpinMutex::new(Registry {
     finished: Vec::new(),
 });
 
-/// (thread slots opened, slots reused without ordering, threads created).
-pub fn slot_stats() -> (usize, u64, usize) {
+/// Thread counts for `verbosity` statistics.
+pub struct SlotStats {
+    pub slots_opened: usize,
+    /// Slots reused without the previous owner ordered before the new thread.
+    pub unordered_reuses: u64,
+    pub threads: usize,
+}
+
+pub fn slot_stats() -> SlotStats {
     let r = REGISTRY.lock();
-    (r.slots.opened(), r.slots.unsafe_reuses, r.threads.len())
+    SlotStats {
+        slots_opened: r.slots.opened(),
+        unordered_reuses: r.slots.unsafe_reuses,
+        threads: r.threads.len(),
+    }
 }
 
 /// Set in the child of a fork made while other threads ran: their registry entries
@@ -145,8 +305,7 @@ pub fn slot_stats() -> (usize, u64, usize) {
 static AFTER_MT_FORK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// In a fork child: notes whether the parent had other threads running.
-pub fn forked_child() {
-    let me = ctx().tid;
+pub fn forked_child(me: u32) {
     let multi = REGISTRY
         .lock()
         .threads
@@ -167,32 +326,153 @@ pub fn after_multithreaded_fork() -> bool {
 /// Traces of at most this many finished threads are kept.
 const KEEP_FINISHED: usize = 128;
 
-/// The current thread's state.
-#[inline(always)]
-pub fn thr() -> &'static mut ThreadState {
-    // SAFETY: THR is thread-local; each thread only ever touches its own, and the
-    // runtime never holds two live mutable references to it across calls that could
-    // re-enter (interceptors and entry points take it fresh).
-    unsafe { &mut *core::ptr::addr_of_mut!(THR) }
+/// What leaving the outermost runtime scope does about signals that arrived
+/// inside it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum OnLeave {
+    /// Run their handlers now (every scope but the signal delivery's own).
+    DeliverPending,
+    /// Leave them pending: the signal delivery code, which runs with every signal
+    /// blocked and delivers them itself.
+    KeepPending,
 }
 
-/// The current thread's context, registering the thread first if it is unknown
-/// (the main thread before `__tsan_init`, threads not started through
-/// `pthread_create`).
-pub fn ctx() -> &'static mut ThreadCtx {
-    let t = thr();
-    if t.ctx.is_null() {
-        attach_unknown_thread();
+/// Raises the thread's `in_rt` for its lifetime: interceptors reached meanwhile
+/// (the runtime's own calls into libc) go straight to the real functions, and a
+/// signal arriving meanwhile waits in the pending table (see `crate::signals`).
+pub struct RuntimeScope {
+    on_leave: OnLeave,
+    /// Not `Send`: the scope is the calling thread's.
+    _thread: core::marker::PhantomData<*mut ()>,
+}
+
+impl RuntimeScope {
+    #[inline]
+    pub fn enter(on_leave: OnLeave) -> RuntimeScope {
+        let t = cur();
+        t.in_rt.set(t.in_rt.get() + 1);
+        // SeqCst compiler fence: this thread's signal handler reads `in_rt` (see
+        // crate::signals); the raise must stay before the scope's work.
+        compiler_fence(Ordering::SeqCst);
+        RuntimeScope {
+            on_leave,
+            _thread: core::marker::PhantomData,
+        }
     }
-    // SAFETY: set by `attach`, freed never (contexts of finished threads leak
-    // deliberately: late destructors may still run instrumented code).
-    unsafe { &mut *thr().ctx }
+}
+
+impl Drop for RuntimeScope {
+    #[inline]
+    fn drop(&mut self) {
+        // SeqCst compiler fences: the scope's work stays before the drop, and the
+        // pending check after it (a signal arriving after the drop runs at once).
+        compiler_fence(Ordering::SeqCst);
+        let t = cur();
+        let depth = t.in_rt.get() - 1;
+        t.in_rt.set(depth);
+        compiler_fence(Ordering::SeqCst);
+        if depth == 0 && self.on_leave == OnLeave::DeliverPending {
+            crate::signals::leave_runtime();
+        }
+    }
+}
+
+/// What entering the runtime does on a thread the runtime does not know yet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// Register and attach it (the main thread before `__tsan_init`, threads not
+    /// started through `pthread_create`).
+    Attach,
+    /// Give no thread state (the caller does without).
+    Skip,
+}
+
+/// The runtime scope with the calling thread's context: compiler-rt's
+/// `ThreadState *thr`. An entry point or interceptor opens one and passes the
+/// `&mut ThreadCtx` down; at most one exists per thread at a time (a second
+/// `enter` while one is open gets `None`), so no two `&mut` to the context are
+/// ever live. The only way a second one could be asked for is a synchronous
+/// signal (a fault) whose handler interrupted runtime work on this thread: the
+/// handler's accesses and calls then go unchecked, as runtime callers' do.
+pub struct Rt {
+    thr: &'static mut ThreadCtx,
+    // Dropped after the context is given back (fields drop in order).
+    _scope: RuntimeScope,
+}
+
+impl Rt {
+    /// Enters the runtime with the thread's context; `None` when the thread is
+    /// unknown and `unknown` is `Skip`, or a scope already holds the context.
+    #[inline]
+    pub fn enter(on_leave: OnLeave, unknown: Unknown) -> Option<Rt> {
+        let scope = RuntimeScope::enter(on_leave);
+        let t = cur();
+        if t.ctx_borrowed.get() {
+            return None;
+        }
+        if !t.attached() {
+            if unknown == Unknown::Skip {
+                return None;
+            }
+            attach_unknown_thread();
+        }
+        t.ctx_borrowed.set(true);
+        // SAFETY: set by `attach`, freed never (contexts of finished threads leak
+        // deliberately: late destructors may still run instrumented code). The
+        // borrow flag, set until this Rt drops, keeps any other `&mut` away.
+        let thr = unsafe { &mut *t.ctx.get() };
+        Some(Rt { thr, _scope: scope })
+    }
+}
+
+impl Drop for Rt {
+    #[inline]
+    fn drop(&mut self) {
+        cur().ctx_borrowed.set(false);
+    }
+}
+
+impl core::ops::Deref for Rt {
+    type Target = ThreadCtx;
+    fn deref(&self) -> &ThreadCtx {
+        self.thr
+    }
+}
+
+impl core::ops::DerefMut for Rt {
+    fn deref_mut(&mut self) -> &mut ThreadCtx {
+        self.thr
+    }
+}
+
+/// Runs `f` inside the runtime with the calling thread's context (attaching an
+/// unknown thread first). `None` only when a scope already holds the context
+/// (see [`Rt`]).
+#[inline]
+pub fn with_thread<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
+    let mut rt = Rt::enter(OnLeave::DeliverPending, Unknown::Attach)?;
+    Some(f(&mut rt))
+}
+
+/// [`with_thread`] for a thread the runtime knows already: `None` otherwise.
+#[inline]
+pub fn with_known_thread<R>(f: impl FnOnce(&mut ThreadCtx) -> R) -> Option<R> {
+    let mut rt = Rt::enter(OnLeave::DeliverPending, Unknown::Skip)?;
+    Some(f(&mut rt))
+}
+
+/// Runs `f` inside the runtime without the thread's context (process-wide state
+/// only, under its own locks).
+#[inline]
+pub fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
+    let _scope = RuntimeScope::enter(OnLeave::DeliverPending);
+    f()
 }
 
 #[cold]
 fn attach_unknown_thread() {
     crate::rt::ensure_init();
-    if !thr().ctx.is_null() {
+    if cur().attached() {
         return; // ensure_init attached the main thread
     }
     let (tid, grant) = register(0, 0, 0, None);
@@ -217,8 +497,8 @@ pub fn register(
         exit_clock: VectorClock::new(),
         trace: core::ptr::null_mut(),
         pthread: 0,
-        stack: (0, 0),
-        tls: (0, 0),
+        stack: AddrRange::EMPTY,
+        tls: AddrRange::EMPTY,
         name: None,
     });
     let g = r.slots.acquire(tid, inherited);
@@ -235,14 +515,15 @@ pub fn register(
 /// Makes the calling thread `tid`, holding `grant`, knowing `inherited`.
 pub fn attach(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) {
     let ctx = new_context(tid, grant, inherited);
-    let t = thr();
+    let t = cur();
     // Keep frames pushed before attaching (none normally).
-    t.stack = map_shadow_stack();
-    t.depth = 0;
-    t.interned = 0;
-    t.stack_cap = STACK_CAP;
-    t.ctx = ctx;
-    refresh_fast_state();
+    t.stack.set(map_shadow_stack());
+    t.depth.set(0);
+    t.interned.set(0);
+    t.stack_cap.set(STACK_CAP);
+    t.ctx.set(ctx);
+    // SAFETY: just made; no scope can hold it yet.
+    unsafe { (*ctx).refresh_fast_state() };
 }
 
 /// The context of thread `tid` (its clock, trace and caches), not yet installed
@@ -264,9 +545,9 @@ pub fn new_context(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) 
         mutexes: 0,
         sleep: None,
         caches: Some(Box::new(Caches {
-            acquired: [(0, 0, false); ACQ_CACHE],
-            spilled_seen: [(0, 0, 0); SPILLED_SEEN],
-            interned: [(0, 0, 0); INTERN_CACHE],
+            acquired: [AcquiredSync::EMPTY; ACQ_CACHE],
+            spilled_seen: [SpilledAccess::EMPTY; SPILLED_SEEN],
+            interned: [InternedFrame::EMPTY; INTERN_CACHE],
         })),
         generation: 1,
         fiber: core::ptr::null_mut(),
@@ -280,11 +561,28 @@ pub fn new_context(tid: u32, grant: SlotGrant, inherited: Option<&VectorClock>) 
     Box::into_raw(ctx)
 }
 
-/// A fresh shadow call stack of `STACK_CAP` frames (unmapped by `finish_current`).
+/// A fresh shadow call stack of `STACK_CAP` frames (unmapped by `ThreadCtx::finish`).
 pub fn map_shadow_stack() -> *mut u64 {
     umbra_sys::mmap_anon(STACK_CAP * 8, true)
         .unwrap_or_else(|| umbra_sys::internal_error(format_args!("cannot map a shadow stack")))
         as *mut u64
+}
+
+/// Installs `ctx` (a fiber's context, see `crate::fiber`) as the calling thread's,
+/// the fiber's saved shadow stack having been put into [`cur`] already. No [`Rt`]
+/// scope may be open: one would hold the `&mut` of the context it replaces.
+pub fn install_context(ctx: *mut ThreadCtx) {
+    let t = cur();
+    if t.ctx_borrowed.get() {
+        umbra_sys::internal_error(format_args!(
+            "fiber switch while the thread context is in use"
+        ));
+    }
+    t.ctx.set(ctx);
+    // SAFETY: a live context (made by `new_context`, freed only when its fiber is
+    // destroyed, never while installed); no scope holds it (checked above) and
+    // nothing else refers to it while it is installed on this thread.
+    unsafe { (*ctx).refresh_fast_state() };
 }
 
 /// Records the calling thread's stack and static TLS ranges, for "Location is
@@ -292,11 +590,9 @@ pub fn map_shadow_stack() -> *mut u64 {
 /// it runs once libc is initialized (thread start, or umbra's constructor for the
 /// main thread).
 pub fn note_stack_and_tls() {
-    let t = thr();
-    if t.ctx.is_null() {
+    let Some(tid) = with_known_thread(|thr| thr.tid) else {
         return;
-    }
-    let tid = ctx().tid;
+    };
     let (stack, tls) = in_runtime(|| {
         let mut attr = [0u64; 8]; // pthread_attr_t is 56 bytes
         let mut addr: *mut core::ffi::c_void = core::ptr::null_mut();
@@ -308,9 +604,12 @@ pub fn note_stack_and_tls() {
             if crate::real::pthread_getattr_np(crate::real::pthread_self(), a) == 0 {
                 crate::real::pthread_attr_getstack(a, &mut addr, &mut size);
                 crate::real::pthread_attr_destroy(a);
-                (addr as usize, addr as usize + size)
+                AddrRange {
+                    lo: addr as usize,
+                    hi: addr as usize + size,
+                }
             } else {
-                (0, 0)
+                AddrRange::EMPTY
             }
         };
         // glibc on x86_64 places the static TLS blocks right below the thread
@@ -323,7 +622,11 @@ pub fn note_stack_and_tls() {
         let (mut tls_size, mut align) = (0usize, 0usize);
         // SAFETY: a GLIBC_PRIVATE function of ld.so filling two size_t.
         unsafe { crate::real::_dl_get_tls_static_info(&mut tls_size, &mut align) };
-        (stack, (tp.saturating_sub(tls_size), tp))
+        let tls = AddrRange {
+            lo: tp.saturating_sub(tls_size),
+            hi: tp,
+        };
+        (stack, tls)
     });
     // glibc reuses the stacks (and static TLS blocks, which sit at their top) of
     // exited threads: a new thread starts with fresh shadow there, or it would
@@ -332,11 +635,11 @@ pub fn note_stack_and_tls() {
     // so far) is left alone.
     if tid != 0 {
         let here = &stack as *const _ as usize;
-        if stack.0 != 0 && here > stack.0 && here < stack.1 {
-            crate::rt::reset_shadow(stack.0, here - 256 - stack.0, 0);
+        if stack.lo != 0 && here > stack.lo && here < stack.hi {
+            crate::rt::reset_shadow(stack.lo, here - 256 - stack.lo, 0);
         }
-        if tls.0 != 0 {
-            crate::rt::reset_shadow(tls.0, tls.1 - tls.0, 0);
+        if tls.lo != 0 {
+            crate::rt::reset_shadow(tls.lo, tls.hi - tls.lo, 0);
         }
     }
     // Inside the runtime: a signal handler must not find the registry locked.
@@ -348,207 +651,181 @@ pub fn note_stack_and_tls() {
     });
 }
 
-/// Which thread's stack or TLS holds `addr`: `(tid, is_tls)`.
-pub fn stack_or_tls_of(addr: usize) -> Option<(u32, bool)> {
+/// Which thread's stack or TLS holds `addr`.
+pub fn stack_or_tls_of(addr: usize) -> Option<(u32, ThreadArea)> {
     let r = REGISTRY.lock();
     for (i, t) in r.threads.iter().enumerate() {
-        if t.running && addr >= t.tls.0 && addr < t.tls.1 {
-            return Some((i as u32, true));
+        if t.running && t.tls.contains(addr) {
+            return Some((i as u32, ThreadArea::Tls));
         }
     }
     for (i, t) in r.threads.iter().enumerate() {
-        if t.running && addr >= t.stack.0 && addr < t.stack.1 {
-            return Some((i as u32, false));
+        if t.running && t.stack.contains(addr) {
+            return Some((i as u32, ThreadArea::Stack));
         }
     }
     None
 }
 
-/// Re-derives the fast state after the thread's clock (epoch or acquired
-/// knowledge) or ignore state changed.
-#[inline]
-pub fn refresh_fast_state() {
-    let t = thr();
-    // SAFETY: ctx is non-null once attached; callers only call this after attach.
-    let c = unsafe { &mut *t.ctx };
-    c.generation += 1;
-    let ignore = if c.ignore_depth > 0 { IGNORE } else { 0 };
-    t.fast_state = ShadowCell::fast_state(c.clock.sid, c.clock.epoch()) | ignore;
-    crate::intercept::sleep::publish_epoch(c.clock.sid, c.clock.epoch());
-}
-
-/// Starts ignoring the calling thread's accesses and synchronization until it
-/// enters the user's closure (see `crate::rust_startup`): the shadow stack's
-/// capacity is hidden so that every function entry takes the slow path, which
-/// looks for the end.
-pub fn begin_std_startup(startup: &'static crate::rust_startup::StdStartup) {
-    let c = ctx();
-    c.startup = Some(startup);
-    c.ignore_depth += 1;
-    c.ignore_sync += 1;
-    thr().stack_cap = 0;
-    refresh_fast_state();
-}
-
-/// Called from the function-entry slow path of a starting Rust thread, after
-/// `pc` was pushed, with `site` an address inside the function being entered.
-pub fn std_startup_entry(site: u64) {
-    let c = ctx();
-    let Some(startup) = c.startup else { return };
-    // The first function std's start routine enters is itself; any other first
-    // entry means std is not instrumented (its start-up is invisible anyway).
-    let first = thr().depth == 1;
-    if startup.enters_user_code(site) || (first && !startup.in_thread_start(site)) {
-        c.startup = None;
-        c.ignore_depth -= 1;
-        c.ignore_sync -= 1;
-        thr().stack_cap = STACK_CAP;
-        refresh_fast_state();
+impl ThreadCtx {
+    /// Re-derives the fast state after the thread's clock (epoch or acquired
+    /// knowledge) or ignore state changed.
+    #[inline]
+    pub fn refresh_fast_state(&mut self) {
+        self.generation += 1;
+        let ignore = if self.ignore_depth > 0 { IGNORE } else { 0 };
+        cur()
+            .fast_state
+            .set(ShadowCell::fast_state(self.clock.sid, self.clock.epoch()) | ignore);
+        crate::intercept::sleep::publish_epoch(self.clock.sid, self.clock.epoch());
     }
-}
 
-/// Called when the thread is about to end (after TLS destructors): publishes its
-/// clock for joiners, frees its slot, and ignores anything it still does.
-pub fn finish_current() {
-    let t = thr();
-    if t.ctx.is_null() {
-        return;
+    /// Starts ignoring the calling thread's accesses and synchronization until it
+    /// enters the user's closure (see `crate::rust_startup`): the shadow stack's
+    /// capacity is hidden so that every function entry takes the slow path, which
+    /// looks for the end.
+    pub fn begin_std_startup(&mut self, startup: &'static crate::rust_startup::StdStartup) {
+        self.startup = Some(startup);
+        self.ignore_depth += 1;
+        self.ignore_sync += 1;
+        cur().stack_cap.set(0);
+        self.refresh_fast_state();
     }
-    crate::ignores::check_at_thread_end();
-    crate::deadlock::thread_finished();
-    let c = ctx();
-    let tid = c.tid;
-    let mut r = REGISTRY.lock();
-    let info = &mut r.threads[tid as usize];
-    // The slot's last epoch is the one published to joiners (the tick after the
-    // release is never used), so a joiner knows it and may reuse the slot.
-    let (sid, epoch) = (c.clock.sid, c.clock.epoch());
-    c.clock.release_store(&mut info.exit_clock);
-    info.running = false;
-    r.slots.release(sid, epoch);
-    if crate::rt::verbosity() >= 2 {
-        umbra_sys::eprint_fmt(format_args!(
-            "umbra: thread T{} leaves slot {} at epoch {}\n",
-            tid, sid, epoch
-        ));
-    }
-    r.finished.push(tid);
-    if r.finished.len() > KEEP_FINISHED {
-        let old = r.finished.remove(0);
-        let tr = core::mem::replace(&mut r.threads[old as usize].trace, core::ptr::null_mut());
-        if !tr.is_null() {
-            // SAFETY: the finished thread no longer writes its trace; reporters read
-            // traces only under the registry lock, which we hold.
-            unsafe { (*tr).release() };
+
+    /// Called from the function-entry slow path of a starting Rust thread, after
+    /// `pc` was pushed, with `site` an address inside the function being entered.
+    pub fn std_startup_entry(&mut self, site: u64) {
+        let Some(startup) = self.startup else { return };
+        // The first function std's start routine enters is itself; any other first
+        // entry means std is not instrumented (its start-up is invisible anyway).
+        let first = cur().depth.get() == 1;
+        if startup.enters_user_code(site) || (first && !startup.in_thread_start(site)) {
+            self.startup = None;
+            self.ignore_depth -= 1;
+            self.ignore_sync -= 1;
+            cur().stack_cap.set(STACK_CAP);
+            self.refresh_fast_state();
         }
     }
-    drop(r);
-    c.ignore_depth += 1;
-    refresh_fast_state();
-    // The shadow stack goes back to the kernel (a run may create any number of
-    // threads; leaving one mapping each behind would exhaust vm.max_map_count).
-    let t = thr();
-    if !t.stack.is_null() {
-        // SAFETY: the mapping made in `attach`; nothing pushes after stack_cap = 0.
-        unsafe { umbra_sys::munmap(t.stack as *mut u8, STACK_CAP * 8) };
-        t.stack = core::ptr::null_mut();
-        t.stack_cap = 0;
-        t.depth = 0;
-        t.interned = 0;
-    }
-    // What a finished thread no longer needs (its context itself stays: late
-    // destructors may still run instrumented code, which is then ignored).
-    c.nodes = Vec::new();
-    c.scratch = Vec::new();
-    c.held = Vec::new();
-    c.sleep = None;
-    c.caches = None;
-    // SAFETY: the thread's own trace; reporters read only the ring, not the cache.
-    unsafe { (*c.trace).close() };
-}
 
-/// The depot id of the current call stack (interning frames pushed since the last
-/// call).
-pub fn current_stack_id() -> u32 {
-    let t = thr();
-    let c = ctx();
-    if c.nodes.len() < t.depth {
-        c.nodes.resize(t.depth, 0);
-    }
-    let gen = DEPOT.generation();
-    if gen != c.nodes_gen {
-        c.nodes_gen = gen;
-        t.interned = 0;
-        if let Some(caches) = c.caches.as_deref_mut() {
-            caches.interned = [(0, 0, 0); INTERN_CACHE];
+    /// Called when the thread is about to end (after TLS destructors): publishes its
+    /// clock for joiners, frees its slot, and ignores anything it still does.
+    pub fn finish(&mut self) {
+        crate::ignores::check_at_thread_end(self);
+        crate::deadlock::thread_finished();
+        let tid = self.tid;
+        let mut r = REGISTRY.lock();
+        let info = &mut r.threads[tid as usize];
+        // The slot's last epoch is the one published to joiners (the tick after the
+        // release is never used), so a joiner knows it and may reuse the slot.
+        let (sid, epoch) = (self.clock.sid, self.clock.epoch());
+        self.clock.release_store(&mut info.exit_clock);
+        info.running = false;
+        r.slots.release(sid, epoch);
+        if crate::rt::verbosity() >= 2 {
+            umbra_sys::eprint_fmt(format_args!(
+                "umbra: thread T{} leaves slot {} at epoch {}\n",
+                tid, sid, epoch
+            ));
         }
+        r.finished.push(tid);
+        if r.finished.len() > KEEP_FINISHED {
+            let old = r.finished.remove(0);
+            let tr = core::mem::replace(&mut r.threads[old as usize].trace, core::ptr::null_mut());
+            if !tr.is_null() {
+                // SAFETY: the finished thread no longer writes its trace; reporters read
+                // traces only under the registry lock, which we hold.
+                unsafe { (*tr).release() };
+            }
+        }
+        drop(r);
+        self.ignore_depth += 1;
+        self.refresh_fast_state();
+        // The shadow stack goes back to the kernel (a run may create any number of
+        // threads; leaving one mapping each behind would exhaust vm.max_map_count).
+        let t = cur();
+        let stack = t.stack.get();
+        if !stack.is_null() {
+            t.stack_cap.set(0);
+            t.depth.set(0);
+            t.interned.set(0);
+            t.stack.set(core::ptr::null_mut());
+            // SAFETY: the mapping made in `attach`; nothing pushes after stack_cap = 0.
+            unsafe { umbra_sys::munmap(stack as *mut u8, STACK_CAP * 8) };
+        }
+        // What a finished thread no longer needs (its context itself stays: late
+        // destructors may still run instrumented code, which is then ignored).
+        self.nodes = Vec::new();
+        self.scratch = Vec::new();
+        self.held = Vec::new();
+        self.sleep = None;
+        self.caches = None;
+        // SAFETY: the thread's own trace; reporters read only the ring, not the cache.
+        unsafe { (*self.trace).close() };
     }
-    while t.interned < t.depth {
-        let parent = if t.interned == 0 {
+
+    /// The depot id of the current call stack (interning frames pushed since the
+    /// last call).
+    pub fn stack_id(&mut self) -> u32 {
+        let t = cur();
+        let depth = t.depth.get();
+        if self.nodes.len() < depth {
+            self.nodes.resize(depth, 0);
+        }
+        let gen = DEPOT.generation();
+        if gen != self.nodes_gen {
+            self.nodes_gen = gen;
+            t.interned.set(0);
+            if let Some(caches) = self.caches.as_deref_mut() {
+                caches.interned = [InternedFrame::EMPTY; INTERN_CACHE];
+            }
+        }
+        let mut interned = t.interned.get();
+        while interned < depth {
+            let parent = if interned == 0 {
+                0
+            } else {
+                self.nodes[interned - 1]
+            };
+            // SAFETY: interned < depth <= stack_cap, inside the shadow stack mapping.
+            let pc = unsafe { *t.stack.get().add(interned) };
+            let slot = crate::hash::slot(pc ^ (parent as u64) << 7, INTERN_CACHE);
+            let id = match self.caches.as_deref_mut() {
+                Some(caches) => {
+                    let e = &mut caches.interned[slot];
+                    if e.id != 0 && e.pc == pc && e.parent == parent {
+                        e.id
+                    } else {
+                        let id = DEPOT.intern(parent, pc);
+                        *e = InternedFrame { pc, parent, id };
+                        id
+                    }
+                }
+                None => DEPOT.intern(parent, pc),
+            };
+            self.nodes[interned] = id;
+            interned += 1;
+            t.interned.set(interned);
+        }
+        if depth == 0 {
             0
         } else {
-            c.nodes[t.interned - 1]
-        };
-        // SAFETY: interned < depth <= stack_cap, inside the shadow stack mapping.
-        let pc = unsafe { *t.stack.add(t.interned) };
-        // Fibonacci hashing into INTERN_CACHE (a power of two) slots.
-        let slot = ((pc ^ (parent as u64) << 7).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            >> (64 - INTERN_CACHE.trailing_zeros())) as usize;
-        let id = match c.caches.as_deref_mut() {
-            Some(caches) => {
-                let e = &mut caches.interned[slot];
-                if e.2 != 0 && e.0 == pc && e.1 == parent {
-                    e.2
-                } else {
-                    let id = DEPOT.intern(parent, pc);
-                    *e = (pc, parent, id);
-                    id
-                }
-            }
-            None => DEPOT.intern(parent, pc),
-        };
-        c.nodes[t.interned] = id;
-        t.interned += 1;
-    }
-    if t.depth == 0 {
-        0
-    } else {
-        c.nodes[t.depth - 1]
+            self.nodes[depth - 1]
+        }
     }
 }
 
 /// The current call stack as return addresses, innermost first, starting with `pc`.
 pub fn current_stack(pc: u64) -> Vec<u64> {
-    let t = thr();
-    let mut v = Vec::with_capacity(t.depth + 1);
+    let t = cur();
+    let depth = t.depth.get();
+    let mut v = Vec::with_capacity(depth + 1);
     if pc != 0 {
         v.push(pc);
     }
-    for i in (0..t.depth).rev() {
+    for i in (0..depth).rev() {
         // SAFETY: i < depth <= stack_cap.
-        v.push(unsafe { *t.stack.add(i) });
+        v.push(unsafe { *t.stack.get().add(i) });
     }
     v
-}
-
-/// Runs `f` with the runtime guard raised: interceptors reached from inside (the
-/// runtime's own memcpy, say) go straight to the real functions, and signals that
-/// arrive meanwhile wait: their handlers run on the outermost exit.
-#[inline]
-pub fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
-    let t = thr();
-    t.in_rt += 1;
-    // SeqCst compiler fences: this thread's signal handler reads `in_rt` (see
-    // crate::signals); the raise must stay before `f`'s work, the drop after it,
-    // and the pending check after the drop.
-    compiler_fence(Ordering::SeqCst);
-    let r = f();
-    compiler_fence(Ordering::SeqCst);
-    let t = thr();
-    t.in_rt -= 1;
-    compiler_fence(Ordering::SeqCst);
-    if t.in_rt == 0 {
-        crate::signals::leave_runtime();
-    }
-    r
 }

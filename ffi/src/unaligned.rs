@@ -3,20 +3,20 @@
 //! words it would rather not spell as a `memcpy`. Each is a checked access of its
 //! size at the caller's pc (like `__tsan_unaligned_readN`), then the access itself.
 
-use crate::entry::{access_any, caller_pc};
+use crate::entry::{access_any, caller_pc, AccessKind};
 
 macro_rules! unaligned_load_store {
     ($( $t:ty, $bytes:literal => $load:ident, $store:ident; )*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $load(p: *const $t) -> $t {
-            access_any(p as usize, $bytes, false, caller_pc());
+            access_any(p as usize, $bytes, AccessKind::Read, caller_pc());
             // SAFETY: the caller passes memory readable for the size, at any alignment.
             unsafe { p.read_unaligned() }
         }
 
         #[no_mangle]
         pub unsafe extern "C" fn $store(p: *mut $t, v: $t) {
-            access_any(p as usize, $bytes, true, caller_pc());
+            access_any(p as usize, $bytes, AccessKind::Write, caller_pc());
             // SAFETY: the caller passes memory writable for the size, at any alignment.
             unsafe { p.write_unaligned(v) }
         }

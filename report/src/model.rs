@@ -18,6 +18,29 @@ pub enum AccessKind {
     AtomicWrite,
 }
 
+impl AccessKind {
+    /// The plain or atomic kind of a read (`write == false`) or write.
+    #[inline(always)]
+    pub const fn new(write: bool, atomic: bool) -> AccessKind {
+        match (write, atomic) {
+            (false, false) => AccessKind::Read,
+            (true, false) => AccessKind::Write,
+            (false, true) => AccessKind::AtomicRead,
+            (true, true) => AccessKind::AtomicWrite,
+        }
+    }
+
+    #[inline(always)]
+    pub const fn is_write(self) -> bool {
+        matches!(self, AccessKind::Write | AccessKind::AtomicWrite)
+    }
+
+    #[inline(always)]
+    pub const fn is_atomic(self) -> bool {
+        matches!(self, AccessKind::AtomicRead | AccessKind::AtomicWrite)
+    }
+}
+
 /// One of the two conflicting accesses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Access {

@@ -9,7 +9,7 @@ use crate::entry::caller_pc;
 use crate::ignores::{self, IgnoreKind};
 use crate::mutex::{self, LockMode, MutexFlags, Record};
 use crate::sync;
-use crate::thread::{in_runtime, thr};
+use crate::thread::{cur, with_thread, ThreadCtx};
 
 #[no_mangle]
 pub extern "C" fn __tsan_init() {
@@ -28,23 +28,23 @@ static INIT_AT_LOAD: extern "C" fn() = umbra_constructor;
 
 #[no_mangle]
 pub extern "C" fn __tsan_acquire(addr: *mut c_void) {
-    in_runtime(|| sync::acquire(addr as usize));
+    with_thread(|thr| sync::acquire(thr, addr as usize));
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_release(addr: *mut c_void) {
-    in_runtime(|| sync::release(addr as usize));
+    with_thread(|thr| sync::release(thr, addr as usize));
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_ignore_thread_begin() {
     let pc = caller_pc();
-    in_runtime(|| ignores::begin(IgnoreKind::Accesses, pc));
+    with_thread(|thr| ignores::begin(thr, IgnoreKind::Accesses, pc));
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_ignore_thread_end() {
-    in_runtime(|| ignores::end(IgnoreKind::Accesses));
+    with_thread(|thr| ignores::end(thr, IgnoreKind::Accesses));
 }
 
 /// `__tsan_testonly_barrier_init(b, count)`: compiler-rt's test barrier. Its
@@ -124,7 +124,7 @@ fn test_barrier_state(addr: usize) -> &'static AtomicU64 {
 /// `__tsan_func_entry` and not yet popped), for tests of the runtime's unwinding.
 #[no_mangle]
 pub extern "C" fn __tsan_testonly_shadow_stack_current_size() -> usize {
-    thr().depth
+    cur().depth.get()
 }
 
 // Mutex annotations (`__tsan_mutex_*`), for locks the runtime cannot see, with
@@ -135,14 +135,14 @@ pub extern "C" fn __tsan_testonly_shadow_stack_current_size() -> usize {
 // the region for its duration.
 
 /// Enters the ignore region around a mutex's own code (no stack kept, as TSan).
-fn enter_mutex_code() {
-    ignores::begin(IgnoreKind::Accesses, 0);
-    ignores::begin(IgnoreKind::Sync, 0);
+fn enter_mutex_code(thr: &mut ThreadCtx) {
+    ignores::begin(thr, IgnoreKind::Accesses, 0);
+    ignores::begin(thr, IgnoreKind::Sync, 0);
 }
 
-fn leave_mutex_code() {
-    ignores::end(IgnoreKind::Sync);
-    ignores::end(IgnoreKind::Accesses);
+fn leave_mutex_code(thr: &mut ThreadCtx) {
+    ignores::end(thr, IgnoreKind::Sync);
+    ignores::end(thr, IgnoreKind::Accesses);
 }
 
 fn lock_mode(flags: MutexFlags) -> LockMode {
@@ -155,68 +155,71 @@ fn lock_mode(flags: MutexFlags) -> LockMode {
 
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_create(addr: *mut c_void, flags: u32) {
-    mutex::create(addr as usize, caller_pc(), MutexFlags(flags), Record::Keep);
+    let pc = caller_pc();
+    with_thread(|thr| mutex::create(thr, addr as usize, pc, MutexFlags(flags), Record::Keep));
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_destroy(addr: *mut c_void, flags: u32) {
-    mutex::destroy(addr as usize, caller_pc(), MutexFlags(flags));
+    let pc = caller_pc();
+    with_thread(|thr| mutex::destroy(thr, addr as usize, pc, MutexFlags(flags)));
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_pre_lock(addr: *mut c_void, flags: u32) {
     let pc = caller_pc();
-    mutex::pre_lock(addr as usize, pc, MutexFlags(flags));
-    in_runtime(enter_mutex_code);
+    with_thread(|thr| mutex::pre_lock(thr, addr as usize, pc, MutexFlags(flags)));
+    with_thread(enter_mutex_code);
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_post_lock(addr: *mut c_void, flags: u32, recursion: c_int) {
     let pc = caller_pc();
-    in_runtime(leave_mutex_code);
+    with_thread(leave_mutex_code);
     let flags = MutexFlags(flags);
     let rec = recursion.max(0) as u32;
-    mutex::post_lock(addr as usize, pc, flags, rec, lock_mode(flags));
+    with_thread(|thr| mutex::post_lock(thr, addr as usize, pc, flags, rec, lock_mode(flags)));
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_pre_unlock(addr: *mut c_void, flags: u32) -> c_int {
     let pc = caller_pc();
     let flags = MutexFlags(flags);
-    let released = match lock_mode(flags) {
+    let released = with_thread(|thr| match lock_mode(flags) {
         LockMode::Read => {
-            mutex::read_unlock(addr as usize, pc);
+            mutex::read_unlock(thr, addr as usize, pc);
             0
         }
-        LockMode::Write => mutex::unlock(addr as usize, pc, flags),
-    };
-    in_runtime(enter_mutex_code);
+        LockMode::Write => mutex::unlock(thr, addr as usize, pc, flags),
+    })
+    .unwrap_or(0);
+    with_thread(enter_mutex_code);
     released as c_int
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_post_unlock(_addr: *mut c_void, _flags: u32) {
-    in_runtime(leave_mutex_code);
+    with_thread(leave_mutex_code);
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_pre_signal(_addr: *mut c_void, _flags: u32) {
-    in_runtime(enter_mutex_code);
+    with_thread(enter_mutex_code);
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_post_signal(_addr: *mut c_void, _flags: u32) {
-    in_runtime(leave_mutex_code);
+    with_thread(leave_mutex_code);
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_pre_divert(_addr: *mut c_void, _flags: u32) {
-    in_runtime(leave_mutex_code);
+    with_thread(leave_mutex_code);
 }
 
 #[no_mangle]
 pub extern "C" fn __tsan_mutex_post_divert(_addr: *mut c_void, _flags: u32) {
-    in_runtime(enter_mutex_code);
+    with_thread(enter_mutex_code);
 }
 
 #[no_mangle]
@@ -240,11 +243,11 @@ macro_rules! ignore_annotations {
         #[no_mangle]
         pub extern "C" fn $begin(_f: *const c_char, _l: c_int) {
             let pc = caller_pc();
-            in_runtime(|| ignores::begin($kind, pc));
+            with_thread(|thr| ignores::begin(thr, $kind, pc));
         }
         #[no_mangle]
         pub extern "C" fn $end(_f: *const c_char, _l: c_int) {
-            in_runtime(|| ignores::end($kind));
+            with_thread(|thr| ignores::end(thr, $kind));
         }
     )*};
 }
@@ -263,16 +266,19 @@ pub extern "C" fn RunningOnValgrind() -> c_int {
 #[no_mangle]
 pub extern "C" fn AnnotateRWLockCreate(_f: *const c_char, _l: c_int, lock: *mut c_void) {
     let flags = MutexFlags::WRITE_REENTRANT;
-    mutex::create(lock as usize, caller_pc(), flags, Record::Keep);
+    let pc = caller_pc();
+    with_thread(|thr| mutex::create(thr, lock as usize, pc, flags, Record::Keep));
 }
 #[no_mangle]
 pub extern "C" fn AnnotateRWLockCreateStatic(_f: *const c_char, _l: c_int, lock: *mut c_void) {
     let flags = MutexFlags::WRITE_REENTRANT.with(MutexFlags::LINKER_INIT);
-    mutex::create(lock as usize, caller_pc(), flags, Record::Keep);
+    let pc = caller_pc();
+    with_thread(|thr| mutex::create(thr, lock as usize, pc, flags, Record::Keep));
 }
 #[no_mangle]
 pub extern "C" fn AnnotateRWLockDestroy(_f: *const c_char, _l: c_int, lock: *mut c_void) {
-    mutex::destroy(lock as usize, caller_pc(), MutexFlags::NONE);
+    let pc = caller_pc();
+    with_thread(|thr| mutex::destroy(thr, lock as usize, pc, MutexFlags::NONE));
 }
 #[no_mangle]
 pub extern "C" fn AnnotateRWLockAcquired(
@@ -287,7 +293,8 @@ pub extern "C" fn AnnotateRWLockAcquired(
         LockMode::Read
     };
     let flags = MutexFlags::PRE_LOCK_ON_POST_LOCK;
-    mutex::post_lock(lock as usize, caller_pc(), flags, 1, mode);
+    let pc = caller_pc();
+    with_thread(|thr| mutex::post_lock(thr, lock as usize, pc, flags, 1, mode));
 }
 #[no_mangle]
 pub extern "C" fn AnnotateRWLockReleased(
@@ -296,11 +303,14 @@ pub extern "C" fn AnnotateRWLockReleased(
     lock: *mut c_void,
     is_w: isize,
 ) {
-    if is_w != 0 {
-        mutex::unlock(lock as usize, caller_pc(), MutexFlags::NONE);
-    } else {
-        mutex::read_unlock(lock as usize, caller_pc());
-    }
+    let pc = caller_pc();
+    with_thread(|thr| {
+        if is_w != 0 {
+            mutex::unlock(thr, lock as usize, pc, MutexFlags::NONE);
+        } else {
+            mutex::read_unlock(thr, lock as usize, pc);
+        }
+    });
 }
 
 /// Dynamic annotations umbra accepts and has no use for (as TSan, most are no-ops);

@@ -23,29 +23,12 @@
 use core::ffi::{c_int, c_void};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::entry::{__tsan_func_entry, __tsan_func_exit, caller_pc};
-use crate::intercept::heap;
+use crate::entry::caller_pc;
+use crate::intercept::app_heap as heap;
+use crate::intercept::scope::ScopedInterceptor;
 use crate::real;
 use crate::sync;
-use crate::thread::{in_runtime, thr};
-
-/// Pushes `pc` (the return address into the program) on the shadow call stack if
-/// the thread is known to the runtime and the runtime is not the caller; returns
-/// whether it did, for `leave`.
-fn enter(pc: u64) -> bool {
-    let t = thr();
-    if t.in_rt > 0 || t.ctx.is_null() || t.depth >= t.stack_cap {
-        return false;
-    }
-    __tsan_func_entry(pc);
-    true
-}
-
-fn leave(pushed: bool) {
-    if pushed {
-        __tsan_func_exit();
-    }
-}
+use crate::thread::Unknown;
 
 type MallocFn = unsafe extern "C" fn(usize) -> *mut c_void;
 type MemalignFn = unsafe extern "C" fn(usize, usize) -> *mut c_void;
@@ -72,7 +55,7 @@ const NEW_NAMES: [&[u8]; 8] = [
 /// failure makes sure the real operator new of form `which` is resolved and
 /// returns null, and the trampoline jumps to it.
 extern "C" fn new_body(n: usize, align: usize, pc: u64, which: usize) -> *mut c_void {
-    let pushed = enter(pc);
+    let scope = ScopedInterceptor::enter_with_frame(pc);
     // Called through opaque pointers so the interceptors are never inlined here:
     // their return address must be this function (a runtime frame, hidden in
     // reports), with the program's frame right below it on the shadow stack.
@@ -86,7 +69,7 @@ extern "C" fn new_body(n: usize, align: usize, pc: u64, which: usize) -> *mut c_
         // std::align_val_t, a power of two.
         unsafe { f(align, n) }
     };
-    leave(pushed);
+    drop(scope);
     if p.is_null() && REAL_NEW[which].load(Ordering::Relaxed) == 0 {
         real::resolve_into(&REAL_NEW[which], NEW_NAMES[which]);
     }
@@ -148,12 +131,11 @@ fn delete(p: *mut c_void, pc: u64) {
     if p.is_null() {
         return;
     }
-    let pushed = enter(pc);
+    let _scope = ScopedInterceptor::enter_with_frame(pc);
     let f: FreeFn = core::hint::black_box(heap::free);
     // SAFETY: the program deletes a block its operator new returned, which came
     // from glibc's allocator.
     unsafe { f(p) };
-    leave(pushed);
 }
 
 /// Defines one `operator delete` form; the size, alignment and nothrow arguments
@@ -187,21 +169,16 @@ operator_delete!(_ZdaPvmSt11align_val_t(size: usize, align: usize));
 operator_delete!(_ZdlPvSt11align_val_tRKSt9nothrow_t(align: usize, nothrow: *const c_void));
 operator_delete!(_ZdaPvSt11align_val_tRKSt9nothrow_t(align: usize, nothrow: *const c_void));
 
-/// Whether the program (not the runtime) is calling, on a thread the runtime knows.
-fn program_calling() -> bool {
-    let t = thr();
-    t.in_rt == 0 && !t.ctx.is_null()
-}
-
 /// Returns 1 when the caller must run the initializer, 0 when the variable is
 /// already initialized: then the initialization happens before this return.
 #[no_mangle]
 pub unsafe extern "C" fn __cxa_guard_acquire(g: *mut u64) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Skip);
     // SAFETY: forwarded; libstdc++ locks the guard (waiting while another thread
     // initializes).
     let r = crate::hooks::blocking_region(|| unsafe { real::__cxa_guard_acquire(g) });
-    if r == 0 && program_calling() {
-        in_runtime(|| sync::acquire(g as usize));
+    if r == 0 {
+        icpt.rt(|thr| sync::acquire(thr, g as usize));
     }
     r
 }
@@ -209,9 +186,7 @@ pub unsafe extern "C" fn __cxa_guard_acquire(g: *mut u64) -> c_int {
 /// The initializer finished: publish it, then mark the guard done.
 #[no_mangle]
 pub unsafe extern "C" fn __cxa_guard_release(g: *mut u64) {
-    if program_calling() {
-        in_runtime(|| sync::release(g as usize));
-    }
+    ScopedInterceptor::enter(Unknown::Skip).rt(|thr| sync::release(thr, g as usize));
     // SAFETY: forwarded; wakes the threads waiting in __cxa_guard_acquire.
     unsafe { real::__cxa_guard_release(g) }
 }

@@ -12,7 +12,9 @@ use core::ffi::{c_char, c_int, c_uint};
 
 use crate::entry::caller_pc;
 use crate::fdtable::{self, CloseAccess, FdKind};
+use crate::intercept::scope::ScopedInterceptor;
 use crate::real::Ptr;
+use crate::thread::Unknown;
 
 /// The real functions behind this module's interceptors (not in `crate::real`:
 /// only these interceptors call them).
@@ -70,7 +72,8 @@ macro_rules! writer {
     ($($name:ident ( $fd:ident : c_int $(, $a:ident : $t:ty)* ) -> $r:ty;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($fd: c_int $(, $a: $t)*) -> $r {
-            fdtable::release($fd, caller_pc());
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
+            fdtable::release(&icpt, $fd, caller_pc());
             // SAFETY: forwarded.
             unsafe { crate::real::$name($fd $(, $a)*) }
         }
@@ -82,12 +85,13 @@ macro_rules! reader {
     ($($name:ident ( $fd:ident : c_int $(, $a:ident : $t:ty)* ) -> $r:ty;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($fd: c_int $(, $a: $t)*) -> $r {
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
             let pc = caller_pc();
-            fdtable::access($fd, pc);
+            fdtable::access(&icpt, $fd, pc);
             // SAFETY: forwarded.
             let r = unsafe { crate::real::$name($fd $(, $a)*) };
             if r >= 0 {
-                fdtable::acquire($fd, pc);
+                fdtable::acquire(&icpt, $fd, pc);
             }
             r
         }
@@ -112,19 +116,21 @@ reader! {
 
 #[no_mangle]
 pub unsafe extern "C" fn pread(fd: c_int, b: Ptr, n: usize, off: i64) -> isize {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     let pc = caller_pc();
-    fdtable::access(fd, pc);
+    fdtable::access(&icpt, fd, pc);
     // SAFETY: forwarded.
     let r = unsafe { libc::pread(fd, b, n, off) };
     if r >= 0 {
-        fdtable::acquire(fd, pc);
+        fdtable::acquire(&icpt, fd, pc);
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pwrite(fd: c_int, b: Ptr, n: usize, off: i64) -> isize {
-    fdtable::release(fd, caller_pc());
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    fdtable::release(&icpt, fd, caller_pc());
     // SAFETY: forwarded.
     unsafe { libc::pwrite(fd, b, n, off) }
 }
@@ -167,15 +173,20 @@ unsafe fn received_fds(msg: *const u8, mut f: impl FnMut(c_int)) {
 /// recvmsg: an acquire, and every fd received is a new fd with its own object.
 #[no_mangle]
 pub unsafe extern "C" fn recvmsg(fd: c_int, m: Ptr, f: c_int) -> isize {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     let pc = caller_pc();
-    fdtable::access(fd, pc);
+    fdtable::access(&icpt, fd, pc);
     // SAFETY: forwarded.
     let r = unsafe { crate::real::recvmsg(fd, m, f) };
     if r >= 0 {
-        fdtable::acquire(fd, pc);
+        fdtable::acquire(&icpt, fd, pc);
         if !m.is_null() {
             // SAFETY: recvmsg succeeded and filled `m`.
-            unsafe { received_fds(m as *const u8, |new| fdtable::created(new, FdKind::Own, pc)) };
+            unsafe {
+                received_fds(m as *const u8, |new| {
+                    fdtable::created(&icpt, new, FdKind::Own, pc)
+                })
+            };
         }
     }
     r
@@ -186,11 +197,12 @@ macro_rules! creator {
     ($($name:ident ( $($a:ident : $t:ty),* ) => $kind:expr;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
             let pc = caller_pc();
             // SAFETY: forwarded.
             let fd = unsafe { libc::$name($($a),*) };
             if fd >= 0 {
-                fdtable::created(fd, $kind, pc);
+                fdtable::created(&icpt, fd, $kind, pc);
             }
             fd
         }
@@ -215,33 +227,36 @@ creator! {
 
 /// dup, dup2, dup3, fcntl F_DUPFD: `newfd` shares `oldfd`'s object. dup2 and dup3
 /// over an open fd count as a read of the fd replaced (see `CloseAccess::Read`).
-fn dup_done(oldfd: c_int, newfd: c_int, replace: CloseAccess, pc: u64) {
+fn dup_done(icpt: &ScopedInterceptor, oldfd: c_int, newfd: c_int, replace: CloseAccess, pc: u64) {
     if oldfd >= 0 && newfd >= 0 && newfd != oldfd {
-        fdtable::duplicated(oldfd, newfd, replace, pc);
+        fdtable::duplicated(icpt, oldfd, newfd, replace, pc);
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn dup(fd: c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { libc::dup(fd) };
-    dup_done(fd, r, CloseAccess::Write, caller_pc());
+    dup_done(&icpt, fd, r, CloseAccess::Write, caller_pc());
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn dup2(fd: c_int, newfd: c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { libc::dup2(fd, newfd) };
-    dup_done(fd, r, CloseAccess::Read, caller_pc());
+    dup_done(&icpt, fd, r, CloseAccess::Read, caller_pc());
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn dup3(fd: c_int, newfd: c_int, flags: c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { libc::dup3(fd, newfd, flags) };
-    dup_done(fd, r, CloseAccess::Read, caller_pc());
+    dup_done(&icpt, fd, r, CloseAccess::Read, caller_pc());
     r
 }
 
@@ -250,53 +265,58 @@ const F_DUPFD_CLOEXEC: c_int = 1030;
 
 #[no_mangle]
 pub unsafe extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded, the optional argument in its register.
     let r = unsafe { libc::fcntl(fd, cmd, arg) };
     if cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC {
-        dup_done(fd, r, CloseAccess::Write, caller_pc());
+        dup_done(&icpt, fd, r, CloseAccess::Write, caller_pc());
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: usize) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded, the optional argument in its register.
     let r = unsafe { libc::fcntl64(fd, cmd, arg) };
     if cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC {
-        dup_done(fd, r, CloseAccess::Write, caller_pc());
+        dup_done(&icpt, fd, r, CloseAccess::Write, caller_pc());
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pipe(fds: *mut c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { crate::real::pipe(fds) };
     if r == 0 {
         // SAFETY: pipe filled both.
-        unsafe { fdtable::pair_created(*fds, *fds.add(1), caller_pc()) };
+        unsafe { fdtable::pair_created(&icpt, *fds, *fds.add(1), caller_pc()) };
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pipe2(fds: *mut c_int, f: c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { crate::real::pipe2(fds, f) };
     if r == 0 {
         // SAFETY: pipe2 filled both.
-        unsafe { fdtable::pair_created(*fds, *fds.add(1), caller_pc()) };
+        unsafe { fdtable::pair_created(&icpt, *fds, *fds.add(1), caller_pc()) };
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn socketpair(d: c_int, t: c_int, p: c_int, fds: *mut c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { crate::real::socketpair(d, t, p, fds) };
     if r == 0 {
         // SAFETY: socketpair filled both.
-        unsafe { fdtable::pair_created(*fds, *fds.add(1), caller_pc()) };
+        unsafe { fdtable::pair_created(&icpt, *fds, *fds.add(1), caller_pc()) };
     }
     r
 }
@@ -305,52 +325,57 @@ pub unsafe extern "C" fn socketpair(d: c_int, t: c_int, p: c_int, fds: *mut c_in
 /// a socket anew.
 #[no_mangle]
 pub unsafe extern "C" fn connect(fd: c_int, addr: Ptr, len: u32) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     let pc = caller_pc();
-    fdtable::connecting(fd);
+    fdtable::connecting(&icpt, fd);
     // SAFETY: forwarded.
     let r = unsafe { libc::connect(fd, addr, len) };
     if r == 0 {
-        fdtable::created(fd, FdKind::Socket, pc);
+        fdtable::created(&icpt, fd, FdKind::Socket, pc);
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn accept(fd: c_int, addr: Ptr, len: Ptr) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { libc::accept(fd, addr, len) };
     if r >= 0 {
-        fdtable::accepted(fd, r, caller_pc());
+        fdtable::accepted(&icpt, fd, r, caller_pc());
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn accept4(fd: c_int, addr: Ptr, len: Ptr, flags: c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { libc::accept4(fd, addr, len, flags) };
     if r >= 0 {
-        fdtable::accepted(fd, r, caller_pc());
+        fdtable::accepted(&icpt, fd, r, caller_pc());
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn bind(fd: c_int, addr: Ptr, len: u32) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { libc::bind(fd, addr, len) };
     if r == 0 {
-        fdtable::access(fd, caller_pc());
+        fdtable::access(&icpt, fd, caller_pc());
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { libc::listen(fd, backlog) };
     if r == 0 {
-        fdtable::access(fd, caller_pc());
+        fdtable::access(&icpt, fd, caller_pc());
     }
     r
 }
@@ -362,14 +387,15 @@ const EPOLL_CTL_ADD: c_int = 1;
 /// to it.
 #[no_mangle]
 pub unsafe extern "C" fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, ev: Ptr) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     let pc = caller_pc();
-    fdtable::access(epfd, pc);
+    fdtable::access(&icpt, epfd, pc);
     if epfd >= 0 {
-        fdtable::access(fd, pc);
+        fdtable::access(&icpt, fd, pc);
     }
     if op == EPOLL_CTL_ADD {
-        fdtable::added_to_epoll(epfd, fd);
-        fdtable::release(epfd, pc);
+        fdtable::added_to_epoll(&icpt, epfd, fd);
+        fdtable::release(&icpt, epfd, pc);
     }
     // SAFETY: forwarded.
     unsafe { libc::epoll_ctl(epfd, op, fd, ev) }
@@ -380,12 +406,13 @@ macro_rules! epoll_waiter {
     ($($name:ident ( $epfd:ident : c_int $(, $a:ident : $t:ty)* );)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($epfd: c_int $(, $a: $t)*) -> c_int {
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
             let pc = caller_pc();
-            fdtable::access($epfd, pc);
+            fdtable::access(&icpt, $epfd, pc);
             // SAFETY: forwarded.
             let r = unsafe { libc::$name($epfd $(, $a)*) };
             if r > 0 {
-                fdtable::acquire($epfd, pc);
+                fdtable::acquire(&icpt, $epfd, pc);
             }
             r
         }
@@ -400,19 +427,21 @@ epoll_waiter! {
 
 #[no_mangle]
 pub unsafe extern "C" fn eventfd_read(fd: c_int, value: *mut u64) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     let pc = caller_pc();
-    fdtable::access(fd, pc);
+    fdtable::access(&icpt, fd, pc);
     // SAFETY: forwarded.
     let r = unsafe { libc::eventfd_read(fd, value) };
     if r == 0 {
-        fdtable::acquire(fd, pc);
+        fdtable::acquire(&icpt, fd, pc);
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn eventfd_write(fd: c_int, value: u64) -> c_int {
-    fdtable::release(fd, caller_pc());
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    fdtable::release(&icpt, fd, caller_pc());
     // SAFETY: forwarded.
     unsafe { libc::eventfd_write(fd, value) }
 }
@@ -420,37 +449,40 @@ pub unsafe extern "C" fn eventfd_write(fd: c_int, value: u64) -> c_int {
 /// signalfd: an existing fd passed in is replaced (closed, then created anew).
 #[no_mangle]
 pub unsafe extern "C" fn signalfd(fd: c_int, mask: Ptr, flags: c_int) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     let pc = caller_pc();
-    fdtable::close(fd, pc);
+    fdtable::close(&icpt, fd, pc);
     // SAFETY: forwarded.
     let r = unsafe { libc::signalfd(fd, mask, flags) };
     if r >= 0 {
-        fdtable::created(r, FdKind::Unsynced, pc);
+        fdtable::created(&icpt, r, FdKind::Unsynced, pc);
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn close(fd: c_int) -> c_int {
-    fdtable::close(fd, caller_pc());
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    fdtable::close(&icpt, fd, caller_pc());
     // SAFETY: forwarded.
     unsafe { crate::real::close(fd) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn __close(fd: c_int) -> c_int {
-    fdtable::close(fd, caller_pc());
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    fdtable::close(&icpt, fd, caller_pc());
     // SAFETY: forwarded.
     unsafe { libc::__close(fd) }
 }
 
 /// A stream just opened: its fd is a file.
-fn stream_opened(f: Ptr, pc: u64) -> Ptr {
+fn stream_opened(icpt: &ScopedInterceptor, f: Ptr, pc: u64) -> Ptr {
     if !f.is_null() {
         // SAFETY: a stream the real function just returned.
         let fd = unsafe { libc::fileno(f) };
         if fd >= 0 {
-            fdtable::created(fd, FdKind::File, pc);
+            fdtable::created(icpt, fd, FdKind::File, pc);
         }
     }
     f
@@ -458,40 +490,46 @@ fn stream_opened(f: Ptr, pc: u64) -> Ptr {
 
 #[no_mangle]
 pub unsafe extern "C" fn fopen(path: *const c_char, mode: *const c_char) -> Ptr {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
-    stream_opened(unsafe { libc::fopen(path, mode) }, caller_pc())
+    stream_opened(&icpt, unsafe { libc::fopen(path, mode) }, caller_pc())
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn fopen64(path: *const c_char, mode: *const c_char) -> Ptr {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
-    stream_opened(unsafe { libc::fopen64(path, mode) }, caller_pc())
+    stream_opened(&icpt, unsafe { libc::fopen64(path, mode) }, caller_pc())
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn fdopen(fd: c_int, mode: *const c_char) -> Ptr {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
-    stream_opened(unsafe { libc::fdopen(fd, mode) }, caller_pc())
+    stream_opened(&icpt, unsafe { libc::fdopen(fd, mode) }, caller_pc())
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn tmpfile() -> Ptr {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
-    stream_opened(unsafe { libc::tmpfile() }, caller_pc())
+    stream_opened(&icpt, unsafe { libc::tmpfile() }, caller_pc())
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn tmpfile64() -> Ptr {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
-    stream_opened(unsafe { libc::tmpfile64() }, caller_pc())
+    stream_opened(&icpt, unsafe { libc::tmpfile64() }, caller_pc())
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn fclose(f: Ptr) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     if !f.is_null() {
         // SAFETY: the caller's open stream.
         let fd = unsafe { libc::fileno(f) };
-        fdtable::close(fd, caller_pc());
+        fdtable::close(&icpt, fd, caller_pc());
     }
     // SAFETY: forwarded.
     unsafe { libc::fclose(f) }
@@ -499,10 +537,12 @@ pub unsafe extern "C" fn fclose(f: Ptr) -> c_int {
 
 /// `close(fd)` made by a raw syscall at `pc` (the `__sanitizer_syscall_pre_impl_close` hook).
 pub fn syscall_close(fd: c_int, pc: u64) {
-    fdtable::close(fd, pc);
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    fdtable::close(&icpt, fd, pc);
 }
 
 /// An acquire from `fd` by a raw syscall at `pc` (epoll waits' `post` hooks).
 pub fn syscall_acquire(fd: c_int, pc: u64) {
-    fdtable::acquire(fd, pc);
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    fdtable::acquire(&icpt, fd, pc);
 }

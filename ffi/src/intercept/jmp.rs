@@ -11,7 +11,7 @@
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::thread::thr;
+use crate::thread::cur;
 
 /// Real setjmp-family functions, resolved on first use: _setjmp, setjmp,
 /// __sigsetjmp.
@@ -28,7 +28,7 @@ static mut JMP_NEXT: usize = 0;
 /// function to jump to.
 #[no_mangle]
 extern "C" fn umbra_on_setjmp(env: usize, which: usize) -> usize {
-    let depth = thr().depth;
+    let depth = cur().depth.get();
     // SAFETY: thread-local table, touched only by this thread.
     unsafe {
         let t = &mut *core::ptr::addr_of_mut!(JMP_DEPTHS);
@@ -54,12 +54,9 @@ fn on_longjmp(env: usize) {
     // SAFETY: thread-local table, touched only by this thread.
     let t = unsafe { &*core::ptr::addr_of!(JMP_DEPTHS) };
     if let Some(&(_, depth)) = t.iter().find(|e| e.0 == env) {
-        let s = thr();
-        if depth <= s.depth {
-            s.depth = depth;
-            if s.interned > depth {
-                s.interned = depth;
-            }
+        let t = cur();
+        if depth <= t.depth.get() {
+            t.truncate_frames(depth);
         }
         // A longjmp out of a signal handler leaves it for good.
         crate::signals::longjmp_to(depth);

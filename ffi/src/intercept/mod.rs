@@ -4,12 +4,13 @@
 //! function through `crate::real` and records its effect.
 
 pub mod api;
+pub mod app_heap;
 pub mod cancel;
 pub mod cxx;
 pub mod fd;
-pub mod heap;
 pub mod jmp;
 pub mod process;
 pub mod pthread;
+pub mod scope;
 pub mod signals;
 pub mod sleep;

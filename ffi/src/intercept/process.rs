@@ -33,7 +33,7 @@ use core::ffi::c_int;
 use core::sync::atomic::{compiler_fence, Ordering};
 
 use crate::real::{self, Ptr};
-use crate::thread::{in_runtime, thr, REGISTRY};
+use crate::thread::{cur, in_runtime, REGISTRY};
 
 /// The real functions only this module calls.
 mod libc {
@@ -67,15 +67,15 @@ pub(crate) fn lock_all() {
     crate::report::fork_lock();
     crate::profile::fork_lock();
     REGISTRY.lock_raw();
-    crate::trace::DEPOT.fork_lock();
+    crate::depot::DEPOT.fork_lock();
     crate::mutexset::fork_lock();
     crate::deadlock::fork_lock();
-    crate::intercept::heap::fork_lock();
+    crate::intercept::app_heap::fork_lock();
     crate::java::fork_lock();
     crate::sync::fork_lock();
     crate::fdtable::fork_lock();
     crate::rt::SPILL.lock_all();
-    crate::heap::fork_lock();
+    crate::rt_alloc::fork_lock();
 }
 
 /// # Safety
@@ -83,15 +83,15 @@ pub(crate) fn lock_all() {
 pub(crate) unsafe fn unlock_all() {
     // SAFETY: every lock was taken by lock_all, in this order reversed.
     unsafe {
-        crate::heap::fork_unlock();
+        crate::rt_alloc::fork_unlock();
         crate::rt::SPILL.unlock_all();
         crate::fdtable::fork_unlock();
         crate::sync::fork_unlock();
         crate::java::fork_unlock();
-        crate::intercept::heap::fork_unlock();
+        crate::intercept::app_heap::fork_unlock();
         crate::deadlock::fork_unlock();
         crate::mutexset::fork_unlock();
-        crate::trace::DEPOT.fork_unlock();
+        crate::depot::DEPOT.fork_unlock();
         REGISTRY.force_unlock();
         crate::profile::fork_unlock();
         crate::report::fork_unlock();
@@ -119,11 +119,11 @@ pub fn register_fork_handlers() {
 
 /// Runs last of all prepare handlers: enters the runtime scope and takes every lock.
 extern "C" fn fork_prepare() {
-    let t = thr();
-    if t.in_rt > 0 || t.ctx.is_null() {
+    let t = cur();
+    if t.in_runtime() || !t.attached() {
         return;
     }
-    t.in_rt += 1;
+    t.in_rt.set(t.in_rt.get() + 1);
     // SeqCst compiler fence: as in `thread::in_runtime`, the scope is raised
     // before the locks are taken.
     compiler_fence(Ordering::SeqCst);
@@ -138,10 +138,10 @@ fn fork_release() {
     unsafe { unlock_all() };
     *fork_locked() = false;
     compiler_fence(Ordering::SeqCst);
-    let t = thr();
-    t.in_rt -= 1;
+    let t = cur();
+    t.in_rt.set(t.in_rt.get() - 1);
     compiler_fence(Ordering::SeqCst);
-    if t.in_rt == 0 {
+    if t.in_rt.get() == 0 {
         crate::signals::leave_runtime();
     }
 }
@@ -164,14 +164,17 @@ extern "C" fn fork_child() {
     // fork); nobody else can hold them here.
     unsafe { unlock_all() };
     *fork_locked() = false;
-    crate::thread::forked_child();
+    // The forking thread is known (`fork_prepare` took the locks only then) and no
+    // scope holds its context here.
+    let me = crate::thread::with_known_thread(|thr| thr.tid).unwrap_or(u32::MAX);
+    crate::thread::forked_child(me);
     crate::profile::forked_child();
     crate::fdtable::forget_all_after_fork();
     compiler_fence(Ordering::SeqCst);
-    let t = thr();
-    t.in_rt -= 1;
+    let t = cur();
+    t.in_rt.set(t.in_rt.get() - 1);
     compiler_fence(Ordering::SeqCst);
-    if t.in_rt == 0 {
+    if t.in_rt.get() == 0 {
         crate::signals::leave_runtime();
     }
 }
@@ -270,7 +273,7 @@ pub fn check_thread_creation_after_fork() {
 /// runtime knows, not the child of a `vfork` sharing the parent's memory, where
 /// every write would land in the parent.
 fn may_finish() -> bool {
-    crate::rt::initialized() && thr().in_rt == 0 && crate::rt::is_own_process()
+    crate::rt::initialized() && !cur().in_runtime() && crate::rt::is_own_process()
 }
 
 /// `_exit(status)`: no exit handlers run, so the report count and exit code are

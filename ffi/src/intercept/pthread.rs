@@ -12,11 +12,12 @@ use umbra_clocks::{SlotGrant, VectorClock};
 use umbra_report::pprof::LockKind;
 
 use crate::entry::caller_pc;
+use crate::intercept::scope::ScopedInterceptor;
 use crate::mutex::{self, LockMode, MutexFlags, Record};
 use crate::profile;
 use crate::real::{self, Ptr, StartFn};
 use crate::sync;
-use crate::thread::{self, ctx, in_runtime, refresh_fast_state, REGISTRY};
+use crate::thread::{self, in_runtime, with_known_thread, with_thread, Unknown, REGISTRY};
 
 struct StartArgs {
     start: StartFn,
@@ -79,7 +80,7 @@ extern "C" fn thread_finish_dtor(v: Ptr) {
         unsafe { real::pthread_setspecific(FINISH_KEY.load(Ordering::Relaxed), (left - 1) as Ptr) };
         return;
     }
-    in_runtime(thread::finish_current);
+    with_known_thread(|thr| thr.finish());
     crate::signals::thread_finished();
 }
 
@@ -109,7 +110,7 @@ extern "C" fn thread_start(p: Ptr) -> Ptr {
         // SAFETY: our key; the value counts the destructor rounds left.
         unsafe { real::pthread_setspecific(finish_key(), 3 as Ptr) };
         if let Some(startup) = a.std_startup {
-            thread::begin_std_startup(startup);
+            with_thread(|thr| thr.begin_std_startup(startup));
         }
     });
     thread::note_stack_and_tls();
@@ -131,14 +132,14 @@ pub unsafe extern "C" fn pthread_create(
     crate::rt::ensure_init();
     crate::intercept::process::check_thread_creation_after_fork();
     let pc = caller_pc();
-    let c = ctx();
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     let handshake = AtomicU32::new(CREATING);
-    let (args, tid) = in_runtime(|| {
-        let stack = thread::current_stack_id();
-        let (tid, grant) = thread::register(c.tid, stack, pc, Some(&c.clock.clock));
-        let clock = c.clock.clock.clone();
-        c.clock.tick();
-        refresh_fast_state();
+    let Some((args, tid)) = icpt.rt(|thr| {
+        let stack = thr.stack_id();
+        let (tid, grant) = thread::register(thr.tid, stack, pc, Some(&thr.clock.clock));
+        let clock = thr.clock.clock.clone();
+        thr.clock.tick();
+        thr.refresh_fast_state();
         finish_key();
         let std_startup = crate::rust_startup::for_start_routine(start as usize);
         (
@@ -153,7 +154,10 @@ pub unsafe extern "C" fn pthread_create(
             })),
             tid,
         )
-    });
+    }) else {
+        // SAFETY: forwarded (the runtime is the caller).
+        return unsafe { real::pthread_create(th, attr, start, arg) };
+    };
     // A thread created detached is never joined: no handle to remember (and no leak).
     let mut detach_state: c_int = 0;
     // SAFETY: `attr` is the caller's initialized attribute object (checked non-null).
@@ -188,56 +192,60 @@ pub unsafe extern "C" fn pthread_create(
 }
 
 /// The joiner acquires the clock the thread published when it finished.
-fn joined(th: usize) {
-    in_runtime(|| {
+fn joined(icpt: &ScopedInterceptor, th: usize) {
+    icpt.rt(|thr| {
         let mut reg = REGISTRY.lock();
         if let Some(tid) = reg.by_handle.remove(&th) {
             let info = &mut reg.threads[tid as usize];
             info.pthread = 0;
             let clock = core::mem::take(&mut info.exit_clock);
             drop(reg);
-            ctx().clock.acquire(&clock);
-            refresh_fast_state();
+            thr.clock.acquire(&clock);
+            thr.refresh_fast_state();
         }
     });
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_join(th: usize, ret: *mut Ptr) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_join(th, ret) };
     if r == 0 {
-        joined(th);
+        joined(&icpt, th);
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_tryjoin_np(th: usize, ret: *mut Ptr) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_tryjoin_np(th, ret) };
     if r == 0 {
-        joined(th);
+        joined(&icpt, th);
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_timedjoin_np(th: usize, ret: *mut Ptr, ts: Ptr) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_timedjoin_np(th, ret, ts) };
     if r == 0 {
-        joined(th);
+        joined(&icpt, th);
     }
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_detach(th: usize) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_detach(th) };
     if r == 0 {
-        in_runtime(|| {
+        icpt.rt_global(|| {
             let mut reg = REGISTRY.lock();
             if let Some(tid) = reg.by_handle.remove(&th) {
                 reg.threads[tid as usize].pthread = 0;
@@ -272,9 +280,10 @@ macro_rules! acquiring {
     ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident $(, $kind:ident via $try:ident)?;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
             let r = forward!($name($($a),*) $(, $kind via $try($addr))?);
             if r == 0 {
-                in_runtime(|| sync::acquire($addr as usize));
+                icpt.rt(|thr| sync::acquire(thr, $addr as usize));
             }
             r
         }
@@ -289,14 +298,21 @@ const EINVAL: c_int = 22;
 /// After a lock call on `m` at `pc` returned `r`: a success (or a robust mutex's
 /// dead owner, repaired first) is [`mutex::post_lock`]; `EINVAL` is an invalid
 /// mutex.
-fn lock_returned(r: c_int, m: usize, pc: u64, flags: MutexFlags, mode: LockMode) {
+fn lock_returned(
+    icpt: &ScopedInterceptor,
+    r: c_int,
+    m: usize,
+    pc: u64,
+    flags: MutexFlags,
+    mode: LockMode,
+) {
     if r == EOWNERDEAD {
-        mutex::repair(m);
+        icpt.rt_global(|| mutex::repair(m));
     }
     if r == 0 || r == EOWNERDEAD {
-        mutex::post_lock(m, pc, flags, 1, mode);
+        icpt.rt(|thr| mutex::post_lock(thr, m, pc, flags, 1, mode));
     } else if r == EINVAL {
-        mutex::invalid_access(m, pc);
+        icpt.rt_global(|| mutex::invalid_access(m, pc));
     }
 }
 
@@ -307,9 +323,10 @@ macro_rules! locking {
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
             let pc = caller_pc();
-            mutex::pre_lock($addr as usize, pc, $flags);
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
+            icpt.rt(|thr| mutex::pre_lock(thr, $addr as usize, pc, $flags));
             let r = forward!($name($($a),*) $(, $kind via $try($addr))?);
-            lock_returned(r, $addr as usize, pc, $flags, $mode);
+            lock_returned(&icpt, r, $addr as usize, pc, $flags, $mode);
             r
         }
     )*};
@@ -342,14 +359,18 @@ acquiring! {
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_mutex_unlock(m: Ptr) -> c_int {
-    mutex::unlock(m as usize, caller_pc(), MutexFlags::NONE);
+    let pc = caller_pc();
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
     // SAFETY: forwarded.
     unsafe { real::pthread_mutex_unlock(m) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
-    mutex::unlock(m as usize, caller_pc(), MutexFlags::NONE);
+    let pc = caller_pc();
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
     // SAFETY: forwarded.
     unsafe { real::pthread_spin_unlock(m) }
 }
@@ -358,7 +379,9 @@ pub unsafe extern "C" fn pthread_spin_unlock(m: Ptr) -> c_int {
 /// accumulate in the read clock (all of them happen before the next writer).
 #[no_mangle]
 pub unsafe extern "C" fn pthread_rwlock_unlock(m: Ptr) -> c_int {
-    mutex::read_or_write_unlock(m as usize, caller_pc());
+    let pc = caller_pc();
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| mutex::read_or_write_unlock(thr, m as usize, pc));
     // SAFETY: forwarded.
     unsafe { real::pthread_rwlock_unlock(m) }
 }
@@ -370,7 +393,9 @@ macro_rules! creating {
     ($($name:ident ( $($a:ident : $t:ty),* ) => $addr:ident;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name($($a: $t),*) -> c_int {
-            mutex::create($addr as usize, caller_pc(), MutexFlags::NONE, Record::Fresh);
+            let pc = caller_pc();
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
+            icpt.rt(|thr| mutex::create(thr, $addr as usize, pc, MutexFlags::NONE, Record::Fresh));
             // SAFETY: forwarded.
             unsafe { real::$name($($a),*) }
         }
@@ -389,7 +414,9 @@ macro_rules! destroying {
     ($($name:ident;)*) => {$(
         #[no_mangle]
         pub unsafe extern "C" fn $name(m: Ptr) -> c_int {
-            mutex::destroy(m as usize, caller_pc(), MutexFlags::NONE);
+            let pc = caller_pc();
+            let icpt = ScopedInterceptor::enter(Unknown::Attach);
+            icpt.rt(|thr| mutex::destroy(thr, m as usize, pc, MutexFlags::NONE));
             // SAFETY: forwarded.
             unsafe { real::$name(m) }
         }
@@ -404,26 +431,28 @@ destroying! {
 
 #[no_mangle]
 pub unsafe extern "C" fn sem_post(s: Ptr) -> c_int {
-    in_runtime(|| sync::release(s as usize));
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| sync::release(thr, s as usize));
     // SAFETY: forwarded.
     unsafe { real::sem_post(s) }
 }
 
 /// A condition wait re-acquires its mutex `m` (also when the wait failed): a lock
 /// whose lock-order check comes after it.
-fn relock(m: Ptr, pc: u64) {
+fn relock(icpt: &ScopedInterceptor, m: Ptr, pc: u64) {
     let flags = MutexFlags::PRE_LOCK_ON_POST_LOCK;
-    mutex::post_lock(m as usize, pc, flags, 1, LockMode::Write);
+    icpt.rt(|thr| mutex::post_lock(thr, m as usize, pc, flags, 1, LockMode::Write));
 }
 
 /// Condition variables: waiting releases and re-acquires the mutex.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
     let pc = caller_pc();
-    mutex::unlock(m as usize, pc, MutexFlags::NONE);
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
     // Cancelled inside the wait, the thread unwinds holding the mutex again.
     let r = super::cancel::cancellable(
-        || relock(m, pc),
+        || relock(&icpt, m, pc),
         || {
             profile::wait(LockKind::CondVar, pc, || {
                 // SAFETY: forwarded.
@@ -431,17 +460,18 @@ pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
             })
         },
     );
-    relock(m, pc);
+    relock(&icpt, m, pc);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
     let pc = caller_pc();
-    mutex::unlock(m as usize, pc, MutexFlags::NONE);
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
     // Cancelled inside the wait, the thread unwinds holding the mutex again.
     let r = super::cancel::cancellable(
-        || relock(m, pc),
+        || relock(&icpt, m, pc),
         || {
             profile::wait(LockKind::CondVar, pc, || {
                 // SAFETY: forwarded.
@@ -449,17 +479,18 @@ pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_i
             })
         },
     );
-    relock(m, pc);
+    relock(&icpt, m, pc);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
     let pc = caller_pc();
-    mutex::unlock(m as usize, pc, MutexFlags::NONE);
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
     // Cancelled inside the wait, the thread unwinds holding the mutex again.
     let r = super::cancel::cancellable(
-        || relock(m, pc),
+        || relock(&icpt, m, pc),
         || {
             profile::wait(LockKind::CondVar, pc, || {
                 // SAFETY: forwarded.
@@ -467,17 +498,18 @@ pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts:
             })
         },
     );
-    relock(m, pc);
+    relock(&icpt, m, pc);
     r
 }
 
 /// Barriers: everyone's arrival happens before anyone's departure.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_barrier_wait(b: Ptr) -> c_int {
-    in_runtime(|| sync::release(b as usize));
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
+    icpt.rt(|thr| sync::release(thr, b as usize));
     // SAFETY: forwarded.
     let r = unsafe { real::pthread_barrier_wait(b) };
-    in_runtime(|| sync::acquire(b as usize));
+    icpt.rt(|thr| sync::acquire(thr, b as usize));
     r
 }
 
@@ -490,18 +522,19 @@ extern "C" fn once_trampoline() {
     let (ctl, f) = unsafe { core::ptr::addr_of_mut!(ONCE_FN).read() }
         .expect("pthread_once trampoline without a routine");
     f();
-    in_runtime(|| sync::release(ctl));
+    ScopedInterceptor::enter(Unknown::Attach).rt(|thr| sync::release(thr, ctl));
 }
 
 /// pthread_once: the initializer's completion happens before every return.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_once(ctl: *mut c_int, f: extern "C" fn()) -> c_int {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: thread-local; saved and restored around nested once calls.
     let saved = unsafe { core::ptr::addr_of_mut!(ONCE_FN).replace(Some((ctl as usize, f))) };
     // SAFETY: forwarded with our trampoline, which calls `f`.
     let r = unsafe { real::pthread_once(ctl, once_trampoline) };
     // SAFETY: as above.
     unsafe { core::ptr::addr_of_mut!(ONCE_FN).write(saved) };
-    in_runtime(|| sync::acquire(ctl as usize));
+    icpt.rt(|thr| sync::acquire(thr, ctl as usize));
     r
 }

@@ -20,10 +20,11 @@
 use core::ffi::{c_int, c_void};
 
 use crate::entry::caller_pc;
+use crate::intercept::scope::ScopedInterceptor;
 use crate::signals::{
     self as sig, SigAction, NSIG, SA_NODEFER, SA_RESETHAND, SA_SIGINFO, SIG_DFL, SIG_IGN,
 };
-use crate::thread::{in_runtime, thr};
+use crate::thread::Unknown;
 
 const SA_ONSTACK: c_int = 0x0800_0000;
 const SA_RESTART: c_int = 0x1000_0000;
@@ -115,8 +116,9 @@ pub fn install() {
 /// Publishes the calling thread's clock into `s`'s sync object (a signal is
 /// sent, or its handler installed): the handler acquires it.
 fn release_to_handlers(s: c_int) {
-    if s > 0 && (s as usize) < NSIG && thr().in_rt == 0 && !thr().ctx.is_null() {
-        in_runtime(|| crate::sync::release(sig::sync_addr(s)));
+    if s > 0 && (s as usize) < NSIG {
+        ScopedInterceptor::enter(Unknown::Skip)
+            .rt(|thr| crate::sync::release(thr, sig::sync_addr(s)));
     }
 }
 
@@ -125,22 +127,15 @@ fn release_to_handlers(s: c_int) {
 /// once shows where the signal was sent from (TSan's interceptor frame does too).
 fn sending<R>(s: c_int, pc: u64, f: impl FnOnce() -> R) -> R {
     release_to_handlers(s);
-    let t = thr();
-    let pushed = t.in_rt == 0 && !t.ctx.is_null() && t.depth < t.stack_cap;
-    if pushed {
-        crate::entry::__tsan_func_entry(pc);
-    }
-    let r = f();
-    if pushed {
-        crate::entry::__tsan_func_exit();
-    }
-    r
+    let _scope = ScopedInterceptor::enter_with_frame(pc);
+    f()
 }
 
 /// The receiving side of a signal taken without a handler (`sigwait` & co).
 fn acquire_from_senders(s: c_int) {
-    if s > 0 && (s as usize) < NSIG && thr().in_rt == 0 && !thr().ctx.is_null() {
-        in_runtime(|| crate::sync::acquire(sig::sync_addr(s)));
+    if s > 0 && (s as usize) < NSIG {
+        ScopedInterceptor::enter(Unknown::Skip)
+            .rt(|thr| crate::sync::acquire(thr, sig::sync_addr(s)));
     }
 }
 

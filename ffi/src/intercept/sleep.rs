@@ -12,8 +12,9 @@ use umbra_clocks::SID_COUNT;
 use umbra_shadow::cell::ShadowCell;
 
 use crate::entry::caller_pc;
+use crate::intercept::scope::ScopedInterceptor;
 use crate::real::{self, Ptr};
-use crate::thread::{ctx, in_runtime, thr};
+use crate::thread::{ThreadCtx, Unknown};
 
 /// The current epoch of every slot, published as threads tick.
 static SLOT_EPOCH: [AtomicU64; SID_COUNT] = [const { AtomicU64::new(0) }; SID_COUNT];
@@ -37,55 +38,61 @@ pub fn slot_epochs() -> Vec<u64> {
         .collect()
 }
 
-fn after_sleep(pc: u64) {
-    if thr().in_rt > 0 {
-        return;
-    }
-    in_runtime(|| {
-        let snapshot = slot_epochs();
-        let stack = crate::thread::current_stack_id();
-        let c = ctx();
-        c.sleep = Some((pc, stack, snapshot));
+/// A thread's last sleep: where, and what every slot's epoch was when it ended.
+pub struct LastSleep {
+    pc: u64,
+    stack: u32,
+    /// Slot → its epoch when the sleep returned.
+    epochs: Vec<u64>,
+}
+
+fn after_sleep(icpt: &ScopedInterceptor, pc: u64) {
+    icpt.rt(|thr| {
+        let epochs = slot_epochs();
+        let stack = thr.stack_id();
+        thr.sleep = Some(LastSleep { pc, stack, epochs });
     });
 }
 
-/// The stack of the current thread's last sleep, if the racing previous access
-/// `prev` happened before it.
-pub fn synchronized_by_sleep(prev: ShadowCell) -> Option<Vec<u64>> {
-    let c = ctx();
-    let (pc, stack, snap) = c.sleep.as_ref()?;
-    if snap.get(prev.sid() as usize).copied().unwrap_or(0) < prev.epoch() {
+/// The stack of the thread's last sleep, if the racing previous access `prev`
+/// happened before it.
+pub fn synchronized_by_sleep(thr: &ThreadCtx, prev: ShadowCell) -> Option<Vec<u64>> {
+    let sleep = thr.sleep.as_ref()?;
+    if sleep.epochs.get(prev.sid() as usize).copied().unwrap_or(0) < prev.epoch() {
         return None;
     }
     let mut v = Vec::with_capacity(8);
-    v.push(*pc);
-    v.extend(crate::trace::DEPOT.unwind(*stack));
+    v.push(sleep.pc);
+    v.extend(crate::depot::DEPOT.unwind(sleep.stack));
     Some(v)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn sleep(s: u32) -> u32 {
     let pc = caller_pc();
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::sleep(s) };
-    after_sleep(pc);
+    after_sleep(&icpt, pc);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn usleep(us: u32) -> c_int {
     let pc = caller_pc();
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::usleep(us) };
-    after_sleep(pc);
+    after_sleep(&icpt, pc);
     r
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn nanosleep(req: Ptr, rem: Ptr) -> c_int {
     let pc = caller_pc();
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::nanosleep(req, rem) };
-    after_sleep(pc);
+    after_sleep(&icpt, pc);
     r
 }

@@ -12,8 +12,10 @@ use umbra_shadow::cell::ShadowCell;
 use umbra_sys::SpinMutex;
 
 use crate::entry::caller_pc;
+use crate::entry::AccessKind;
+use crate::intercept::scope::ScopedInterceptor;
 use crate::real;
-use crate::thread::{ctx, in_runtime, thr};
+use crate::thread::{with_known_thread, Unknown};
 
 #[derive(Clone, Copy)]
 pub struct Block {
@@ -27,7 +29,7 @@ static BLOCKS: [SpinMutex<BTreeMap<usize, Block>>; 32] =
     [const { SpinMutex::new(BTreeMap::new()) }; 32];
 
 fn shard(p: usize) -> &'static SpinMutex<BTreeMap<usize, Block>> {
-    &BLOCKS[(p >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59]
+    &BLOCKS[crate::hash::slot((p >> 4) as u64, BLOCKS.len())]
 }
 
 /// Recently freed blocks (for describing a use after free): a ring of the last
@@ -71,23 +73,16 @@ fn on_alloc(p: *mut c_void, size: usize, pc: u64) -> *mut c_void {
     if p.is_null() {
         return p;
     }
-    let t = thr();
-    if t.in_rt > 0 {
-        return p;
-    }
-    let known = !t.ctx.is_null();
-    in_runtime(|| {
+    ScopedInterceptor::enter(Unknown::Attach).rt_global(|| {
         // Sync objects of the previous block at this address were dropped by its free.
         crate::rt::reset_shadow(p as usize, size, 0);
-        if known {
+        // A thread the runtime does not know yet allocates as T0, with no stack.
+        let (tid, stack) = with_known_thread(|thr| {
             // Shadow was reset: this thread's cache of recorded accesses is stale.
-            ctx().generation += 1;
-        }
-        let (tid, stack) = if known {
-            (ctx().tid, crate::thread::current_stack_id())
-        } else {
-            (0, 0)
-        };
+            thr.generation += 1;
+            (thr.tid, thr.stack_id())
+        })
+        .unwrap_or((0, 0));
         shard(p as usize).lock().insert(
             p as usize,
             Block {
@@ -102,25 +97,26 @@ fn on_alloc(p: *mut c_void, size: usize, pc: u64) -> *mut c_void {
 }
 
 fn on_free(p: *mut c_void, pc: u64) {
-    if p.is_null() || thr().in_rt > 0 {
+    if p.is_null() {
         return;
     }
-    let known = !thr().ctx.is_null();
-    in_runtime(|| {
+    ScopedInterceptor::enter(Unknown::Attach).rt_global(|| {
         let Some(b) = shard(p as usize).lock().remove(&(p as usize)) else {
             return;
         };
         remember_freed(p as usize, b);
-        if !known || b.size == 0 {
+        if b.size == 0 {
             return;
         }
-        // A free is a write to the whole block: check it, then leave freed markers.
-        crate::entry::free_access(p as usize, b.size, pc);
-        let c = ctx();
-        let marker = ShadowCell::freed(c.clock.sid, c.clock.epoch());
-        crate::rt::reset_shadow_freed(p as usize, b.size, marker.0);
-        crate::sync::reset_range(p as usize, b.size);
-        c.generation += 1;
+        // A free is a write to the whole block: check it, then leave freed markers
+        // (not on a thread the runtime does not know yet).
+        with_known_thread(|thr| {
+            crate::entry::free_access(thr, p as usize, b.size, pc);
+            let marker = ShadowCell::freed(thr.clock.sid, thr.clock.epoch());
+            crate::rt::reset_shadow_freed(p as usize, b.size, marker.0);
+            crate::sync::reset_range(p as usize, b.size);
+            thr.generation += 1;
+        });
     });
 }
 
@@ -163,19 +159,19 @@ pub unsafe extern "C" fn realloc(old: *mut c_void, n: usize) -> *mut c_void {
     // SAFETY: `old` is a live block of at least its usable size.
     let old_size = unsafe { real::malloc_usable_size(old) };
     let keep = old_size.min(n);
-    if thr().in_rt == 0 && !thr().ctx.is_null() {
-        // The program owns only the size it asked for; the slack up to the usable
-        // size may still carry freed markers of an earlier, larger block there, so
-        // only the requested bytes count as read (all usable bytes are copied, as
-        // glibc's realloc does).
-        // Inside the runtime: a signal handler must not find the shard locked.
-        let asked = in_runtime(|| {
-            shard(old as usize)
-                .lock()
-                .get(&(old as usize))
-                .map_or(keep, |b| b.size.min(n))
-        });
-        crate::entry::range_access(old as usize, asked, false, pc);
+    // The program owns only the size it asked for; the slack up to the usable
+    // size may still carry freed markers of an earlier, larger block there, so
+    // only the requested bytes count as read (all usable bytes are copied, as
+    // glibc's realloc does).
+    // Inside the runtime: a signal handler must not find the shard locked.
+    let asked = ScopedInterceptor::enter(Unknown::Skip).rt_global(|| {
+        shard(old as usize)
+            .lock()
+            .get(&(old as usize))
+            .map_or(keep, |b| b.size.min(n))
+    });
+    if let Some(asked) = asked {
+        crate::entry::range_access(old as usize, asked, AccessKind::Read, pc);
     }
     on_alloc(p, n, pc);
     // SAFETY: both blocks hold at least `keep` bytes.
@@ -265,11 +261,12 @@ pub unsafe extern "C" fn mmap(
     fd: i32,
     off: i64,
 ) -> real::Ptr {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let p = unsafe { real::mmap(a, n, prot, flags, fd, off) };
-    if p as isize != -1 && thr().in_rt == 0 {
+    if p as isize != -1 {
         // New memory, or MAP_FIXED over old memory: nothing recorded there holds.
-        in_runtime(|| crate::rt::forget_memory(p as usize, n));
+        icpt.rt_global(|| crate::rt::forget_memory(p as usize, n));
     }
     p
 }
@@ -290,9 +287,7 @@ pub unsafe extern "C" fn mmap64(
 
 #[no_mangle]
 pub unsafe extern "C" fn munmap(a: real::Ptr, n: usize) -> i32 {
-    if thr().in_rt == 0 {
-        in_runtime(|| crate::rt::forget_memory(a as usize, n));
-    }
+    ScopedInterceptor::enter(Unknown::Attach).rt_global(|| crate::rt::forget_memory(a as usize, n));
     // SAFETY: forwarded.
     unsafe { real::munmap(a, n) }
 }
@@ -309,11 +304,12 @@ pub unsafe extern "C" fn mremap(
     flags: i32,
     to: real::Ptr,
 ) -> real::Ptr {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let p = unsafe { real::mremap(old, old_size, new_size, flags, to) };
-    if p as isize != -1 && thr().in_rt == 0 {
+    if p as isize != -1 {
         let (old, p) = (old as usize, p as usize);
-        in_runtime(|| {
+        icpt.rt_global(|| {
             if p == old {
                 // Resized in place: only the part that appeared or vanished changes.
                 let (lo, hi) = if new_size > old_size {
@@ -338,10 +334,11 @@ const MADV_FREE: i32 = 8;
 /// allocators do with freed memory), so its shadow and sync objects go too.
 #[no_mangle]
 pub unsafe extern "C" fn madvise(a: real::Ptr, n: usize, advice: i32) -> i32 {
+    let icpt = ScopedInterceptor::enter(Unknown::Attach);
     // SAFETY: forwarded.
     let r = unsafe { real::madvise(a, n, advice) };
-    if r == 0 && (advice == MADV_DONTNEED || advice == MADV_FREE) && thr().in_rt == 0 {
-        in_runtime(|| crate::rt::forget_memory(a as usize, n));
+    if r == 0 && (advice == MADV_DONTNEED || advice == MADV_FREE) {
+        icpt.rt_global(|| crate::rt::forget_memory(a as usize, n));
     }
     r
 }
