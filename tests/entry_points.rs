@@ -10,7 +10,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::cprog::{compile, preloaded, Compiler};
+use common::cprog::{compile, run_with_each_compiler, Compiler};
 use common::exec::{run, Output, Status};
 use common::toolchain::workspace_dir;
 
@@ -42,19 +42,7 @@ fn run_program_with(name: &str, extra: &[&str]) -> Vec<(Compiler, Output)> {
         .copied()
         .chain(cxx.then_some("-lstdc++"))
         .collect();
-    let mut outputs = Vec::new();
-    for compiler in [Compiler::Gcc, Compiler::Clang] {
-        let Some(binary) =
-            compile(&source, "api-c", compiler, &extra).unwrap_or_else(|e| panic!("{e}"))
-        else {
-            println!("clang-16 is not installed: {name} is not run with clang");
-            continue;
-        };
-        let out = run(&mut preloaded(&binary), RUN_TIMEOUT)
-            .unwrap_or_else(|e| panic!("running {name}: {e}"));
-        outputs.push((compiler, out));
-    }
-    outputs
+    run_with_each_compiler(&source, "api-c", &extra, RUN_TIMEOUT)
 }
 
 fn reports(out: &Output) -> usize {

@@ -6,8 +6,8 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::cprog::{compile, preloaded, Compiler};
-use common::exec::{run, Output, Status};
+use common::cprog::{run_with_each_compiler, Compiler};
+use common::exec::{Output, Status};
 use common::toolchain::workspace_dir;
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
@@ -15,19 +15,7 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// Runs `tests/api/NAME.c` under umbra for each compiler that is installed.
 fn run_program(name: &str) -> Vec<(Compiler, Output)> {
     let source: PathBuf = workspace_dir().join("tests/api").join(format!("{name}.c"));
-    let mut outputs = Vec::new();
-    for compiler in [Compiler::Gcc, Compiler::Clang] {
-        let Some(binary) =
-            compile(&source, "api-c", compiler, &[]).unwrap_or_else(|e| panic!("{e}"))
-        else {
-            println!("clang-16 is not installed: {name} is not run with clang");
-            continue;
-        };
-        let out = run(&mut preloaded(&binary), RUN_TIMEOUT)
-            .unwrap_or_else(|e| panic!("running {name}: {e}"));
-        outputs.push((compiler, out));
-    }
-    outputs
+    run_with_each_compiler(&source, "api-c", &[], RUN_TIMEOUT)
 }
 
 #[test]

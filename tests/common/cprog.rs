@@ -120,3 +120,28 @@ fn cached_gcc_binary(dir: &str, name: &str, ext: &str) -> PathBuf {
     .clone()
     .unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// Compiles `source` with each installed compiler (gcc; clang-16 where installed)
+/// into `target/<dir>/`, with `extra` flags, and runs each binary under umbra.
+pub fn run_with_each_compiler(
+    source: &Path,
+    dir: &str,
+    extra: &[&str],
+    timeout: Duration,
+) -> Vec<(Compiler, super::exec::Output)> {
+    let mut outputs = Vec::new();
+    for compiler in [Compiler::Gcc, Compiler::Clang] {
+        let Some(binary) = compile(source, dir, compiler, extra).unwrap_or_else(|e| panic!("{e}"))
+        else {
+            println!(
+                "clang-16 is not installed: {} is not run with clang",
+                source.display()
+            );
+            continue;
+        };
+        let out = super::exec::run(&mut preloaded(&binary), timeout)
+            .unwrap_or_else(|e| panic!("running {}: {e}", source.display()));
+        outputs.push((compiler, out));
+    }
+    outputs
+}
