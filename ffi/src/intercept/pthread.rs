@@ -445,61 +445,40 @@ fn relock(icpt: &ScopedInterceptor, m: Ptr, pc: u64) {
 }
 
 /// Condition variables: waiting releases and re-acquires the mutex.
-#[no_mangle]
-pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
-    let pc = caller_pc();
+/// A condition wait: the mutex is released for the wait and taken again after it,
+/// also when the thread is cancelled inside the wait (it unwinds holding the mutex
+/// again). `wait` is the real call; `pc` is the program's call site.
+fn cond_wait(m: Ptr, pc: u64, wait: impl FnOnce() -> c_int) -> c_int {
     let icpt = ScopedInterceptor::enter(Unknown::Attach);
     icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
-    // Cancelled inside the wait, the thread unwinds holding the mutex again.
     let r = super::cancel::cancellable(
         || relock(&icpt, m, pc),
-        || {
-            profile::wait(LockKind::CondVar, pc, || {
-                // SAFETY: forwarded.
-                unsafe { real::pthread_cond_wait(cv, m) }
-            })
-        },
+        || profile::wait(LockKind::CondVar, pc, wait),
     );
     relock(&icpt, m, pc);
     r
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn pthread_cond_wait(cv: Ptr, m: Ptr) -> c_int {
+    // SAFETY: forwarded.
+    cond_wait(m, caller_pc(), || unsafe { real::pthread_cond_wait(cv, m) })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_timedwait(cv: Ptr, m: Ptr, ts: Ptr) -> c_int {
-    let pc = caller_pc();
-    let icpt = ScopedInterceptor::enter(Unknown::Attach);
-    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
-    // Cancelled inside the wait, the thread unwinds holding the mutex again.
-    let r = super::cancel::cancellable(
-        || relock(&icpt, m, pc),
-        || {
-            profile::wait(LockKind::CondVar, pc, || {
-                // SAFETY: forwarded.
-                unsafe { real::pthread_cond_timedwait(cv, m, ts) }
-            })
-        },
-    );
-    relock(&icpt, m, pc);
-    r
+    // SAFETY: forwarded.
+    cond_wait(m, caller_pc(), || unsafe {
+        real::pthread_cond_timedwait(cv, m, ts)
+    })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_cond_clockwait(cv: Ptr, m: Ptr, clk: c_int, ts: Ptr) -> c_int {
-    let pc = caller_pc();
-    let icpt = ScopedInterceptor::enter(Unknown::Attach);
-    icpt.rt(|thr| mutex::unlock(thr, m as usize, pc, MutexFlags::NONE));
-    // Cancelled inside the wait, the thread unwinds holding the mutex again.
-    let r = super::cancel::cancellable(
-        || relock(&icpt, m, pc),
-        || {
-            profile::wait(LockKind::CondVar, pc, || {
-                // SAFETY: forwarded.
-                unsafe { real::pthread_cond_clockwait(cv, m, clk, ts) }
-            })
-        },
-    );
-    relock(&icpt, m, pc);
-    r
+    // SAFETY: forwarded.
+    cond_wait(m, caller_pc(), || unsafe {
+        real::pthread_cond_clockwait(cv, m, clk, ts)
+    })
 }
 
 /// Barriers: everyone's arrival happens before anyone's departure.
